@@ -1,0 +1,122 @@
+package io.hopper;
+
+import io.hopper.internal.receiver.ReceiverMachine;
+import io.hopper.internal.ring.RingDeque;
+import io.hopper.internal.segment.SegmentCursor;
+import io.hopper.internal.segment.SegmentLog;
+import io.hopper.internal.sender.SenderState;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * A byte-bounded multi-producer, single-consumer queue that pages to disk. Open one with
+ * {@link Hopper#builder(Class, Path)}; hand {@link #sender()} to producers and {@link #receiver()}
+ * to the consumer.
+ *
+ * @param <T> the record type
+ */
+public final class Channel<T> implements AutoCloseable {
+    private final Path directory;
+    private final RingDeque<SenderState> ring;
+    private final SegmentLog log;
+    private final Sender<T> sender;
+    private final Receiver<T> receiver;
+    private final ReceiverMachine<T> receiverMachine;
+
+    Channel(Path directory, RingDeque<SenderState> ring, SegmentLog log, Sender<T> sender,
+            ReceiverMachine<T> receiverMachine) {
+        this.directory = directory;
+        this.ring = ring;
+        this.log = log;
+        this.sender = sender;
+        this.receiverMachine = receiverMachine;
+        this.receiver = new Receiver<>(receiverMachine);
+    }
+
+    /** The producing end; thread-safe, share it. */
+    public Sender<T> sender() {
+        return sender;
+    }
+
+    /** The consuming end; one consumer at a time. */
+    public Receiver<T> receiver() {
+        return receiver;
+    }
+
+    /** The channel's own directory. */
+    public Path directory() {
+        return directory;
+    }
+
+    /** A snapshot of the channel's counters; does not block producers or the consumer. */
+    public ChannelStats stats() {
+        SenderState s = ring.backState();
+        SegmentCursor c = receiverMachine.cursor();
+        long markersInRing = Math.max(0, s.markersPushed() - receiverMachine.markersPopped());
+        long onDisk = Math.max(0, s.appender().nextIndex() - c.readIndex());
+        return new ChannelStats(
+                Math.max(0, ring.size() - markersInRing),
+                ring.bytes(),
+                ring.maxBytes(),
+                onDisk,
+                log.bytes(),
+                log.segmentBytes() * log.maxFiles(),
+                log.files(),
+                log.maxFiles(),
+                s.spilled(),
+                c.recordsRead(),
+                log.filesDeleted(),
+                log.bytesWritten(),
+                c.corruptFrames(),
+                c.recordsLost(),
+                log.storageName());
+    }
+
+    /** Whether {@link #close()} was called. */
+    public boolean isClosed() {
+        return ring.backState().closed();
+    }
+
+    /**
+     * Closes the channel: later sends and receives throw {@link ChannelClosedException}, and
+     * threads blocked in {@code send} or {@code receive} wake up with it. Open files are closed.
+     * Records not yet received stay where they are: those on disk remain in the queue files.
+     * Idempotent.
+     *
+     * @throws StorageException if the file being written could not be closed cleanly
+     */
+    @Override
+    public void close() {
+        ReentrantLock back = ring.backLock();
+        IOException failure = null;
+        back.lock();
+        try {
+            SenderState s = ring.backState();
+            if (s.closed()) {
+                return;
+            }
+            s.markClosed();
+            try {
+                s.appender().close();
+            } catch (IOException e) {
+                failure = e;
+            }
+        } finally {
+            back.unlock();
+        }
+        ring.signalAllProducers();
+        ReentrantLock front = ring.frontLock();
+        front.lock();
+        try {
+            receiverMachine.closeLocked();
+            ring.signalAllConsumers();
+        } finally {
+            front.unlock();
+        }
+        if (failure != null) {
+            throw new StorageException("closing the queue file being written in " + directory, failure);
+        }
+    }
+}

@@ -1,0 +1,10 @@
+package io.hopper;
+
+/** The channel was closed: no further records are accepted or delivered through this instance. */
+public final class ChannelClosedException extends HopperException {
+    private static final long serialVersionUID = 1L;
+
+    public ChannelClosedException(String message) {
+        super(message);
+    }
+}

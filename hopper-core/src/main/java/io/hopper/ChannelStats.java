@@ -1,0 +1,39 @@
+package io.hopper;
+
+/**
+ * An immutable snapshot of a channel's state. Counters are read without stopping producers or the
+ * consumer, so under concurrent use the fields are each exact at slightly different instants.
+ *
+ * @param recordsInMemory       records held in the memory tier (not counting disk markers)
+ * @param bytesInMemory         bytes charged to the memory budget by the weigher
+ * @param inMemoryBytesLimit    the memory budget
+ * @param recordsOnDisk         records written to queue files and not yet received
+ * @param bytesOnDisk           bytes in live queue files (headers, frames and end markers)
+ * @param diskBytesLimit        the disk budget
+ * @param diskFiles             live queue files
+ * @param maxDiskFiles          the most queue files the channel keeps at once
+ * @param recordsSpilled        records written to disk since the channel opened
+ * @param recordsReadFromDisk   records read back from disk since the channel opened
+ * @param filesDeleted          fully consumed queue files deleted since the channel opened
+ * @param bytesWrittenToDisk    bytes appended to queue files since the channel opened
+ * @param corruptFramesSkipped  damaged frames or undecodable records the receiver skipped
+ * @param recordsLost           records that were on disk but could not be recovered from a damaged file
+ * @param storage               the storage back end in use ({@code "chronicle-bytes"} or {@code "file-channel"})
+ */
+public record ChannelStats(
+        long recordsInMemory,
+        long bytesInMemory,
+        long inMemoryBytesLimit,
+        long recordsOnDisk,
+        long bytesOnDisk,
+        long diskBytesLimit,
+        int diskFiles,
+        int maxDiskFiles,
+        long recordsSpilled,
+        long recordsReadFromDisk,
+        long filesDeleted,
+        long bytesWrittenToDisk,
+        long corruptFramesSkipped,
+        long recordsLost,
+        String storage) {
+}

@@ -1,0 +1,223 @@
+package io.hopper;
+
+import io.hopper.internal.codec.RecordCodec;
+import io.hopper.internal.receiver.ReceiverMachine;
+import io.hopper.internal.ring.RingDeque;
+import io.hopper.internal.segment.ChronicleAvailability;
+import io.hopper.internal.segment.ChronicleStorage;
+import io.hopper.internal.segment.FileChannelStorage;
+import io.hopper.internal.segment.SegmentAppender;
+import io.hopper.internal.segment.SegmentCursor;
+import io.hopper.internal.segment.SegmentFormat;
+import io.hopper.internal.segment.SegmentLog;
+import io.hopper.internal.segment.SegmentStorage;
+import io.hopper.internal.sender.SenderMachine;
+import io.hopper.internal.sender.SenderState;
+
+import java.io.IOException;
+import java.lang.System.Logger.Level;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Objects;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.ToLongFunction;
+
+/** Entry point: {@code Hopper.builder(Event.class, dir).inMemoryBytes(...).open()}. */
+public final class Hopper {
+    private static final System.Logger LOG = System.getLogger("io.hopper");
+    private static final AtomicBoolean FALLBACK_LOGGED = new AtomicBoolean();
+
+    /** Default memory budget: 64 MiB. */
+    public static final long DEFAULT_IN_MEMORY_BYTES = 64L << 20;
+    /** Default disk budget: 1 GiB. */
+    public static final long DEFAULT_DISK_BYTES = 1L << 30;
+    /** Default number of queue files the disk budget is split into. */
+    public static final int DEFAULT_MAX_DISK_FILES = 16;
+    /** Weight the default weigher charges for a record that is neither a {@code byte[]} nor a {@code CharSequence}. */
+    public static final long DEFAULT_RECORD_WEIGHT = 256;
+    /** Most ring slots the default slot count uses. */
+    public static final int MAX_DEFAULT_SLOTS = 1 << 20;
+
+    private Hopper() {
+    }
+
+    /**
+     * Starts configuring a channel of {@code type} records in {@code directory}, which the
+     * channel owns: it creates it if needed and keeps its queue files there, nowhere else.
+     */
+    public static <T> Builder<T> builder(Class<T> type, Path directory) {
+        return new Builder<>(type, directory);
+    }
+
+    /**
+     * Channel configuration. Every setter validates its argument at once and names the parameter
+     * in its error. Not thread-safe; {@link #open()} may be called once per directory at a time.
+     */
+    public static final class Builder<T> {
+        private final Class<T> type;
+        private final Path directory;
+        private long inMemoryBytes = DEFAULT_IN_MEMORY_BYTES;
+        private int inMemoryRecords;
+        private long diskBytes = DEFAULT_DISK_BYTES;
+        private int maxDiskFiles = DEFAULT_MAX_DISK_FILES;
+        private ToLongFunction<? super T> weigher;
+        private Serializer<T> serializer;
+        private Compression compression = Compression.LZ4;
+        private StorageBackend storage = StorageBackend.AUTO;
+
+        private Builder(Class<T> type, Path directory) {
+            this.type = Objects.requireNonNull(type, "type");
+            this.directory = Objects.requireNonNull(directory, "directory");
+        }
+
+        /** Memory budget in bytes, as charged by the {@link #weigher}. Default 64 MiB. May be 0 (every record spills). */
+        public Builder<T> inMemoryBytes(long bytes) {
+            if (bytes < 0) {
+                throw new IllegalArgumentException("inMemoryBytes must be >= 0, got " + bytes);
+            }
+            this.inMemoryBytes = bytes;
+            return this;
+        }
+
+        /**
+         * Slots in the memory ring: the most records (and disk markers) memory holds whatever their
+         * weight. Default: {@code inMemoryBytes / 64}, at least 64 and at most 2^20. Each slot
+         * costs 8 to 12 bytes of heap beyond the budget.
+         */
+        public Builder<T> inMemoryRecords(int slots) {
+            if (slots < 2) {
+                throw new IllegalArgumentException("inMemoryRecords must be >= 2, got " + slots);
+            }
+            this.inMemoryRecords = slots;
+            return this;
+        }
+
+        /** Disk budget in bytes, all queue files together. Default 1 GiB. */
+        public Builder<T> diskBytes(long bytes) {
+            if (bytes < SegmentFormat.MIN_SEGMENT_BYTES) {
+                throw new IllegalArgumentException("diskBytes must be >= " + SegmentFormat.MIN_SEGMENT_BYTES
+                        + ", got " + bytes);
+            }
+            this.diskBytes = bytes;
+            return this;
+        }
+
+        /**
+         * How many queue files the disk budget is split into (each holds {@code diskBytes / maxDiskFiles}).
+         * More files reclaim space sooner as the consumer catches up; a record must fit in one file.
+         * Default 16.
+         */
+        public Builder<T> maxDiskFiles(int files) {
+            if (files < 1) {
+                throw new IllegalArgumentException("maxDiskFiles must be >= 1, got " + files);
+            }
+            this.maxDiskFiles = files;
+            return this;
+        }
+
+        /**
+         * Bytes a record costs in memory. Called once per send, outside the channel's locks. The
+         * default charges {@code 16 + length} for a {@code byte[]}, {@code 40 + 2 * length} for a
+         * {@code CharSequence}, and {@value #DEFAULT_RECORD_WEIGHT} for anything else: supply a
+         * weigher for exact accounting of your type.
+         */
+        public Builder<T> weigher(ToLongFunction<? super T> weigher) {
+            this.weigher = Objects.requireNonNull(weigher, "weigher");
+            return this;
+        }
+
+        /** How spilled records are serialized. Default {@link Serializer#kryo(Class)}. */
+        public Builder<T> serializer(Serializer<T> serializer) {
+            this.serializer = Objects.requireNonNull(serializer, "serializer");
+            return this;
+        }
+
+        /** How spilled records are compressed. Default {@link Compression#LZ4}. */
+        public Builder<T> compression(Compression compression) {
+            this.compression = Objects.requireNonNull(compression, "compression");
+            return this;
+        }
+
+        /** Which implementation does the file I/O. Default {@link StorageBackend#AUTO}. */
+        public Builder<T> storage(StorageBackend storage) {
+            this.storage = Objects.requireNonNull(storage, "storage");
+            return this;
+        }
+
+        /**
+         * Creates the directory if needed and opens the channel.
+         *
+         * @throws IOException              if the directory cannot be created or listed
+         * @throws StorageException         if it holds queue files from an earlier run (resuming them
+         *                                  is not supported by this version)
+         * @throws IllegalArgumentException if the budgets are inconsistent
+         * @throws IllegalStateException    if {@link StorageBackend#CHRONICLE_BYTES} was forced and
+         *                                  Chronicle Bytes cannot initialise
+         */
+        public Channel<T> open() throws IOException {
+            SegmentStorage segmentStorage = chooseStorage();
+            Files.createDirectories(directory);
+            refuseLeftovers();
+            SegmentLog log = new SegmentLog(directory, segmentStorage, diskBytes, maxDiskFiles);
+            int slots = inMemoryRecords != 0 ? inMemoryRecords
+                    : (int) Math.max(64, Math.min(MAX_DEFAULT_SLOTS, inMemoryBytes / 64));
+            SegmentAppender appender = new SegmentAppender(log, 0, 0);
+            RingDeque<SenderState> ring = new RingDeque<>(slots, inMemoryBytes, new SenderState(appender));
+            Serializer<T> ser = serializer != null ? serializer : Serializer.kryo(type);
+            RecordCodec<T> codec = new RecordCodec<>(ser, compression, SegmentFormat.FRAME_HEADER_BYTES);
+            ToLongFunction<? super T> w = weigher != null ? weigher : Builder::defaultWeight;
+            SenderMachine<T> senderMachine = new SenderMachine<>(ring, codec, w, log.maxFrameBytes(), directory);
+            SegmentCursor cursor = new SegmentCursor(log, ring.backLock(), 0);
+            ReceiverMachine<T> receiverMachine = new ReceiverMachine<>(ring, cursor, codec, 0, directory);
+            return new Channel<>(directory, ring, log, new Sender<>(senderMachine), receiverMachine);
+        }
+
+        private void refuseLeftovers() throws IOException {
+            try (DirectoryStream<Path> files = Files.newDirectoryStream(directory)) {
+                for (Path p : files) {
+                    if (SegmentFormat.parseFileName(p.getFileName().toString()) >= 0) {
+                        throw new StorageException("directory " + directory + " holds queue files from an earlier run ("
+                                + p.getFileName() + "); this version cannot resume them: move or delete them,"
+                                + " or open the channel in another directory");
+                    }
+                }
+            }
+        }
+
+        private SegmentStorage chooseStorage() {
+            ChronicleAvailability.Result chronicle;
+            switch (storage) {
+                case FILE_CHANNEL:
+                    return new FileChannelStorage();
+                case CHRONICLE_BYTES:
+                    chronicle = ChronicleAvailability.check();
+                    if (!chronicle.available()) {
+                        throw new IllegalStateException("storage CHRONICLE_BYTES was requested but Chronicle Bytes "
+                                + "cannot initialise: " + chronicle.reason());
+                    }
+                    return new ChronicleStorage();
+                default:
+                    chronicle = ChronicleAvailability.check();
+                    if (chronicle.available()) {
+                        return new ChronicleStorage();
+                    }
+                    if (FALLBACK_LOGGED.compareAndSet(false, true)) {
+                        LOG.log(Level.INFO, "hopper: Chronicle Bytes unavailable (" + chronicle.reason()
+                                + "); queue files use plain FileChannel I/O");
+                    }
+                    return new FileChannelStorage();
+            }
+        }
+
+        private static long defaultWeight(Object record) {
+            if (record instanceof byte[] b) {
+                return 16L + b.length;
+            }
+            if (record instanceof CharSequence s) {
+                return 40L + 2L * s.length();
+            }
+            return DEFAULT_RECORD_WEIGHT;
+        }
+    }
+}

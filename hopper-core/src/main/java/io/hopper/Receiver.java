@@ -1,0 +1,111 @@
+package io.hopper;
+
+import io.hopper.internal.receiver.ReceiverMachine;
+
+import java.util.Collection;
+import java.util.Iterator;
+import java.util.NoSuchElementException;
+import java.util.Objects;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The consuming end of a channel. Meant for one consumer thread; calls from several threads are
+ * safe (they take turns on the receiver's lock) but then no thread sees the whole order.
+ *
+ * <p>Records come back in send order per producer, memory and disk records interleaved exactly as
+ * they were sent. Queue files are deleted as soon as they are fully read. A damaged frame in a
+ * queue file is skipped and counted ({@link ChannelStats#corruptFramesSkipped()},
+ * {@link ChannelStats#recordsLost()}), never returned.
+ *
+ * @param <T> the record type
+ */
+public final class Receiver<T> implements Iterable<T> {
+    private final ReceiverMachine<T> machine;
+
+    Receiver(ReceiverMachine<T> machine) {
+        this.machine = machine;
+    }
+
+    /**
+     * Takes the next record, waiting for one as long as it takes.
+     *
+     * @throws InterruptedException   if interrupted while waiting
+     * @throws ChannelClosedException if the channel is closed, before or while waiting
+     */
+    public T receive() throws InterruptedException {
+        return machine.poll(true, Long.MAX_VALUE);
+    }
+
+    /** Takes the next record if one is available now, else returns {@code null}. */
+    public T poll() {
+        try {
+            return machine.poll(false, 0);
+        } catch (InterruptedException e) {
+            throw new AssertionError("a non-blocking poll cannot be interrupted", e);
+        }
+    }
+
+    /**
+     * Takes the next record, waiting up to {@code timeout} for one.
+     *
+     * @return the record, or {@code null} on timeout
+     * @throws InterruptedException if interrupted while waiting
+     */
+    public T poll(long timeout, TimeUnit unit) throws InterruptedException {
+        return machine.poll(true, unit.toNanos(timeout));
+    }
+
+    /**
+     * Moves up to {@code max} records that are available now into {@code sink}, in order, without
+     * waiting.
+     *
+     * @return how many were moved
+     */
+    public int drainTo(Collection<? super T> sink, int max) {
+        Objects.requireNonNull(sink, "sink");
+        if (max < 0) {
+            throw new IllegalArgumentException("max must not be negative: " + max);
+        }
+        return machine.drainTo(sink, max);
+    }
+
+    /**
+     * A blocking iterator: {@code hasNext()} waits for the next record and returns {@code false}
+     * only once the channel is closed.
+     *
+     * @throws OperationInterruptedException from {@code hasNext()} if the thread is interrupted
+     *                                       while waiting (its interrupt status is set again)
+     */
+    @Override
+    public Iterator<T> iterator() {
+        return new Iterator<>() {
+            private T next;
+
+            @Override
+            public boolean hasNext() {
+                if (next != null) {
+                    return true;
+                }
+                try {
+                    next = machine.poll(true, Long.MAX_VALUE);
+                    return true;
+                } catch (ChannelClosedException e) {
+                    return false;
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new OperationInterruptedException("interrupted while waiting for a record", e);
+                }
+            }
+
+            @Override
+            public T next() {
+                if (!hasNext()) {
+                    throw new NoSuchElementException("channel closed");
+                }
+                T t = next;
+                next = null;
+                return t;
+            }
+        };
+    }
+}

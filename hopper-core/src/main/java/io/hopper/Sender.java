@@ -1,0 +1,71 @@
+package io.hopper;
+
+import io.hopper.internal.sender.SenderMachine;
+
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The producing end of a channel. Thread-safe: share one instance among any number of producer
+ * threads. Records from one thread are received in the order that thread sent them.
+ *
+ * <p>A record goes to the memory tier while its byte budget has room, otherwise it is serialized,
+ * compressed and appended to a queue file. Either way it becomes receivable as soon as the call
+ * returns true, without any further send or flush. When neither tier has room the record stays
+ * with the caller: {@link #offer(Object)} says {@code false}, {@link #send(Object)} waits.
+ *
+ * @param <T> the record type
+ */
+public final class Sender<T> {
+    private final SenderMachine<T> machine;
+
+    Sender(SenderMachine<T> machine) {
+        this.machine = machine;
+    }
+
+    /**
+     * Accepts the record if memory or disk has room for it now; never blocks for room.
+     *
+     * @return {@code false} iff both budgets are exhausted (for this record); the caller keeps it
+     * @throws NullPointerException      if {@code record} is null
+     * @throws RecordTooLargeException   if the record can fit in neither tier even when both are empty
+     * @throws StorageException          if a queue file could not be written; the record was not taken
+     * @throws ChannelClosedException    if the channel is closed
+     */
+    public boolean offer(T record) {
+        try {
+            return machine.offer(record, false, 0);
+        } catch (InterruptedException e) {
+            throw new AssertionError("a non-blocking offer cannot be interrupted", e);
+        }
+    }
+
+    /**
+     * Accepts the record, waiting up to {@code timeout} for the consumer to free room.
+     *
+     * @return {@code false} if no room appeared in time; the caller keeps the record
+     * @throws InterruptedException if interrupted while waiting; the record was not taken
+     */
+    public boolean offer(T record, long timeout, TimeUnit unit) throws InterruptedException {
+        return machine.offer(record, true, unit.toNanos(timeout));
+    }
+
+    /**
+     * Accepts the record, waiting as long as it takes for room.
+     *
+     * @throws InterruptedException   if interrupted while waiting; the record was not taken
+     * @throws ChannelClosedException if the channel is closed, before or while waiting
+     */
+    public void send(T record) throws InterruptedException {
+        machine.offer(record, true, Long.MAX_VALUE);
+    }
+
+    /**
+     * Forces the queue file being written to stable storage. Records are visible to the receiver
+     * without it; this is about surviving an operating-system crash.
+     *
+     * @throws StorageException if forcing failed
+     */
+    public void flush() {
+        machine.flush();
+    }
+}

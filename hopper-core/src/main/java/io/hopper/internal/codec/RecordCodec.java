@@ -1,0 +1,170 @@
+package io.hopper.internal.codec;
+
+import io.hopper.Compression;
+import io.hopper.CorruptDataException;
+import io.hopper.Serializer;
+import net.jpountz.lz4.LZ4Compressor;
+import net.jpountz.lz4.LZ4Factory;
+import net.jpountz.lz4.LZ4SafeDecompressor;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.zip.CRC32C;
+
+/**
+ * Serializes and compresses records for the disk tier, and reverses it.
+ *
+ * <p>Encoding runs on producer threads, outside every channel lock, into a per-thread buffer
+ * ({@link EncodedRecord}); nothing is allocated per record once the buffers have grown.
+ * Decoding runs on the consumer under the front lock, into a {@link DecodeScratch} it owns.
+ *
+ * <p>Payload layout: the serialized bytes as they are, or, when LZ4 makes them smaller, a
+ * little-endian {@code u32} raw length followed by one LZ4 block. The decoder never trusts that
+ * length: it must be plausible for the block's size (LZ4 expands at most 255:1), and the safe
+ * decompressor must produce exactly that many bytes.
+ */
+public final class RecordCodec<T> {
+    /** Buffers that grew past this for an outsized record are dropped after use. */
+    private static final int KEEP_BUFFER_LIMIT = 4 << 20;
+    private static final int LZ4_MAX_RATIO = 255;
+
+    private final Serializer<T> serializer;
+    private final Compression compression;
+    private final int headerRoom;
+    private final LZ4Compressor compressor;
+    private final LZ4SafeDecompressor decompressor;
+    private final ThreadLocal<EncodedRecord> encodeBuffers;
+
+    public RecordCodec(Serializer<T> serializer, Compression compression, int headerRoom) {
+        this.serializer = serializer;
+        this.compression = compression;
+        this.headerRoom = headerRoom;
+        LZ4Factory lz4 = LZ4Factory.fastestJavaInstance();
+        this.compressor = lz4.fastCompressor();
+        this.decompressor = lz4.safeDecompressor();
+        this.encodeBuffers = ThreadLocal.withInitial(() -> new EncodedRecord(1024));
+    }
+
+    /**
+     * Encodes {@code value} into the calling thread's buffer. The result is valid until this
+     * thread's next call.
+     *
+     * @throws UncheckedIOException or any exception the serializer throws
+     */
+    public EncodedRecord encode(T value) {
+        EncodedRecord r = encodeBuffers.get();
+        r.raw.shrinkIfLargerThan(KEEP_BUFFER_LIMIT, 1024);
+        r.frame.shrinkIfLargerThan(KEEP_BUFFER_LIMIT, 1024);
+        r.raw.reset();
+        try {
+            serializer.serialize(value, r.raw);
+        } catch (IOException e) {
+            throw new UncheckedIOException("serializer failed on a record of " + value.getClass().getName(), e);
+        }
+        int rawLen = r.raw.length();
+        ByteSink frame = r.frame;
+        frame.reset();
+        frame.reserve(headerRoom);
+        int payloadStart = headerRoom;
+        boolean compressed = false;
+        int payloadLen = rawLen;
+        if (compression == Compression.LZ4 && rawLen > 16) {
+            int max = compressor.maxCompressedLength(rawLen);
+            frame.reserve(headerRoom + 4 + max);
+            byte[] out = frame.array();
+            int clen = compressor.compress(r.raw.array(), 0, rawLen, out, payloadStart + 4, max);
+            if (4 + clen < rawLen) {
+                putIntLE(out, payloadStart, rawLen);
+                compressed = true;
+                payloadLen = 4 + clen;
+            }
+        }
+        if (!compressed) {
+            frame.reserve(headerRoom + rawLen);
+            System.arraycopy(r.raw.array(), 0, frame.array(), payloadStart, rawLen);
+        }
+        setLength(frame, headerRoom + payloadLen);
+        CRC32C crc = new CRC32C();
+        crc.update(frame.array(), payloadStart, payloadLen);
+        r.payloadLength = payloadLen;
+        r.payloadCrc = (int) crc.getValue();
+        r.compressed = compressed;
+        return r;
+    }
+
+    private static void setLength(ByteSink sink, int length) {
+        sink.reset();
+        sink.reserve(length);
+        // ByteSink has no public count setter by design; advance by a no-copy trick.
+        sink.advance(length);
+    }
+
+    /**
+     * Decodes one payload. {@code scratch} belongs to the consumer.
+     *
+     * @throws CorruptDataException when the bytes do not decompress or deserialize
+     */
+    public T decode(byte[] buf, int off, int len, boolean compressed, DecodeScratch scratch) {
+        byte[] src = buf;
+        int srcOff = off;
+        int srcLen = len;
+        if (compressed) {
+            if (len < 4) {
+                throw new CorruptDataException("compressed payload of " + len + " bytes has no length prefix");
+            }
+            int rawLen = getIntLE(buf, off);
+            long plausible = (long) (len - 4) * LZ4_MAX_RATIO + 16;
+            if (rawLen < 0 || rawLen > plausible || rawLen > Integer.MAX_VALUE - 16) {
+                throw new CorruptDataException("compressed payload claims " + Integer.toUnsignedString(rawLen)
+                        + " raw bytes from a " + (len - 4) + "-byte LZ4 block");
+            }
+            byte[] out = scratch.ensure(rawLen);
+            int n;
+            try {
+                n = decompressor.decompress(buf, off + 4, len - 4, out, 0, rawLen);
+            } catch (RuntimeException e) {
+                throw new CorruptDataException("LZ4 block does not decompress", e);
+            }
+            if (n != rawLen) {
+                throw new CorruptDataException("LZ4 block decompressed to " + n + " bytes, header says " + rawLen);
+            }
+            src = out;
+            srcOff = 0;
+            srcLen = rawLen;
+        }
+        try {
+            T value = serializer.deserialize(src, srcOff, srcLen);
+            if (value == null) {
+                throw new CorruptDataException("serializer returned null");
+            }
+            return value;
+        } catch (CorruptDataException e) {
+            throw e;
+        } catch (IOException | RuntimeException | StackOverflowError e) {
+            throw new CorruptDataException("record does not deserialize: " + e, e);
+        }
+    }
+
+    static void putIntLE(byte[] b, int off, int v) {
+        b[off] = (byte) v;
+        b[off + 1] = (byte) (v >>> 8);
+        b[off + 2] = (byte) (v >>> 16);
+        b[off + 3] = (byte) (v >>> 24);
+    }
+
+    static int getIntLE(byte[] b, int off) {
+        return (b[off] & 0xff) | (b[off + 1] & 0xff) << 8 | (b[off + 2] & 0xff) << 16 | (b[off + 3] & 0xff) << 24;
+    }
+
+    /** The consumer's reusable decompression buffer. */
+    public static final class DecodeScratch {
+        private byte[] buf = new byte[1024];
+
+        byte[] ensure(int n) {
+            if (buf.length < n || buf.length > KEEP_BUFFER_LIMIT && n <= KEEP_BUFFER_LIMIT) {
+                buf = new byte[Math.max(n, 1024)];
+            }
+            return buf;
+        }
+    }
+}

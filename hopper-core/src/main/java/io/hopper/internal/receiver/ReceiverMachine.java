@@ -1,0 +1,211 @@
+package io.hopper.internal.receiver;
+
+import io.hopper.ChannelClosedException;
+import io.hopper.CorruptDataException;
+import io.hopper.internal.codec.RecordCodec;
+import io.hopper.internal.placement.DiskRun;
+import io.hopper.internal.ring.RingDeque;
+import io.hopper.internal.segment.SegmentCursor;
+import io.hopper.internal.sender.SenderState;
+
+import java.nio.file.Path;
+import java.util.Collection;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * The consumer state machine. Every method holds the ring's front lock, so one consumer acts at a
+ * time even if several threads share the receiver.
+ *
+ * <p>Order of sources, for each record: first the disk stream while records are announced
+ * ({@code cursor.readIndex() < limit}); then the ring, where a {@link DiskRun} raises the limit
+ * and a record is returned; and when the ring is empty, disk records whose marker could not be
+ * pushed are claimed under the back lock (ring empty means nothing in memory precedes them).
+ */
+public final class ReceiverMachine<T> {
+    private final RingDeque<SenderState> ring;
+    private final SenderState senderState;
+    private final SegmentCursor cursor;
+    private final RecordCodec<T> codec;
+    private final RecordCodec.DecodeScratch scratch = new RecordCodec.DecodeScratch();
+    private final Path directory;
+
+    /** Disk records below this index are announced to the receiver. Front lock. */
+    private long limit;
+    /** Set by close under the front lock; volatile for lock-free checks. */
+    private volatile boolean closed;
+    /** Markers taken from the ring. Front lock; volatile for stats. */
+    private volatile long markersPopped;
+
+    public ReceiverMachine(RingDeque<SenderState> ring, SegmentCursor cursor, RecordCodec<T> codec, long limit,
+                           Path directory) {
+        this.ring = ring;
+        this.senderState = ring.backState();
+        this.cursor = cursor;
+        this.codec = codec;
+        this.limit = limit;
+        this.directory = directory;
+    }
+
+    /**
+     * Takes the next record.
+     *
+     * @param block wait up to {@code nanos} for one
+     * @return the record, or {@code null} when none arrived in time
+     */
+    public T poll(boolean block, long nanos) throws InterruptedException {
+        ReentrantLock lock = ring.frontLock();
+        if (block) {
+            lock.lockInterruptibly();
+        } else {
+            lock.lock();
+        }
+        try {
+            long remaining = nanos;
+            for (;;) {
+                checkOpen();
+                T t = next();
+                if (t != null || !block || remaining <= 0) {
+                    return delivered(t);
+                }
+                ring.announceParking();
+                try {
+                    // Re-check after announcing: a producer that missed the announcement
+                    // published its record before we look again.
+                    t = next();
+                    if (t != null) {
+                        return delivered(t);
+                    }
+                    checkOpen();
+                    remaining = ring.awaitNotEmpty(remaining);
+                } finally {
+                    ring.withdrawParking();
+                }
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Moves up to {@code max} available records into {@code sink} without blocking. */
+    public int drainTo(Collection<? super T> sink, int max) {
+        ReentrantLock lock = ring.frontLock();
+        lock.lock();
+        try {
+            checkOpen();
+            int n = 0;
+            while (n < max) {
+                T t = next();
+                if (t == null) {
+                    break;
+                }
+                sink.add(t);
+                n++;
+            }
+            delivered(null);
+            return n;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private T delivered(T t) {
+        // Cascade: if work remains and another consumer thread is parked, pass the wake-up on.
+        if (ring.size() > 0 || cursor.readIndex() < limit) {
+            ring.signalNotEmptyLocked();
+        }
+        return t;
+    }
+
+    /** The next record from whichever source holds it, or {@code null} if none is available. Front lock held. */
+    @SuppressWarnings("unchecked")
+    private T next() {
+        for (;;) {
+            if (cursor.readIndex() < limit) {
+                T t = readDisk();
+                if (t != null) {
+                    return t;
+                }
+                continue;
+            }
+            Object o = ring.pollFront();
+            if (o != null) {
+                ring.signalNotFull();
+                if (o instanceof DiskRun run) {
+                    markersPopped++;
+                    if (run.end() > limit) {
+                        limit = run.end();
+                    }
+                    continue;
+                }
+                return (T) o;
+            }
+            if (!claimUnannouncedDiskRecords()) {
+                return null;
+            }
+        }
+    }
+
+    private T readDisk() {
+        if (!cursor.nextFrame()) {
+            // A finished file was deleted or damage was skipped: disk room may have appeared.
+            ring.signalAllProducers();
+            return null;
+        }
+        T value;
+        try {
+            value = codec.decode(cursor.window(), cursor.payloadOffset(), cursor.payloadLength(),
+                    cursor.compressed(), scratch);
+        } catch (CorruptDataException e) {
+            cursor.undecodable(e);
+            return null;
+        }
+        cursor.consumed();
+        return value;
+    }
+
+    /**
+     * The ring is empty: announce to ourselves any disk records whose marker never made it into
+     * the ring. A volatile read rules the common case out without the back lock.
+     */
+    private boolean claimUnannouncedDiskRecords() {
+        if (senderState.appender().nextIndex() <= limit) {
+            return false;
+        }
+        ReentrantLock back = ring.backLock();
+        back.lock(); // lock order: front, then back
+        try {
+            if (ring.size() != 0) {
+                return true; // a producer pushed meanwhile; what it pushed comes first
+            }
+            long claimed = senderState.claimAll();
+            if (claimed <= limit) {
+                return false;
+            }
+            limit = claimed;
+            ring.signalNotFullLocked(); // producers can use memory again
+            return true;
+        } finally {
+            back.unlock();
+        }
+    }
+
+    private void checkOpen() {
+        if (closed) {
+            throw new ChannelClosedException("channel " + directory + " is closed");
+        }
+    }
+
+    /** Marks the receiver closed and releases its file. Caller holds the front lock. */
+    public void closeLocked() {
+        closed = true;
+        cursor.close();
+    }
+
+    public SegmentCursor cursor() {
+        return cursor;
+    }
+
+    public long markersPopped() {
+        return markersPopped;
+    }
+}

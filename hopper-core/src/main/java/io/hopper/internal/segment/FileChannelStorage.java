@@ -1,0 +1,78 @@
+package io.hopper.internal.segment;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+
+/**
+ * Queue files through plain {@link FileChannel} positional I/O: no JVM flags, and every failure
+ * (a full disk included) arrives as an {@link IOException} at the call that caused it.
+ */
+public final class FileChannelStorage implements SegmentStorage {
+
+    @Override
+    public String name() {
+        return "file-channel";
+    }
+
+    @Override
+    public SegmentFile create(Path path, long capacity) throws IOException {
+        return new ChannelFile(FileChannel.open(path, StandardOpenOption.CREATE_NEW,
+                StandardOpenOption.WRITE, StandardOpenOption.READ));
+    }
+
+    @Override
+    public SegmentFile openForRead(Path path) throws IOException {
+        return new ChannelFile(FileChannel.open(path, StandardOpenOption.READ));
+    }
+
+    private static final class ChannelFile implements SegmentFile {
+        private final FileChannel channel;
+
+        ChannelFile(FileChannel channel) {
+            this.channel = channel;
+        }
+
+        @Override
+        public void write(long position, byte[] src, int off, int len) throws IOException {
+            ByteBuffer b = ByteBuffer.wrap(src, off, len);
+            long p = position;
+            while (b.hasRemaining()) {
+                p += channel.write(b, p);
+            }
+        }
+
+        @Override
+        public int read(long position, byte[] dst, int off, int len) throws IOException {
+            ByteBuffer b = ByteBuffer.wrap(dst, off, len);
+            long p = position;
+            while (b.hasRemaining()) {
+                int n = channel.read(b, p);
+                if (n < 0) {
+                    break;
+                }
+                p += n;
+            }
+            return b.position() - off;
+        }
+
+        @Override
+        public void force() throws IOException {
+            channel.force(false);
+        }
+
+        @Override
+        public void seal(long length) throws IOException {
+            if (channel.size() > length) {
+                channel.truncate(length);
+            }
+        }
+
+        @Override
+        public void close() throws IOException {
+            channel.close();
+        }
+    }
+}

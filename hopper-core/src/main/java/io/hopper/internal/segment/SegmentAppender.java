@@ -1,0 +1,173 @@
+package io.hopper.internal.segment;
+
+import io.hopper.internal.codec.EncodedRecord;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/**
+ * The writing end of the disk stream. Every method runs under the ring's back lock, which is
+ * what orders appends; the record was serialized and compressed before the lock was taken, so
+ * the work done here is filling 24 header bytes and one write.
+ *
+ * <p>Holds at most one open file: the one being filled.
+ */
+public final class SegmentAppender {
+    private final SegmentLog log;
+    private final byte[] scratch = new byte[Math.max(SegmentFormat.FILE_HEADER_BYTES, SegmentFormat.END_FRAME_BYTES)];
+    private SegmentMeta current;
+    private SegmentFile file;
+    private long nextSequence;
+    /** Index the next appended record gets. Written under the back lock; volatile so the consumer and stats can read it without the lock. */
+    private volatile long nextIndex;
+    private boolean closed;
+
+    public SegmentAppender(SegmentLog log, long nextSequence, long nextIndex) {
+        this.log = log;
+        this.nextSequence = nextSequence;
+        this.nextIndex = nextIndex;
+    }
+
+    /** Index of the next record to be appended = number of records ever appended (volatile load). */
+    public long nextIndex() {
+        return nextIndex;
+    }
+
+    /**
+     * Appends one record frame, rotating to a new file when the current one cannot hold it.
+     *
+     * @return {@code false} when the disk budget has no room for it (nothing written)
+     * @throws IOException when a file cannot be created or written; nothing was appended
+     */
+    public boolean tryAppend(EncodedRecord record) throws IOException {
+        if (closed) {
+            throw new IOException("disk stream is closed");
+        }
+        int len = record.frameLength();
+        if (len > log.maxFrameBytes()) {
+            return false;
+        }
+        SegmentMeta seg = current;
+        if (seg != null && seg.dataEnd + len + SegmentFormat.END_FRAME_BYTES > log.segmentBytes) {
+            seal();
+            seg = null;
+        }
+        if (seg == null) {
+            if (!log.reserveFile()) {
+                return false;
+            }
+            seg = openNext();
+        }
+        long index = nextIndex;
+        SegmentFormat.writeFrameHeader(record.buffer(), 0, record.payloadLength(), record.payloadCrc(),
+                record.compressed() ? SegmentFormat.FLAG_COMPRESSED : 0, 1, index);
+        long at = seg.dataEnd;
+        try {
+            file.write(at, record.buffer(), 0, len);
+        } catch (IOException e) {
+            throw new IOException("cannot append " + len + " bytes at offset " + at + " of " + seg.path, e);
+        }
+        seg.dataEnd = at + len;
+        seg.endIndex = index + 1;
+        log.bytes.addAndGet(len);
+        log.bytesWritten.addAndGet(len);
+        nextIndex = index + 1;
+        return true;
+    }
+
+    /** Whether a frame of {@code frameLength} bytes would be accepted now. Caller holds the back lock. */
+    public boolean hasRoomFor(int frameLength) {
+        if (frameLength > log.maxFrameBytes()) {
+            return false;
+        }
+        SegmentMeta seg = current;
+        if (seg != null && seg.dataEnd + frameLength + SegmentFormat.END_FRAME_BYTES <= log.segmentBytes) {
+            return true;
+        }
+        return log.files() < log.maxFiles;
+    }
+
+    private SegmentMeta openNext() throws IOException {
+        long seq = nextSequence;
+        Path path = log.directory.resolve(SegmentFormat.fileName(seq));
+        SegmentFile f = null;
+        try {
+            f = log.storage.create(path, log.segmentBytes);
+            SegmentFormat.writeFileHeader(scratch, seq);
+            f.write(0, scratch, 0, SegmentFormat.FILE_HEADER_BYTES);
+        } catch (IOException | RuntimeException e) {
+            closeQuietly(f);
+            deleteQuietly(path);
+            log.releaseFile(0);
+            throw e instanceof IOException io ? new IOException("cannot create queue file " + path, io)
+                                              : new IOException("cannot create queue file " + path, e);
+        }
+        nextSequence = seq + 1;
+        SegmentMeta meta = new SegmentMeta(seq, path, nextIndex, SegmentFormat.FILE_HEADER_BYTES);
+        log.bytes.addAndGet(SegmentFormat.FILE_HEADER_BYTES);
+        log.bytesWritten.addAndGet(SegmentFormat.FILE_HEADER_BYTES);
+        log.live.addLast(meta);
+        current = meta;
+        file = f;
+        return meta;
+    }
+
+    /** Writes the END frame, trims and closes the current file. */
+    private void seal() throws IOException {
+        SegmentMeta seg = current;
+        SegmentFormat.writeFrameHeader(scratch, 0, 0, 0, SegmentFormat.FLAG_END, 0, nextIndex);
+        try {
+            file.write(seg.dataEnd, scratch, 0, SegmentFormat.END_FRAME_BYTES);
+        } catch (IOException e) {
+            throw new IOException("cannot seal queue file " + seg.path, e);
+        }
+        seg.sealed = true;
+        log.bytes.addAndGet(SegmentFormat.END_FRAME_BYTES);
+        log.bytesWritten.addAndGet(SegmentFormat.END_FRAME_BYTES);
+        current = null;
+        SegmentFile f = file;
+        file = null;
+        try {
+            f.seal(seg.dataEnd + SegmentFormat.END_FRAME_BYTES);
+        } finally {
+            f.close();
+        }
+    }
+
+    /** Forces the file being written to stable storage. */
+    public void force() throws IOException {
+        if (file != null) {
+            file.force();
+        }
+    }
+
+    /** Closes the open file, if any. Further appends fail. */
+    public void close() throws IOException {
+        closed = true;
+        SegmentFile f = file;
+        file = null;
+        current = null;
+        if (f != null) {
+            f.close();
+        }
+    }
+
+    private static void closeQuietly(SegmentFile f) {
+        if (f != null) {
+            try {
+                f.close();
+            } catch (IOException ignored) {
+                // the creation error is the one worth reporting
+            }
+        }
+    }
+
+    private static void deleteQuietly(Path p) {
+        try {
+            Files.deleteIfExists(p);
+        } catch (IOException ignored) {
+            // the creation error is the one worth reporting
+        }
+    }
+}

@@ -1,0 +1,309 @@
+package io.hopper.internal.segment;
+
+import java.io.IOException;
+import java.lang.System.Logger.Level;
+import java.nio.file.Files;
+import java.util.concurrent.locks.Lock;
+
+/**
+ * The reading end of the disk stream. Every method runs under the ring's front lock (one
+ * consumer at a time). It reads files through a window buffer, never past the bytes the writer
+ * has published for a file, and never believes a length, an index or a payload it has not
+ * verified with its checksum.
+ *
+ * <p>Damage is skipped, counted and logged, never delivered: a frame whose payload checksum fails
+ * costs exactly its own records; a frame header that cannot be trusted makes the rest of that
+ * file unreadable, and the records lost are known exactly from the writer's bookkeeping (the
+ * indices written into the file). Fully read files are deleted. Holds at most one open file.
+ */
+public final class SegmentCursor {
+    private static final System.Logger LOG = System.getLogger("io.hopper");
+    private static final int WINDOW = 64 * 1024;
+
+    private final SegmentLog log;
+    /** The back lock: taken (front, then back) only to read a file's bookkeeping consistently after damage. */
+    private final Lock backLock;
+
+    /** Index of the next record to deliver. Written under the front lock; volatile for stats. */
+    private volatile long readIndex;
+    private volatile long corruptFrames;
+    private volatile long recordsLost;
+    private volatile long recordsRead;
+
+    private SegmentMeta meta;
+    private SegmentFile file;
+    private boolean unreadable;
+    private long pos;
+
+    private byte[] window = new byte[WINDOW];
+    private long windowStart;
+    private int windowLength;
+
+    // The frame located by the last successful nextFrame().
+    private int payloadOffset;
+    private int payloadLength;
+    private boolean compressed;
+    private long frameIndex;
+    private long frameEnd;
+
+    public SegmentCursor(SegmentLog log, Lock backLock, long readIndex) {
+        this.log = log;
+        this.backLock = backLock;
+        this.readIndex = readIndex;
+    }
+
+    public long readIndex() {
+        return readIndex;
+    }
+
+    public long corruptFrames() {
+        return corruptFrames;
+    }
+
+    public long recordsLost() {
+        return recordsLost;
+    }
+
+    public long recordsRead() {
+        return recordsRead;
+    }
+
+    public byte[] window() {
+        return window;
+    }
+
+    public int payloadOffset() {
+        return payloadOffset;
+    }
+
+    public int payloadLength() {
+        return payloadLength;
+    }
+
+    public boolean compressed() {
+        return compressed;
+    }
+
+    /**
+     * Locates the frame of the record at {@link #readIndex()}. The caller has been told that this
+     * record exists (a marker, or a claim under the back lock).
+     *
+     * @return {@code true} with the payload located; {@code false} when damage was skipped instead
+     *         ({@link #readIndex()} moved past the lost records, or a finished file was deleted),
+     *         so the caller must re-check how far it may read
+     */
+    public boolean nextFrame() {
+        if (meta == null && !openHead()) {
+            return false;
+        }
+        if (unreadable) {
+            return skipRestOfFile("file cannot be read");
+        }
+        long readable = meta.readableEnd();
+        if (pos + SegmentFormat.FRAME_HEADER_BYTES > readable || !ensure(pos, SegmentFormat.FRAME_HEADER_BYTES, readable)) {
+            return skipRestOfFile("file ends before offset " + (pos + SegmentFormat.FRAME_HEADER_BYTES));
+        }
+        int h = (int) (pos - windowStart);
+        if (!SegmentFormat.frameHeaderValid(window, h)) {
+            return skipRestOfFile("frame header checksum mismatch at offset " + pos);
+        }
+        int flags = SegmentFormat.frameFlags(window, h);
+        int len = SegmentFormat.framePayloadLength(window, h);
+        int count = SegmentFormat.frameRecordCount(window, h);
+        long index = SegmentFormat.frameRecordIndex(window, h);
+        int crc = SegmentFormat.framePayloadCrc(window, h);
+        if ((flags & SegmentFormat.FLAG_END) != 0) {
+            if (len != 0 || count != 0) {
+                return skipRestOfFile("malformed end frame at offset " + pos);
+            }
+            if (index > readIndex) {
+                lose(index - readIndex);
+            }
+            finishFile();
+            return false;
+        }
+        long end = pos + SegmentFormat.FRAME_HEADER_BYTES + (len & 0xffffffffL);
+        if (len < 0 || count != 1 || end > readable) {
+            return skipRestOfFile("implausible frame (length " + Integer.toUnsignedString(len) + ", records "
+                    + count + ") at offset " + pos);
+        }
+        if (!ensure(pos, SegmentFormat.FRAME_HEADER_BYTES + len, readable)) {
+            return skipRestOfFile("file ends inside the frame at offset " + pos);
+        }
+        h = (int) (pos - windowStart);
+        int payloadAt = h + SegmentFormat.FRAME_HEADER_BYTES;
+        if (SegmentFormat.crc(window, payloadAt, len) != crc) {
+            corruptFrames++;
+            warn("payload checksum mismatch at offset " + pos + "; skipping 1 record");
+            if (index >= readIndex) {
+                lose(index + 1 - readIndex);
+            }
+            pos = end;
+            return false;
+        }
+        if (index < readIndex) { // already delivered or written off: step over it
+            pos = end;
+            return false;
+        }
+        if (index > readIndex) {
+            lose(index - readIndex);
+        }
+        payloadOffset = payloadAt;
+        payloadLength = len;
+        compressed = (flags & SegmentFormat.FLAG_COMPRESSED) != 0;
+        frameIndex = index;
+        frameEnd = end;
+        return true;
+    }
+
+    /** The located record was delivered. */
+    public void consumed() {
+        readIndex = frameIndex + 1;
+        recordsRead++;
+        pos = frameEnd;
+    }
+
+    /** The located record's payload passed its checksum but does not decode: skip and count it. */
+    public void undecodable(RuntimeException cause) {
+        corruptFrames++;
+        warn("record " + frameIndex + " at offset " + (frameEnd - SegmentFormat.FRAME_HEADER_BYTES - payloadLength)
+                + " does not decode (" + cause.getMessage() + "); skipping it");
+        lose(1);
+        readIndex = frameIndex + 1;
+        pos = frameEnd;
+    }
+
+    private void lose(long n) {
+        recordsLost += n;
+        readIndex += n;
+    }
+
+    private boolean openHead() {
+        meta = log.live.peekFirst();
+        if (meta == null) {
+            throw new IllegalStateException("disk stream inconsistency: record " + readIndex
+                    + " was announced but no queue file is live in " + log.directory);
+        }
+        pos = 0;
+        windowLength = 0;
+        unreadable = false;
+        try {
+            file = log.storage.openForRead(meta.path);
+        } catch (IOException e) {
+            unreadable = true;
+            return skipRestOfFile("cannot open: " + e);
+        }
+        long readable = meta.readableEnd();
+        if (!ensure(0, SegmentFormat.FILE_HEADER_BYTES, readable)) {
+            unreadable = true;
+            return skipRestOfFile("file shorter than its header");
+        }
+        String bad = SegmentFormat.checkFileHeader(window, 0, meta.sequence);
+        if (bad != null) {
+            unreadable = true;
+            return skipRestOfFile(bad);
+        }
+        pos = SegmentFormat.FILE_HEADER_BYTES;
+        return true;
+    }
+
+    /**
+     * Writes off what is left of the current file: everything up to the writer's published end.
+     * A sealed file is then finished; a file still being written is resumed at the writer's end.
+     */
+    private boolean skipRestOfFile(String reason) {
+        corruptFrames++;
+        boolean sealed;
+        long endIndex;
+        long dataEnd;
+        backLock.lock();
+        try {
+            sealed = meta.sealed;
+            endIndex = meta.endIndex;
+            dataEnd = meta.dataEnd;
+        } finally {
+            backLock.unlock();
+        }
+        long lost = Math.max(0, endIndex - readIndex);
+        warn(reason + "; " + lost + " record(s) in it cannot be recovered");
+        if (lost > 0) {
+            lose(lost);
+        }
+        if (sealed) {
+            finishFile();
+        } else {
+            if (pos >= dataEnd && lost == 0) {
+                throw new IllegalStateException("disk stream inconsistency: record " + readIndex
+                        + " was announced but " + meta.path + " holds nothing more");
+            }
+            pos = dataEnd;
+            windowLength = 0;
+        }
+        return false;
+    }
+
+    /** Closes and deletes the fully read head file and returns its space to the budget. */
+    private void finishFile() {
+        SegmentMeta done = meta;
+        closeFile();
+        meta = null;
+        try {
+            Files.deleteIfExists(done.path);
+        } catch (IOException e) {
+            LOG.log(Level.WARNING, "hopper: cannot delete consumed queue file " + done.path + ": " + e);
+        }
+        SegmentMeta head = log.live.pollFirst();
+        assert head == done;
+        log.releaseFile(done.footprint());
+        log.filesDeleted.incrementAndGet();
+    }
+
+    /** Makes {@code [at, at + n)} available in the window, reading no further than {@code readable}. */
+    private boolean ensure(long at, int n, long readable) {
+        if (at >= windowStart && at + n <= windowStart + windowLength) {
+            return true;
+        }
+        if (file == null || at + n > readable) {
+            return false;
+        }
+        int want = (int) Math.min(Math.max(n, WINDOW), readable - at);
+        if (want > window.length) {
+            window = new byte[want];
+        } else if (window.length > 16 * WINDOW && want <= WINDOW) {
+            window = new byte[WINDOW];
+        }
+        int got;
+        try {
+            got = file.read(at, window, 0, want);
+        } catch (IOException e) {
+            LOG.log(Level.WARNING, "hopper: read failed in " + meta.path + " at offset " + at + ": " + e);
+            got = 0;
+        }
+        windowStart = at;
+        windowLength = Math.max(got, 0);
+        return windowLength >= n;
+    }
+
+    private void closeFile() {
+        SegmentFile f = file;
+        file = null;
+        windowLength = 0;
+        if (f != null) {
+            try {
+                f.close();
+            } catch (IOException e) {
+                LOG.log(Level.WARNING, "hopper: cannot close queue file: " + e);
+            }
+        }
+    }
+
+    private void warn(String what) {
+        LOG.log(Level.WARNING, "hopper: damaged queue file " + (meta == null ? "?" : meta.path) + ": " + what);
+    }
+
+    /** Closes the open file, if any. */
+    public void close() {
+        closeFile();
+        meta = null;
+    }
+}

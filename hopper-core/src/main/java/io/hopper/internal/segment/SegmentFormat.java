@@ -1,0 +1,189 @@
+package io.hopper.internal.segment;
+
+import java.nio.charset.StandardCharsets;
+import java.util.zip.CRC32C;
+
+/**
+ * The queue-file format, version 1. All integers are little-endian. See also {@code docs/FORMAT.md}.
+ *
+ * <pre>
+ * Segment file  "segment-&lt;20-digit sequence&gt;.hop"
+ * +---------------------------- header, 32 bytes ---------------------------+
+ * | 0  magic            8  "HOPPERQS"                                        |
+ * | 8  format version   4  1                                                 |
+ * | 12 header length    4  32                                                |
+ * | 16 sequence         8  the file's sequence number (its name)             |
+ * | 24 reserved         4  0                                                 |
+ * | 28 header CRC32C    4  of bytes 0..27                                    |
+ * +-------------------------------------------------------------------------+
+ * | frame, frame, ... , end frame                                           |
+ * +-------------------------------------------------------------------------+
+ *
+ * Frame
+ * | 0  payload length   4  bytes after the 24-byte frame header             |
+ * | 4  payload CRC32C   4  of the payload bytes                             |
+ * | 8  flags            2  bit 0 COMPRESSED (LZ4), bit 1 END (segment sealed)|
+ * | 10 record count     2  records in the payload: 1; 0 for END             |
+ * | 12 record index     8  disk-stream index of the (first) record; for END |
+ * |                        the index the next file starts at               |
+ * | 20 header CRC32C    4  of frame bytes 0..19                             |
+ * | 24 payload          n                                                   |
+ * </pre>
+ *
+ * A reader verifies the header CRC before it believes the length, and the payload CRC before it
+ * decodes. Bytes past the last frame are undefined (zeros, or a torn write): the header CRC
+ * rejects them. A sealed segment ends with an END frame; nothing relies on file permissions.
+ * Record indices make every frame self-locating, which is what a read cursor (durability)
+ * records, and what lets a reader skip a damaged region and know exactly how many records it lost.
+ */
+public final class SegmentFormat {
+    private SegmentFormat() {
+    }
+
+    public static final byte[] MAGIC = "HOPPERQS".getBytes(StandardCharsets.US_ASCII);
+    public static final int VERSION = 1;
+    public static final int FILE_HEADER_BYTES = 32;
+    public static final int FRAME_HEADER_BYTES = 24;
+    public static final int END_FRAME_BYTES = FRAME_HEADER_BYTES;
+
+    public static final int FLAG_COMPRESSED = 1;
+    public static final int FLAG_END = 2;
+    static final int KNOWN_FLAGS = FLAG_COMPRESSED | FLAG_END;
+
+    /** Smallest per-file capacity: a header, one minimal frame and the end frame. */
+    public static final long MIN_SEGMENT_BYTES = FILE_HEADER_BYTES + FRAME_HEADER_BYTES + 1 + END_FRAME_BYTES;
+
+    public static final String FILE_PREFIX = "segment-";
+    public static final String FILE_SUFFIX = ".hop";
+
+    public static String fileName(long sequence) {
+        return FILE_PREFIX + String.format("%020d", sequence) + FILE_SUFFIX;
+    }
+
+    /** The sequence number in a segment file name, or -1 if the name is not one. */
+    public static long parseFileName(String name) {
+        if (!name.startsWith(FILE_PREFIX) || !name.endsWith(FILE_SUFFIX)
+                || name.length() != FILE_PREFIX.length() + 20 + FILE_SUFFIX.length()) {
+            return -1;
+        }
+        String digits = name.substring(FILE_PREFIX.length(), FILE_PREFIX.length() + 20);
+        for (int i = 0; i < digits.length(); i++) {
+            if (!Character.isDigit(digits.charAt(i))) {
+                return -1;
+            }
+        }
+        try {
+            return Long.parseLong(digits);
+        } catch (NumberFormatException e) {
+            return -1;
+        }
+    }
+
+    /** Largest payload a frame may carry in a file of {@code segmentBytes}. */
+    public static long maxPayload(long segmentBytes) {
+        return segmentBytes - FILE_HEADER_BYTES - FRAME_HEADER_BYTES - END_FRAME_BYTES;
+    }
+
+    public static void writeFileHeader(byte[] b, long sequence) {
+        System.arraycopy(MAGIC, 0, b, 0, 8);
+        putInt(b, 8, VERSION);
+        putInt(b, 12, FILE_HEADER_BYTES);
+        putLong(b, 16, sequence);
+        putInt(b, 24, 0);
+        putInt(b, 28, crc(b, 0, 28));
+    }
+
+    /** Why the header is not valid for {@code expectedSequence}, or {@code null} when it is. */
+    public static String checkFileHeader(byte[] b, int off, long expectedSequence) {
+        for (int i = 0; i < 8; i++) {
+            if (b[off + i] != MAGIC[i]) {
+                return "bad magic";
+            }
+        }
+        if (getInt(b, off + 28) != crc(b, off, 28)) {
+            return "header checksum mismatch";
+        }
+        int version = getInt(b, off + 8);
+        if (version != VERSION) {
+            return "unsupported format version " + version + " (this build reads " + VERSION + ")";
+        }
+        if (getInt(b, off + 12) != FILE_HEADER_BYTES) {
+            return "unexpected header length " + getInt(b, off + 12);
+        }
+        long seq = getLong(b, off + 16);
+        if (seq != expectedSequence) {
+            return "header names sequence " + seq + " but the file name says " + expectedSequence;
+        }
+        return null;
+    }
+
+    /** Fills a frame header at {@code off}. */
+    public static void writeFrameHeader(byte[] b, int off, int payloadLength, int payloadCrc,
+                                        int flags, int recordCount, long recordIndex) {
+        putInt(b, off, payloadLength);
+        putInt(b, off + 4, payloadCrc);
+        putShort(b, off + 8, flags);
+        putShort(b, off + 10, recordCount);
+        putLong(b, off + 12, recordIndex);
+        putInt(b, off + 20, crc(b, off, 20));
+    }
+
+    public static boolean frameHeaderValid(byte[] b, int off) {
+        return getInt(b, off + 20) == crc(b, off, 20) && (frameFlags(b, off) & ~KNOWN_FLAGS) == 0;
+    }
+
+    public static int framePayloadLength(byte[] b, int off) {
+        return getInt(b, off);
+    }
+
+    public static int framePayloadCrc(byte[] b, int off) {
+        return getInt(b, off + 4);
+    }
+
+    public static int frameFlags(byte[] b, int off) {
+        return getShort(b, off + 8);
+    }
+
+    public static int frameRecordCount(byte[] b, int off) {
+        return getShort(b, off + 10);
+    }
+
+    public static long frameRecordIndex(byte[] b, int off) {
+        return getLong(b, off + 12);
+    }
+
+    public static int crc(byte[] b, int off, int len) {
+        CRC32C c = new CRC32C();
+        c.update(b, off, len);
+        return (int) c.getValue();
+    }
+
+    static void putShort(byte[] b, int off, int v) {
+        b[off] = (byte) v;
+        b[off + 1] = (byte) (v >>> 8);
+    }
+
+    static void putInt(byte[] b, int off, int v) {
+        b[off] = (byte) v;
+        b[off + 1] = (byte) (v >>> 8);
+        b[off + 2] = (byte) (v >>> 16);
+        b[off + 3] = (byte) (v >>> 24);
+    }
+
+    static void putLong(byte[] b, int off, long v) {
+        putInt(b, off, (int) v);
+        putInt(b, off + 4, (int) (v >>> 32));
+    }
+
+    static int getShort(byte[] b, int off) {
+        return (b[off] & 0xff) | (b[off + 1] & 0xff) << 8;
+    }
+
+    static int getInt(byte[] b, int off) {
+        return (b[off] & 0xff) | (b[off + 1] & 0xff) << 8 | (b[off + 2] & 0xff) << 16 | (b[off + 3] & 0xff) << 24;
+    }
+
+    static long getLong(byte[] b, int off) {
+        return (getInt(b, off) & 0xffffffffL) | ((long) getInt(b, off + 4) << 32);
+    }
+}

@@ -1,0 +1,99 @@
+package io.hopper.internal.segment;
+
+import java.nio.file.Path;
+import java.util.concurrent.ConcurrentLinkedDeque;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * The disk tier of one channel: its directory, its storage back end, its budget and the ordered
+ * list of live queue files. The {@link SegmentAppender} (producers, back lock) adds files at the
+ * tail and the {@link SegmentCursor} (consumer, front lock) removes them from the head.
+ *
+ * <p>Budget: the disk budget is split into {@code maxFiles} files of {@code segmentBytes} each,
+ * and no file grows past {@code segmentBytes}, so the bytes on disk never exceed
+ * {@code maxFiles * segmentBytes <= diskBytes}. {@code files} only grows under the back lock
+ * (check-then-create by one producer at a time) and only shrinks on the consumer side, so the
+ * file bound cannot be overshot.
+ */
+public final class SegmentLog {
+    final Path directory;
+    final SegmentStorage storage;
+    final long segmentBytes;
+    final int maxFiles;
+
+    /** Live files, oldest first. Tail: appender (back lock). Head: cursor (front lock). */
+    final ConcurrentLinkedDeque<SegmentMeta> live = new ConcurrentLinkedDeque<>();
+    /** Live file count. */
+    final AtomicInteger files = new AtomicInteger();
+    /** Bytes in live files (their footprints). */
+    final AtomicLong bytes = new AtomicLong();
+    /** Files the consumer has deleted. */
+    final AtomicLong filesDeleted = new AtomicLong();
+    /** Bytes appended since open. */
+    final AtomicLong bytesWritten = new AtomicLong();
+
+    public SegmentLog(Path directory, SegmentStorage storage, long diskBytes, int maxFiles) {
+        this.directory = directory;
+        this.storage = storage;
+        this.maxFiles = maxFiles;
+        this.segmentBytes = diskBytes / maxFiles;
+        if (segmentBytes < SegmentFormat.MIN_SEGMENT_BYTES) {
+            throw new IllegalArgumentException("diskBytes / maxDiskFiles = " + segmentBytes
+                    + " bytes per file is below the minimum of " + SegmentFormat.MIN_SEGMENT_BYTES);
+        }
+    }
+
+    public Path directory() {
+        return directory;
+    }
+
+    public String storageName() {
+        return storage.name();
+    }
+
+    /** Capacity of one queue file. */
+    public long segmentBytes() {
+        return segmentBytes;
+    }
+
+    /** Largest frame (header and payload) a queue file can hold. */
+    public long maxFrameBytes() {
+        return SegmentFormat.FRAME_HEADER_BYTES + SegmentFormat.maxPayload(segmentBytes);
+    }
+
+    public int maxFiles() {
+        return maxFiles;
+    }
+
+    public int files() {
+        return files.get();
+    }
+
+    public long bytes() {
+        return bytes.get();
+    }
+
+    public long filesDeleted() {
+        return filesDeleted.get();
+    }
+
+    public long bytesWritten() {
+        return bytesWritten.get();
+    }
+
+    /** Takes one file from the budget if the budget has one. Caller holds the back lock. */
+    boolean reserveFile() {
+        if (files.get() >= maxFiles) {
+            return false;
+        }
+        files.incrementAndGet();
+        return true;
+    }
+
+    /** Returns a file to the budget (creation failed, or the consumer deleted it). */
+    void releaseFile(long footprint) {
+        files.decrementAndGet();
+        bytes.addAndGet(-footprint);
+    }
+}

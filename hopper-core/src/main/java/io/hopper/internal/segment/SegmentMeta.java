@@ -1,0 +1,51 @@
+package io.hopper.internal.segment;
+
+import java.nio.file.Path;
+
+/**
+ * What the channel knows about one live queue file. The writer updates the volatile fields under
+ * the back lock as it appends; the reader learns about a record only through the ring or the back
+ * lock (both of which order it after the writer's update), so the values it reads are at least
+ * as new as the records it was told about. A reader that needs {@code endIndex} and
+ * {@code dataEnd} as one consistent pair reads them under the back lock.
+ */
+public final class SegmentMeta {
+    final long sequence;
+    final Path path;
+    /** Disk-stream index of the file's first record. */
+    final long firstIndex;
+    /** Index after the file's last record frame. Writer: back lock. */
+    volatile long endIndex;
+    /** Byte offset after the file's last record frame (where the END frame goes). Writer: back lock. */
+    volatile long dataEnd;
+    /** The END frame is written at {@link #dataEnd}; no more frames will come. Writer: back lock. */
+    volatile boolean sealed;
+
+    SegmentMeta(long sequence, Path path, long firstIndex, long dataEnd) {
+        this.sequence = sequence;
+        this.path = path;
+        this.firstIndex = firstIndex;
+        this.endIndex = firstIndex;
+        this.dataEnd = dataEnd;
+    }
+
+    public long sequence() {
+        return sequence;
+    }
+
+    public Path path() {
+        return path;
+    }
+
+    /** Bytes the file occupies in the disk budget. */
+    long footprint() {
+        return dataEnd + (sealed ? SegmentFormat.END_FRAME_BYTES : 0);
+    }
+
+    /** Bytes a reader may look at: the records, plus the END frame once sealed. */
+    long readableEnd() {
+        boolean s = sealed; // read before dataEnd: once sealed, dataEnd is final
+        long end = dataEnd;
+        return s ? end + SegmentFormat.END_FRAME_BYTES : end;
+    }
+}

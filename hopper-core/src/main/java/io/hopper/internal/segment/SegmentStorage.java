@@ -1,0 +1,17 @@
+package io.hopper.internal.segment;
+
+import java.io.IOException;
+import java.nio.file.Path;
+
+/** A way of opening queue files: Chronicle Bytes memory mapping, or plain {@code FileChannel} I/O. */
+public interface SegmentStorage {
+
+    /** Short name reported in stats and logs. */
+    String name();
+
+    /** Creates a new, empty file that will hold at most {@code capacity} bytes, for writing. Fails if it exists. */
+    SegmentFile create(Path path, long capacity) throws IOException;
+
+    /** Opens an existing file for reading. */
+    SegmentFile openForRead(Path path) throws IOException;
+}

@@ -1,0 +1,183 @@
+package io.hopper.internal.sender;
+
+import io.hopper.ChannelClosedException;
+import io.hopper.RecordTooLargeException;
+import io.hopper.StorageException;
+import io.hopper.internal.codec.EncodedRecord;
+import io.hopper.internal.codec.RecordCodec;
+import io.hopper.internal.placement.DiskRun;
+import io.hopper.internal.ring.RingDeque;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.Objects;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.ToLongFunction;
+
+/**
+ * The producer state machine, shared by every producer thread.
+ *
+ * <p><b>Memory mode</b>: push the record into the ring. If the ring has no room, append it to
+ * disk instead and enter disk mode. <b>Disk mode</b>: a record may go to memory only together
+ * with a {@link DiskRun} marker that announces the disk records written so far (so two slots
+ * must be free); otherwise it is appended to disk too. The marker's push returns the machine to
+ * memory mode. A disk run whose marker was never pushed is still found: the receiver claims it
+ * under the back lock when it finds the ring empty, so no record waits for another send.
+ *
+ * <p>Serialization and compression run before the back lock is taken whenever the record is
+ * likely to go to disk; the lock then orders only the ring push or the file append. When the
+ * guess was wrong (memory filled up meanwhile), the producer drops the lock, encodes, and tries
+ * again: its own records stay in order because it does not send the next one before this one.
+ */
+public final class SenderMachine<T> {
+    private static final int PLACED = 0;
+    private static final int PLACED_WAKE = 1;
+    private static final int NEED_ENCODING = 2;
+    private static final int FULL = 3;
+    /** Weight marking a record that can never be held in memory. */
+    private static final int NOT_IN_MEMORY = -1;
+
+    private final RingDeque<SenderState> ring;
+    private final SenderState state;
+    private final RecordCodec<T> codec;
+    private final ToLongFunction<? super T> weigher;
+    private final long maxFrameBytes;
+    private final Path directory;
+
+    public SenderMachine(RingDeque<SenderState> ring, RecordCodec<T> codec, ToLongFunction<? super T> weigher,
+                         long maxFrameBytes, Path directory) {
+        this.ring = ring;
+        this.state = ring.backState();
+        this.codec = codec;
+        this.weigher = weigher;
+        this.maxFrameBytes = maxFrameBytes;
+        this.directory = directory;
+    }
+
+    /**
+     * Places one record in memory or on disk.
+     *
+     * @param block wait for room up to {@code nanos}
+     * @return whether the record was accepted; {@code false} only when neither tier has room
+     */
+    public boolean offer(T record, boolean block, long nanos) throws InterruptedException {
+        Objects.requireNonNull(record, "record");
+        if (record instanceof DiskRun) {
+            throw new IllegalArgumentException("DiskRun is the channel's internal marker, not a record");
+        }
+        if (state.closed) {
+            throw closedError();
+        }
+        long w = weigher.applyAsLong(record);
+        if (w < 0) {
+            throw new IllegalArgumentException("weigher returned a negative weight " + w + " for a record of "
+                    + record.getClass().getName());
+        }
+        int weight = (w > Integer.MAX_VALUE || w > ring.maxBytes()) ? NOT_IN_MEMORY : (int) w;
+        EncodedRecord encoded = null;
+        if (weight == NOT_IN_MEMORY || state.diskModeHint || !ring.hasRoom(1, w)) {
+            encoded = encode(record, w, weight);
+        }
+        ReentrantLock lock = ring.backLock();
+        long remaining = nanos;
+        for (;;) {
+            if (block) {
+                lock.lockInterruptibly();
+            } else {
+                lock.lock();
+            }
+            int outcome;
+            try {
+                for (;;) {
+                    if (state.closed) {
+                        throw closedError();
+                    }
+                    outcome = place(record, weight, encoded);
+                    if (outcome != FULL || !block || remaining <= 0) {
+                        break;
+                    }
+                    remaining = ring.awaitNotFull(remaining);
+                }
+                if (outcome == PLACED || outcome == PLACED_WAKE) {
+                    ring.signalNotFullLocked(); // cascade: another waiting producer may fit too
+                }
+            } finally {
+                lock.unlock();
+            }
+            switch (outcome) {
+                case PLACED:
+                    return true;
+                case PLACED_WAKE:
+                    ring.signalNotEmpty();
+                    return true;
+                case FULL:
+                    return false;
+                default: // NEED_ENCODING: memory filled up since the guess; encode without the lock
+                    encoded = encode(record, w, weight);
+            }
+        }
+    }
+
+    /** One placement attempt. Caller holds the back lock. */
+    private int place(T record, int weight, EncodedRecord encoded) {
+        long next = state.appender.nextIndex();
+        if (weight != NOT_IN_MEMORY) {
+            if (state.announced == next) {
+                int r = ring.tryPushBack(record, weight);
+                if (r != RingDeque.FULL) {
+                    state.diskModeHint = false;
+                    return r == RingDeque.PUSHED_INTO_EMPTY ? PLACED_WAKE : PLACED;
+                }
+            } else if (ring.hasRoom(2, weight)) {
+                int r = ring.tryPushBack(new DiskRun(next), 0);
+                ring.tryPushBack(record, weight); // cannot fail: room for both was checked under the lock
+                state.announced = next;
+                state.markersPushed++;
+                state.diskModeHint = false;
+                return r == RingDeque.PUSHED_INTO_EMPTY ? PLACED_WAKE : PLACED;
+            }
+        }
+        if (encoded == null) {
+            return NEED_ENCODING;
+        }
+        try {
+            if (!state.appender.tryAppend(encoded)) {
+                return FULL;
+            }
+        } catch (IOException e) {
+            throw new StorageException("cannot spill a record to " + directory, e);
+        }
+        state.spilled++;
+        state.diskModeHint = true;
+        // No ring transition here: a parked consumer must be told that there is a disk run to claim.
+        return ring.consumerParked() ? PLACED_WAKE : PLACED;
+    }
+
+    private EncodedRecord encode(T record, long w, int weight) {
+        EncodedRecord e = codec.encode(record);
+        if (e.frameLength() > maxFrameBytes && weight == NOT_IN_MEMORY) {
+            throw new RecordTooLargeException(w, e.frameLength(), ring.maxBytes(), maxFrameBytes);
+        }
+        return e;
+    }
+
+    /** Forces the queue file being written to stable storage. */
+    public void flush() {
+        ReentrantLock lock = ring.backLock();
+        lock.lock();
+        try {
+            if (state.closed) {
+                throw closedError();
+            }
+            state.appender.force();
+        } catch (IOException e) {
+            throw new StorageException("cannot force queue file in " + directory, e);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private ChannelClosedException closedError() {
+        return new ChannelClosedException("channel " + directory + " is closed");
+    }
+}

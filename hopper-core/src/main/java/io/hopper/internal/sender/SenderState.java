@@ -1,0 +1,66 @@
+package io.hopper.internal.sender;
+
+import io.hopper.internal.segment.SegmentAppender;
+
+/**
+ * The producers' shared state, carried by the ring and guarded by its back lock.
+ *
+ * <p>The sender is in <em>memory mode</em> when every record on disk has been announced to the
+ * receiver ({@code announced == appender.nextIndex()}), and in <em>disk mode</em> otherwise: then
+ * a record may enter the ring only behind a {@code DiskRun} marker that announces the disk records
+ * before it.
+ */
+public final class SenderState {
+    /** Writes the disk stream. Back lock. */
+    final SegmentAppender appender;
+    /** Disk records before this index have been announced (marker pushed, or claimed by the receiver). Back lock. */
+    long announced;
+    /** Producers see {@link io.hopper.ChannelClosedException} once set. Written under the back lock; volatile for lock-free reads. */
+    volatile boolean closed;
+    /** Hint read without the lock: the last placement went to disk, so encode before locking. Written under the back lock. */
+    volatile boolean diskModeHint;
+    /** Records written to disk. Back lock; volatile for stats. */
+    volatile long spilled;
+    /** Markers pushed into the ring. Back lock; volatile for stats. */
+    volatile long markersPushed;
+
+    public SenderState(SegmentAppender appender) {
+        this.appender = appender;
+        this.announced = appender.nextIndex();
+    }
+
+    public SegmentAppender appender() {
+        return appender;
+    }
+
+    /**
+     * Announces every record on disk to the receiver, which found the ring empty under the back
+     * lock: nothing in memory precedes them, and anything pushed later follows them.
+     * Caller holds the back lock.
+     *
+     * @return the index up to which the receiver may now read the disk stream
+     */
+    public long claimAll() {
+        long next = appender.nextIndex();
+        announced = next;
+        diskModeHint = false;
+        return next;
+    }
+
+    public boolean closed() {
+        return closed;
+    }
+
+    /** Caller holds the back lock. */
+    public void markClosed() {
+        closed = true;
+    }
+
+    public long spilled() {
+        return spilled;
+    }
+
+    public long markersPushed() {
+        return markersPushed;
+    }
+}
