@@ -82,8 +82,9 @@ public final class Hopper {
 
         /**
          * Slots in the memory ring: the most records (and disk markers) memory holds whatever their
-         * weight. Default: {@code inMemoryBytes / 64}, at least 64 and at most 2^20. Each slot
-         * costs 8 to 12 bytes of heap beyond the budget.
+         * weight. Default: {@code inMemoryBytes / 8}, at least 64 and at most 2^20, so that
+         * the byte budget binds first for records of 8 bytes or more. Each slot costs 8 to 12 bytes
+         * of heap beyond the budget.
          */
         public Builder<T> inMemoryRecords(int slots) {
             if (slots < 2) {
@@ -161,7 +162,7 @@ public final class Hopper {
             refuseLeftovers();
             SegmentLog log = new SegmentLog(directory, segmentStorage, diskBytes, maxDiskFiles);
             int slots = inMemoryRecords != 0 ? inMemoryRecords
-                    : (int) Math.max(64, Math.min(MAX_DEFAULT_SLOTS, inMemoryBytes / 64));
+                    : (int) Math.max(64, Math.min(MAX_DEFAULT_SLOTS, inMemoryBytes / 8));
             SegmentAppender appender = new SegmentAppender(log, 0, 0);
             RingDeque<SenderState> ring = new RingDeque<>(slots, inMemoryBytes, new SenderState(appender));
             Serializer<T> ser = serializer != null ? serializer : Serializer.kryo(type);

@@ -42,6 +42,8 @@ public final class ChronicleStorage implements SegmentStorage {
         }
         MappedBytes bytes = MappedBytes.singleMappedBytes(path.toFile(), size, true);
         bytes.singleThreadedCheckDisabled(true);
+        // Chronicle's positional reads are bounded by the read limit, which starts at 0.
+        bytes.readLimit(size);
         return new MappedFileSegment(path, bytes, size, false);
     }
 
