@@ -140,6 +140,11 @@ public final class ReceiverMachine<T> {
                 return (T) o;
             }
             if (!claimUnannouncedDiskRecords()) {
+                // Nothing to deliver. A file the writer sealed after we read its last record is
+                // released here; a producer waiting for a file nudges us awake for this.
+                if (cursor.releaseDrainedFiles()) {
+                    ring.signalAllProducers();
+                }
                 return null;
             }
         }
@@ -160,6 +165,9 @@ public final class ReceiverMachine<T> {
             return null;
         }
         cursor.consumed();
+        if (cursor.releaseDrainedFiles()) {
+            ring.signalAllProducers();
+        }
         return value;
     }
 

@@ -38,7 +38,8 @@ import java.util.concurrent.locks.ReentrantLock;
  *   <li><b>Cheap wake-ups.</b> Signalling costs a lock and possibly a system call, so producers
  *   signal only on the empty &rarr; non-empty transition <em>and</em> when a consumer is parked
  *   (the technique of <i>Rust Atomics and Locks</i>, ch. 9). Symmetrically the consumer signals
- *   {@code notFull} only when {@code producersWaiting > 0}.</li>
+ *   {@code notFull} only when {@code producersWaiting > 0}; producers announce themselves before
+ *   their last check for room, mirroring the consumer's protocol.</li>
  * </ul>
  *
  * @param <S> the producers' shared state, guarded by the back lock
@@ -253,15 +254,27 @@ public final class RingDeque<S> {
 
     // ---- waking producers ----------------------------------------------------------------
 
-    /** Waits for room. Caller holds the back lock. Returns the nanoseconds left (&lt;= 0 on timeout). */
-    public long awaitNotFull(long nanos) throws InterruptedException {
+    /**
+     * Caller holds the back lock and is about to re-check for room and then wait. Announcing first
+     * closes the race with a consumer that frees room between the producer's failed check and its
+     * wait: the consumer frees room, then reads {@code producersWaiting}; the producer announces,
+     * then re-checks. Both volatile, so one of them sees the other.
+     */
+    public void announceProducerWaiting() {
         assert backLock.isHeldByCurrentThread();
         PRODUCERS_WAITING.getAndAdd(this, 1);
-        try {
-            return notFull.awaitNanos(nanos);
-        } finally {
-            PRODUCERS_WAITING.getAndAdd(this, -1);
-        }
+    }
+
+    /** Undoes {@link #announceProducerWaiting()}. Caller holds the back lock. */
+    public void withdrawProducerWaiting() {
+        assert backLock.isHeldByCurrentThread();
+        PRODUCERS_WAITING.getAndAdd(this, -1);
+    }
+
+    /** Waits for room. Caller holds the back lock and has announced waiting. Returns the nanoseconds left (&lt;= 0 on timeout). */
+    public long awaitNotFull(long nanos) throws InterruptedException {
+        assert backLock.isHeldByCurrentThread();
+        return notFull.awaitNanos(nanos);
     }
 
     /** Whether a producer waits for room (volatile load). */
@@ -269,23 +282,27 @@ public final class RingDeque<S> {
         return producersWaiting > 0;
     }
 
-    /** Wakes one waiting producer, if any. Called by the consumer side; takes the back lock only when someone waits. */
+    /**
+     * Wakes the waiting producers, if any: called by the consumer side after it freed room.
+     * All of them, because records differ in weight: the room one producer cannot use may fit
+     * another's record. Takes the back lock only when someone waits.
+     */
     public void signalNotFull() {
         if (producersWaiting > 0) {
             backLock.lock();
             try {
-                notFull.signal();
+                notFull.signalAll();
             } finally {
                 backLock.unlock();
             }
         }
     }
 
-    /** Wakes one more waiting producer (a cascade). Caller holds the back lock. */
+    /** As {@link #signalNotFull()}, for a caller that holds the back lock. */
     public void signalNotFullLocked() {
         assert backLock.isHeldByCurrentThread();
         if (producersWaiting > 0) {
-            notFull.signal();
+            notFull.signalAll();
         }
     }
 

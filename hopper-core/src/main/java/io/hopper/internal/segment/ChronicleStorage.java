@@ -21,6 +21,18 @@ public final class ChronicleStorage implements SegmentStorage {
         return "chronicle-bytes";
     }
 
+    /**
+     * Mappings are whole pages: a capacity of at least one page is rounded down to a page multiple
+     * so a file never grows past the budget; a smaller one is kept, and the file being written then
+     * has an apparent size of one page (sparse: only written blocks are allocated) until it is
+     * sealed and trimmed.
+     */
+    @Override
+    public long alignCapacity(long requested) {
+        long page = net.openhft.chronicle.core.OS.pageSize();
+        return requested >= page ? requested - requested % page : requested;
+    }
+
     @Override
     public SegmentFile create(Path path, long capacity) throws IOException {
         Files.createFile(path);

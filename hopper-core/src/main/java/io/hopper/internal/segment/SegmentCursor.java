@@ -163,6 +163,27 @@ public final class SegmentCursor {
         pos = frameEnd;
     }
 
+    /**
+     * Deletes head files that are sealed and whose every record has been read, without waiting to
+     * meet their END frame. The receiver calls this after delivering a record and whenever it finds
+     * nothing to read, so a producer waiting for a file never waits on a file that is already drained.
+     *
+     * @return whether a file was deleted (disk room appeared)
+     */
+    public boolean releaseDrainedFiles() {
+        boolean released = false;
+        for (;;) {
+            SegmentMeta head = meta != null ? meta : log.live.peekFirst();
+            // sealed is read before endIndex: once sealed, endIndex is final.
+            if (head == null || !head.sealed || readIndex < head.endIndex) {
+                return released;
+            }
+            meta = head;
+            finishFile();
+            released = true;
+        }
+    }
+
     /** The located record's payload passed its checksum but does not decode: skip and count it. */
     public void undecodable(RuntimeException cause) {
         corruptFrames++;

@@ -37,7 +37,7 @@ public final class SegmentLog {
         this.directory = directory;
         this.storage = storage;
         this.maxFiles = maxFiles;
-        this.segmentBytes = diskBytes / maxFiles;
+        this.segmentBytes = storage.alignCapacity(diskBytes / maxFiles);
         if (segmentBytes < SegmentFormat.MIN_SEGMENT_BYTES) {
             throw new IllegalArgumentException("diskBytes / maxDiskFiles = " + segmentBytes
                     + " bytes per file is below the minimum of " + SegmentFormat.MIN_SEGMENT_BYTES);

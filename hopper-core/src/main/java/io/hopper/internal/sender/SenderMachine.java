@@ -80,6 +80,7 @@ public final class SenderMachine<T> {
         }
         ReentrantLock lock = ring.backLock();
         long remaining = nanos;
+        boolean mayNudge = true;
         for (;;) {
             if (block) {
                 lock.lockInterruptibly();
@@ -87,6 +88,7 @@ public final class SenderMachine<T> {
                 lock.lock();
             }
             int outcome;
+            boolean nudge = false;
             try {
                 for (;;) {
                     if (state.closed) {
@@ -96,10 +98,23 @@ public final class SenderMachine<T> {
                     if (outcome != FULL || !block || remaining <= 0) {
                         break;
                     }
-                    remaining = ring.awaitNotFull(remaining);
-                }
-                if (outcome == PLACED || outcome == PLACED_WAKE) {
-                    ring.signalNotFullLocked(); // cascade: another waiting producer may fit too
+                    if (mayNudge && ring.consumerParked()) {
+                        nudge = true;
+                        break;
+                    }
+                    ring.announceProducerWaiting();
+                    try {
+                        // Re-check after announcing: room freed by a consumer that missed the
+                        // announcement is visible now.
+                        outcome = place(record, weight, encoded);
+                        if (outcome != FULL || state.closed) {
+                            break;
+                        }
+                        remaining = ring.awaitNotFull(remaining);
+                        mayNudge = true;
+                    } finally {
+                        ring.withdrawProducerWaiting();
+                    }
                 }
             } finally {
                 lock.unlock();
@@ -111,6 +126,20 @@ public final class SenderMachine<T> {
                     ring.signalNotEmpty();
                     return true;
                 case FULL:
+                    // Both tiers are full. A parked consumer may hold a drained queue file that it
+                    // releases when it looks for work (an active consumer does so before parking).
+                    // Wake it, outside the back lock since the lock order is front, then back; then
+                    // wait before nudging again, so producer and consumer cannot ping-pong.
+                    if (nudge || (!block && ring.consumerParked())) {
+                        ring.signalNotEmpty();
+                        mayNudge = false;
+                        if (block && remaining > 0) {
+                            continue;
+                        }
+                    }
+                    if (state.closed) {
+                        throw closedError();
+                    }
                     return false;
                 default: // NEED_ENCODING: memory filled up since the guess; encode without the lock
                     encoded = encode(record, w, weight);
