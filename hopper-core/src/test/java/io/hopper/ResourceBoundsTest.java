@@ -1,0 +1,51 @@
+package io.hopper;
+
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.stream.Stream;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Open file handles stay a small constant however many queue files exist (hopper once ran out of them). */
+class ResourceBoundsTest {
+
+    @TempDir
+    Path dir;
+
+    private static long openFds() throws IOException {
+        try (Stream<Path> s = Files.list(Path.of("/proc/self/fd"))) {
+            return s.count();
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(value = StorageBackend.class, names = {"CHRONICLE_BYTES", "FILE_CHANNEL"})
+    void openFileHandlesDoNotGrowWithTheNumberOfFiles(StorageBackend storage) throws Exception {
+        Assumptions.assumeTrue(Files.isDirectory(Path.of("/proc/self/fd")), "needs /proc/self/fd (Linux)");
+        try (Channel<Long> ch = Hopper.builder(Long.class, dir.resolve("ch"))
+                .storage(storage).inMemoryBytes(0)
+                .diskBytes(500L * 4096).maxDiskFiles(500)
+                .open()) {
+            long before = openFds();
+            for (long i = 0; i < 20_000; i++) {
+                assertTrue(ch.sender().offer(i));
+            }
+            long files = TestDirs.segmentFiles(ch.directory());
+            assertTrue(files > 100, "spread over many files: " + files);
+            long during = openFds();
+            for (long i = 0; i < 10_000; i++) {
+                assertEquals(i, ch.receiver().poll());
+            }
+            long reading = openFds();
+            assertTrue(during - before <= 2, "writer holds one file: " + before + " -> " + during);
+            assertTrue(reading - before <= 3, "writer and reader hold one each: " + before + " -> " + reading);
+        }
+    }
+}
