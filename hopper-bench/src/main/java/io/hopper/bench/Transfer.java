@@ -1,0 +1,106 @@
+package io.hopper.bench;
+
+import io.hopper.Channel;
+
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicReference;
+
+/**
+ * Moves a fixed number of records from P producer threads to one consumer thread, through either
+ * a hopper channel or a {@link BlockingQueue}, and reports the elapsed time. The records are
+ * built beforehand so that only the hand-off is measured.
+ */
+final class Transfer {
+    private Transfer() {
+    }
+
+    interface Target {
+        void send(byte[] r) throws InterruptedException;
+
+        byte[] receive() throws InterruptedException;
+    }
+
+    static Target of(Channel<byte[]> ch) {
+        return new Target() {
+            @Override
+            public void send(byte[] r) throws InterruptedException {
+                ch.sender().send(r);
+            }
+
+            @Override
+            public byte[] receive() throws InterruptedException {
+                return ch.receiver().receive();
+            }
+        };
+    }
+
+    static Target of(BlockingQueue<byte[]> q) {
+        return new Target() {
+            @Override
+            public void send(byte[] r) throws InterruptedException {
+                q.put(r);
+            }
+
+            @Override
+            public byte[] receive() throws InterruptedException {
+                return q.take();
+            }
+        };
+    }
+
+    static Target arrayBlockingQueue(int capacity) {
+        return of(new ArrayBlockingQueue<>(capacity));
+    }
+
+    /** Runs one transfer of {@code perProducer} records from each of {@code producers} threads; returns nanoseconds. */
+    static long run(Target target, int producers, byte[][] records, int perProducer) throws Exception {
+        CountDownLatch start = new CountDownLatch(1);
+        AtomicReference<Throwable> failure = new AtomicReference<>();
+        long total = (long) producers * perProducer;
+        Thread consumer = new Thread(() -> {
+            try {
+                start.await();
+                long sum = 0;
+                for (long i = 0; i < total; i++) {
+                    sum += target.receive().length;
+                }
+                if (sum != total * records[0].length) {
+                    throw new AssertionError("lost bytes");
+                }
+            } catch (Throwable t) {
+                failure.compareAndSet(null, t);
+            }
+        }, "bench-consumer");
+        Thread[] threads = new Thread[producers];
+        for (int p = 0; p < producers; p++) {
+            int id = p;
+            threads[p] = new Thread(() -> {
+                try {
+                    start.await();
+                    for (int i = 0; i < perProducer; i++) {
+                        target.send(records[(id * 7919 + i) % records.length]);
+                    }
+                } catch (Throwable t) {
+                    failure.compareAndSet(null, t);
+                }
+            }, "bench-producer-" + p);
+        }
+        consumer.start();
+        for (Thread t : threads) {
+            t.start();
+        }
+        long t0 = System.nanoTime();
+        start.countDown();
+        for (Thread t : threads) {
+            t.join();
+        }
+        consumer.join();
+        long elapsed = System.nanoTime() - t0;
+        if (failure.get() != null) {
+            throw new IllegalStateException("transfer failed", failure.get());
+        }
+        return elapsed;
+    }
+}

@@ -1,0 +1,136 @@
+package io.hopper.bench.jmh;
+
+import io.hopper.Channel;
+import io.hopper.Hopper;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OperationsPerInvocation;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Warmup;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Comparator;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+
+/**
+ * Records per second moved from P producer threads to one consumer, per queue. One invocation
+ * moves {@link #BATCH} records end to end (threads started, all records received), like the
+ * original crate's criterion comparison against its standard library channel.
+ */
+@State(Scope.Benchmark)
+@BenchmarkMode(Mode.Throughput)
+@OutputTimeUnit(TimeUnit.SECONDS)
+@Warmup(iterations = 3, time = 2)
+@Measurement(iterations = 5, time = 2)
+@Fork(value = 3, jvmArgsAppend = {
+    "--add-opens=java.base/java.lang=ALL-UNNAMED", "--add-opens=java.base/java.lang.reflect=ALL-UNNAMED",
+    "--add-opens=java.base/java.nio=ALL-UNNAMED", "--add-opens=java.base/sun.nio.ch=ALL-UNNAMED",
+    "--add-opens=java.base/jdk.internal.misc=ALL-UNNAMED", "--add-exports=java.base/jdk.internal.ref=ALL-UNNAMED",
+    "--add-exports=java.base/sun.nio.ch=ALL-UNNAMED", "--add-exports=jdk.unsupported/sun.misc=ALL-UNNAMED",
+    "--add-opens=java.base/java.io=ALL-UNNAMED", "--add-opens=java.base/java.util=ALL-UNNAMED",
+    "-Dchronicle.analytics.disable=true"})
+public class TransferBenchmark {
+    static final int BATCH = 200_000;
+
+    @Param({"hopper", "ArrayBlockingQueue", "LinkedBlockingQueue"})
+    public String queue;
+
+    @Param({"1", "2", "4"})
+    public int producers;
+
+    @Param({"64"})
+    public int recordBytes;
+
+    /** Memory budget for hopper; ABQ/LBQ get the same number of records as slots. */
+    @Param({"67108864"})
+    public long memoryBytes;
+
+    private byte[][] records;
+    private Path dir;
+    private Channel<byte[]> channel;
+    private BlockingQueue<byte[]> blockingQueue;
+
+    @Setup(Level.Trial)
+    public void setUp() throws Exception {
+        records = new byte[1024][];
+        for (int i = 0; i < records.length; i++) {
+            byte[] b = ("{\"seq\":" + i + ",\"msg\":\"GET /api/items took " + (i * 37 % 1000) + "ms\"}  ")
+                    .repeat(1 + recordBytes / 32).getBytes(StandardCharsets.US_ASCII);
+            records[i] = java.util.Arrays.copyOf(b, recordBytes);
+        }
+        int slots = (int) Math.min(1 << 20, memoryBytes / (16 + recordBytes));
+        switch (queue) {
+            case "hopper" -> {
+                dir = Files.createTempDirectory("hopper-jmh-");
+                channel = Hopper.builder(byte[].class, dir.resolve("ch"))
+                        .inMemoryBytes(memoryBytes).diskBytes(8L << 30).maxDiskFiles(64)
+                        .weigher(b -> 16L + b.length).open();
+            }
+            case "ArrayBlockingQueue" -> blockingQueue = new ArrayBlockingQueue<>(slots);
+            case "LinkedBlockingQueue" -> blockingQueue = new LinkedBlockingQueue<>(slots);
+            default -> throw new IllegalArgumentException(queue);
+        }
+    }
+
+    @TearDown(Level.Trial)
+    public void tearDown() throws Exception {
+        if (channel != null) {
+            channel.close();
+            try (Stream<Path> s = Files.walk(dir)) {
+                for (Path p : s.sorted(Comparator.reverseOrder()).toList()) {
+                    Files.deleteIfExists(p);
+                }
+            }
+        }
+    }
+
+    @Benchmark
+    @OperationsPerInvocation(BATCH)
+    public long transfer() throws Exception {
+        int per = BATCH / producers;
+        CountDownLatch done = new CountDownLatch(producers);
+        Thread[] threads = new Thread[producers];
+        for (int p = 0; p < producers; p++) {
+            int id = p;
+            threads[p] = new Thread(() -> {
+                try {
+                    for (int i = 0; i < per; i++) {
+                        byte[] r = records[(id * 131 + i) & 1023];
+                        if (channel != null) {
+                            channel.sender().send(r);
+                        } else {
+                            blockingQueue.put(r);
+                        }
+                    }
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                done.countDown();
+            });
+            threads[p].start();
+        }
+        long sum = 0;
+        for (int i = 0; i < per * producers; i++) {
+            byte[] r = channel != null ? channel.receiver().receive() : blockingQueue.take();
+            sum += r.length;
+        }
+        done.await();
+        return sum;
+    }
+}
