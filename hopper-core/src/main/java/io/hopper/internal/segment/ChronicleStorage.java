@@ -1,6 +1,8 @@
 package io.hopper.internal.segment;
 
+import net.openhft.chronicle.bytes.BytesStore;
 import net.openhft.chronicle.bytes.MappedBytes;
+import net.openhft.chronicle.core.io.BackgroundResourceReleaser;
 
 import java.io.IOException;
 import java.io.RandomAccessFile;
@@ -124,12 +126,25 @@ public final class ChronicleStorage implements SegmentStorage {
             }
         }
 
+        /**
+         * Unmaps the file. Releasing a single-mapped {@code MappedBytes} leaves one reference on
+         * its store (Chronicle Bytes 2026.4), and the mapping lives as long as the store: without
+         * the second release every queue file leaked a mapping until the process hit the kernel's
+         * map-count limit (found by the fuzzer after ~45,000 channels).
+         */
         private void release() throws IOException {
             MappedBytes b = bytes;
             bytes = null;
             if (b != null) {
                 try {
+                    BytesStore<?, ?> store = b.bytesStore();
                     b.releaseLast();
+                    if (store != null && store.refCount() > 0) {
+                        store.releaseLast();
+                    }
+                    // Chronicle unmaps and closes on a background thread; do it now, so that
+                    // handles and mappings are gone when our close returns.
+                    BackgroundResourceReleaser.releasePendingResources();
                 } catch (RuntimeException e) {
                     throw new IOException("unmapping failed for " + path, e);
                 }
