@@ -2,21 +2,22 @@ package io.hopper.internal.segment;
 
 import net.openhft.chronicle.bytes.BytesStore;
 import net.openhft.chronicle.bytes.MappedBytes;
-import net.openhft.chronicle.core.io.BackgroundResourceReleaser;
 
 import java.io.IOException;
-import java.io.RandomAccessFile;
+import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 
 /**
- * Queue files memory-mapped off-heap through Chronicle Bytes: a write is a copy into the page
- * cache, with no system call. The writer maps the file at its full capacity (sparse on Linux)
- * and trims it to its real length when it seals it; readers map what exists.
+ * Queue files written through an off-heap Chronicle Bytes memory mapping: an append is a copy
+ * into the page cache, with no system call. The writer maps the file at its full capacity
+ * (sparse on Linux) and trims it to its real length when it seals it.
  *
  * <p>Only touch this class after {@link ChronicleAvailability#check()} reported Chronicle usable.
  */
 public final class ChronicleStorage implements SegmentStorage {
+    private final FileChannelStorage reads = new FileChannelStorage();
 
     @Override
     public String name() {
@@ -41,47 +42,44 @@ public final class ChronicleStorage implements SegmentStorage {
         try {
             MappedBytes bytes = MappedBytes.singleMappedBytes(path.toFile(), capacity);
             bytes.singleThreadedCheckDisabled(true);
-            return new MappedFileSegment(path, bytes, capacity, true);
+            return new MappedFileSegment(path, bytes, capacity);
         } catch (IOException | RuntimeException e) {
             Files.deleteIfExists(path);
             throw e;
         }
     }
 
+    /**
+     * Reads go through positional {@code FileChannel} reads, as in {@link FileChannelStorage}: the
+     * consumer copies every frame into its window anyway, so a read mapping would save nothing,
+     * and reading a mapping of a file that was truncated under it faults (SIGBUS) where a short
+     * read is a clean, countable error.
+     */
     @Override
     public SegmentFile openForRead(Path path) throws IOException {
-        long size = Files.size(path);
-        if (size == 0) {
-            return new MappedFileSegment(path, null, 0, false);
-        }
-        MappedBytes bytes = MappedBytes.singleMappedBytes(path.toFile(), size, true);
-        bytes.singleThreadedCheckDisabled(true);
-        // Chronicle's positional reads are bounded by the read limit, which starts at 0.
-        bytes.readLimit(size);
-        return new MappedFileSegment(path, bytes, size, false);
+        return reads.openForRead(path);
     }
 
+    /** The file being written, mapped at its full capacity. */
     private static final class MappedFileSegment implements SegmentFile {
         private final Path path;
-        private final boolean writable;
+        private final long capacity;
         private MappedBytes bytes;
-        private long limit;
 
-        MappedFileSegment(Path path, MappedBytes bytes, long limit, boolean writable) {
+        MappedFileSegment(Path path, MappedBytes bytes, long capacity) {
             this.path = path;
             this.bytes = bytes;
-            this.limit = limit;
-            this.writable = writable;
+            this.capacity = capacity;
         }
 
         @Override
         public void write(long position, byte[] src, int off, int len) throws IOException {
-            if (!writable || bytes == null) {
-                throw new IOException("queue file is not open for writing: " + path);
+            if (bytes == null) {
+                throw new IOException("queue file is closed for writing: " + path);
             }
-            if (position < 0 || position + len > limit) {
-                throw new IOException("write of " + len + " bytes at " + position + " past the mapped capacity "
-                        + limit + " of " + path);
+            if (position < 0 || position + len > capacity) {
+                throw new IOException("write of " + len + " bytes at " + position + " past the capacity "
+                        + capacity + " of " + path);
             }
             try {
                 bytes.write(position, src, off, len);
@@ -92,11 +90,12 @@ public final class ChronicleStorage implements SegmentStorage {
 
         @Override
         public int read(long position, byte[] dst, int off, int len) throws IOException {
-            if (bytes == null || position >= limit) {
+            if (bytes == null || position >= capacity) {
                 return 0;
             }
-            int n = (int) Math.min(len, limit - position);
+            int n = (int) Math.min(len, capacity - position);
             try {
+                bytes.readLimit(capacity); // positional reads are bounded by the read limit
                 bytes.read(position, dst, off, n);
             } catch (RuntimeException e) {
                 throw new IOException("mapped read failed for " + path, e);
@@ -106,7 +105,7 @@ public final class ChronicleStorage implements SegmentStorage {
 
         @Override
         public void force() throws IOException {
-            if (bytes != null && writable) {
+            if (bytes != null) {
                 try {
                     bytes.sync();
                 } catch (RuntimeException e) {
@@ -117,12 +116,12 @@ public final class ChronicleStorage implements SegmentStorage {
 
         @Override
         public void seal(long length) throws IOException {
-            if (bytes != null && writable) {
+            if (bytes != null) {
                 release();
-                try (RandomAccessFile raf = new RandomAccessFile(path.toFile(), "rw")) {
-                    raf.setLength(length);
+                // WRITE without CREATE: trimming must never bring back a file that was deleted.
+                try (FileChannel ch = FileChannel.open(path, StandardOpenOption.WRITE)) {
+                    ch.truncate(length);
                 }
-                limit = 0;
             }
         }
 
@@ -142,9 +141,9 @@ public final class ChronicleStorage implements SegmentStorage {
                     if (store != null && store.refCount() > 0) {
                         store.releaseLast();
                     }
-                    // Chronicle unmaps and closes on a background thread; do it now, so that
-                    // handles and mappings are gone when our close returns.
-                    BackgroundResourceReleaser.releasePendingResources();
+                    // Chronicle unmaps on its background releaser thread, moments later. Waiting
+                    // for it here (releasePendingResources) sleeps for milliseconds under the
+                    // producers' lock, so we do not.
                 } catch (RuntimeException e) {
                     throw new IOException("unmapping failed for " + path, e);
                 }

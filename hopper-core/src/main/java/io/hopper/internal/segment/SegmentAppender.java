@@ -122,9 +122,6 @@ public final class SegmentAppender {
         } catch (IOException e) {
             throw new IOException("cannot seal queue file " + seg.path, e);
         }
-        seg.sealed = true;
-        log.bytes.addAndGet(SegmentFormat.END_FRAME_BYTES);
-        log.bytesWritten.addAndGet(SegmentFormat.END_FRAME_BYTES);
         current = null;
         SegmentFile f = file;
         file = null;
@@ -132,6 +129,11 @@ public final class SegmentAppender {
             f.seal(seg.dataEnd + SegmentFormat.END_FRAME_BYTES);
         } finally {
             f.close();
+            // Publish only now: once sealed, a reader that has read every record may delete the
+            // file at any moment, so the writer must be done with it (trimmed and closed) first.
+            log.bytes.addAndGet(SegmentFormat.END_FRAME_BYTES);
+            log.bytesWritten.addAndGet(SegmentFormat.END_FRAME_BYTES);
+            seg.sealed = true;
         }
     }
 
