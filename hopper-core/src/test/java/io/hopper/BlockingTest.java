@@ -42,6 +42,31 @@ class BlockingTest {
         }
     }
 
+    /** Offers 0, 1, 2, ... until both tiers are full; returns the first value that did not fit. */
+    private static long fillBothTiers(Channel<Long> ch) {
+        long n = 0;
+        while (ch.sender().offer(n)) {
+            n++;
+        }
+        return n;
+    }
+
+    /** Starts a producer that sends {@code value}, and returns once it is blocked waiting for room. */
+    private static CompletableFuture<Void> startBlockedSend(Channel<Long> ch, long value) {
+        CompletableFuture<Void> sent = new CompletableFuture<>();
+        Thread producer = new Thread(() -> {
+            try {
+                ch.sender().send(value);
+                sent.complete(null);
+            } catch (Throwable e) {
+                sent.completeExceptionally(e);
+            }
+        });
+        producer.start();
+        awaitBlocked(producer);
+        return sent;
+    }
+
     @Test
     void blockedReceiveWakesForARecordThatWentToDisk() throws Exception {
         try (Channel<Long> ch = open(0, 1 << 20, 4)) { // no memory: every record goes to disk
@@ -69,22 +94,8 @@ class BlockingTest {
     @Test
     void blockedSendWakesWhenTheConsumerFreesRoom() throws Exception {
         try (Channel<Long> ch = open(8 * 2, 256, 1)) {
-            long n = 0;
-            while (ch.sender().offer(n)) {
-                n++;
-            }
-            long last = n;
-            CompletableFuture<Void> sent = new CompletableFuture<>();
-            Thread producer = new Thread(() -> {
-                try {
-                    ch.sender().send(last);
-                    sent.complete(null);
-                } catch (Throwable e) {
-                    sent.completeExceptionally(e);
-                }
-            });
-            producer.start();
-            awaitBlocked(producer);
+            long last = fillBothTiers(ch);
+            CompletableFuture<Void> sent = startBlockedSend(ch, last);
             assertFalse(sent.isDone());
             for (long i = 0; i <= last; i++) {
                 assertEquals(i, ch.receiver().receive());
@@ -98,10 +109,7 @@ class BlockingTest {
     void timedOfferAndPollGiveUp() throws Exception {
         try (Channel<Long> ch = open(8, 256, 1)) {
             assertNull(ch.receiver().poll(20, TimeUnit.MILLISECONDS));
-            long n = 0;
-            while (ch.sender().offer(n)) {
-                n++;
-            }
+            long n = fillBothTiers(ch);
             assertFalse(ch.sender().offer(n, 20, TimeUnit.MILLISECONDS));
             assertEquals(0L, ch.receiver().poll(1, TimeUnit.SECONDS));
             assertTrue(ch.sender().offer(n, 1, TimeUnit.SECONDS));
@@ -133,22 +141,7 @@ class BlockingTest {
     @Test
     void closeWakesBlockedSender() throws Exception {
         Channel<Long> ch = open(8, 256, 1);
-        long n = 0;
-        while (ch.sender().offer(n)) {
-            n++;
-        }
-        long last = n;
-        CompletableFuture<Void> sent = new CompletableFuture<>();
-        Thread producer = new Thread(() -> {
-            try {
-                ch.sender().send(last);
-                sent.complete(null);
-            } catch (Throwable e) {
-                sent.completeExceptionally(e);
-            }
-        });
-        producer.start();
-        awaitBlocked(producer);
+        CompletableFuture<Void> sent = startBlockedSend(ch, fillBothTiers(ch));
         ch.close();
         ExecutionException e = assertThrows(ExecutionException.class, () -> sent.get(10, TimeUnit.SECONDS));
         assertInstanceOf(ChannelClosedException.class, e.getCause());
@@ -157,11 +150,7 @@ class BlockingTest {
     @Test
     void interruptedSendKeepsTheRecordWithTheCaller() throws Exception {
         try (Channel<Long> ch = open(8, 256, 1)) {
-            long n = 0;
-            while (ch.sender().offer(n)) {
-                n++;
-            }
-            long last = n;
+            long last = fillBothTiers(ch);
             CountDownLatch done = new CountDownLatch(1);
             Throwable[] thrown = new Throwable[1];
             Thread producer = new Thread(() -> {

@@ -24,17 +24,27 @@ public final class SegmentCursor {
     /** The back lock: taken (front, then back) only to read a file's bookkeeping consistently after damage. */
     private final Lock backLock;
 
-    /** Index of the next record to deliver. Written under the front lock; volatile for stats. */
+    // Counters: written only under the front lock (single writer), volatile so that stats() and
+    // the producers' lock-free checks can read them from other threads.
+    /** Index of the next record to deliver. */
     private volatile long readIndex;
+    /** Damaged frames, undecodable records and unreadable file tails skipped. */
     private volatile long corruptFrames;
+    /** Records that were written but could not be delivered because of damage. */
     private volatile long recordsLost;
+    /** Records delivered from disk. */
     private volatile long recordsRead;
 
+    // Reading state: front lock only.
+    /** The head file being read, or null before it is opened. */
     private SegmentMeta meta;
     private SegmentFile file;
+    /** The head file could not be opened or has no valid header. */
     private boolean unreadable;
+    /** Offset of the next frame in the head file. */
     private long pos;
 
+    /** Bytes {@code [windowStart, windowStart + windowLength)} of the head file, as read. */
     private byte[] window = new byte[WINDOW];
     private long windowStart;
     private int windowLength;
