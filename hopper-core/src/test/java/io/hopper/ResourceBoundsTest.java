@@ -52,9 +52,8 @@ class ResourceBoundsTest {
             }
             TestDirs.delete(chDir);
         }
-        // Chronicle unmaps on its background releaser thread: a few may still be pending, not one per file.
         long grown = mappings() - before;
-        assertTrue(grown < 50, "mappings grew by " + grown + " over 300 channels");
+        assertTrue(grown < 20, "mappings grew by " + grown + " over 300 channels");
     }
 
     @ParameterizedTest

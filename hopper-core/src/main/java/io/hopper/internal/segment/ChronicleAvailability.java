@@ -43,6 +43,12 @@ public final class ChronicleAvailability {
             // even where a host application brings it back.
             System.setProperty("chronicle.analytics.disable", "true");
         }
+        if (System.getProperty("background.releaser") == null) {
+            // Unmap and close a released queue file in the releasing thread (microseconds) rather
+            // than on Chronicle's background thread, whose lag let handles and mappings pile up
+            // when files rotate quickly. Read once, when Chronicle initialises.
+            System.setProperty("background.releaser", "false");
+        }
         try {
             ClassLoader loader = ChronicleAvailability.class.getClassLoader();
             Class.forName("net.openhft.chronicle.bytes.MappedBytes", true, loader);

@@ -141,9 +141,8 @@ public final class ChronicleStorage implements SegmentStorage {
                     if (store != null && store.refCount() > 0) {
                         store.releaseLast();
                     }
-                    // Chronicle unmaps on its background releaser thread, moments later. Waiting
-                    // for it here (releasePendingResources) sleeps for milliseconds under the
-                    // producers' lock, so we do not.
+                    // With background.releaser=false (ChronicleAvailability sets it unless the
+                    // host chose otherwise) the unmap and close happen here, synchronously.
                 } catch (RuntimeException e) {
                     throw new IOException("unmapping failed for " + path, e);
                 }
