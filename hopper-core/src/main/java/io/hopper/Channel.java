@@ -3,7 +3,9 @@ package io.hopper;
 import io.hopper.internal.receiver.ReceiverMachine;
 import io.hopper.internal.ring.RingDeque;
 import io.hopper.internal.segment.SegmentCursor;
+import io.hopper.internal.recovery.DirectoryLock;
 import io.hopper.internal.segment.SegmentLog;
+import io.hopper.internal.segment.SegmentRecovery;
 import io.hopper.internal.sender.SenderState;
 
 import java.io.IOException;
@@ -24,15 +26,19 @@ public final class Channel<T> implements AutoCloseable {
     private final Sender<T> sender;
     private final Receiver<T> receiver;
     private final ReceiverMachine<T> receiverMachine;
+    private final DirectoryLock lock;
+    private final SegmentRecovery.Result recovered;
 
     Channel(Path directory, RingDeque<SenderState> ring, SegmentLog log, Sender<T> sender,
-            ReceiverMachine<T> receiverMachine) {
+            ReceiverMachine<T> receiverMachine, DirectoryLock lock, SegmentRecovery.Result recovered) {
         this.directory = directory;
         this.ring = ring;
         this.log = log;
         this.sender = sender;
         this.receiverMachine = receiverMachine;
         this.receiver = new Receiver<>(receiverMachine);
+        this.lock = lock;
+        this.recovered = recovered;
     }
 
     /** The producing end; thread-safe, share it. */
@@ -71,6 +77,8 @@ public final class Channel<T> implements AutoCloseable {
                 log.bytesWritten(),
                 c.corruptFrames(),
                 c.recordsLost(),
+                recovered.nextIndex() - recovered.firstIndex(),
+                recovered.filesRepaired() + recovered.filesSetAside(),
                 log.storageName());
     }
 
@@ -81,8 +89,10 @@ public final class Channel<T> implements AutoCloseable {
 
     /**
      * Closes the channel: later sends and receives throw {@link ChannelClosedException}, and
-     * threads blocked in {@code send} or {@code receive} wake up with it. Open files are closed.
-     * Records not yet received stay where they are: those on disk remain in the queue files.
+     * threads blocked in {@code send} or {@code receive} wake up with it. Open files are closed and
+     * the directory is released. The read position is committed: records on disk that were not
+     * received stay in the queue files and are delivered by the next {@code open()} of the directory;
+     * records still in memory are dropped.
      * Idempotent.
      *
      * @throws StorageException if the file being written could not be closed cleanly
@@ -111,12 +121,19 @@ public final class Channel<T> implements AutoCloseable {
         front.lock();
         try {
             receiverMachine.closeLocked();
-            ring.signalAllConsumers();
+        } catch (IOException e) {
+            failure = failure != null ? failure : e;
         } finally {
+            ring.signalAllConsumers();
             front.unlock();
         }
+        try {
+            lock.close();
+        } catch (IOException e) {
+            failure = failure != null ? failure : e;
+        }
         if (failure != null) {
-            throw new StorageException("closing the queue file being written in " + directory, failure);
+            throw new StorageException("closing channel " + directory, failure);
         }
     }
 }

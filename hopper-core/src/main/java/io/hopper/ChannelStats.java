@@ -18,6 +18,8 @@ package io.hopper;
  * @param bytesWrittenToDisk    bytes appended to queue files since the channel opened
  * @param corruptFramesSkipped  damaged frames or undecodable records the receiver skipped
  * @param recordsLost           records that were on disk but could not be recovered from a damaged file
+ * @param recordsRecovered      records found on disk when the channel was opened (an earlier run's)
+ * @param filesRepaired         queue files found torn (tail cut off) or unreadable (set aside) at open
  * @param storage               the storage back end in use ({@code "chronicle-bytes"} or {@code "file-channel"})
  */
 public record ChannelStats(
@@ -35,5 +37,7 @@ public record ChannelStats(
         long bytesWrittenToDisk,
         long corruptFramesSkipped,
         long recordsLost,
+        long recordsRecovered,
+        long filesRepaired,
         String storage) {
 }

@@ -2,6 +2,8 @@ package io.hopper;
 
 import io.hopper.internal.codec.RecordCodec;
 import io.hopper.internal.receiver.ReceiverMachine;
+import io.hopper.internal.recovery.DirectoryLock;
+import io.hopper.internal.recovery.ReadCursorFile;
 import io.hopper.internal.ring.RingDeque;
 import io.hopper.internal.segment.ChronicleAvailability;
 import io.hopper.internal.segment.ChronicleStorage;
@@ -10,13 +12,13 @@ import io.hopper.internal.segment.SegmentAppender;
 import io.hopper.internal.segment.SegmentCursor;
 import io.hopper.internal.segment.SegmentFormat;
 import io.hopper.internal.segment.SegmentLog;
+import io.hopper.internal.segment.SegmentRecovery;
 import io.hopper.internal.segment.SegmentStorage;
 import io.hopper.internal.sender.SenderMachine;
 import io.hopper.internal.sender.SenderState;
 
 import java.io.IOException;
 import java.lang.System.Logger.Level;
-import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Objects;
@@ -147,11 +149,13 @@ public final class Hopper {
         }
 
         /**
-         * Creates the directory if needed and opens the channel.
+         * Creates the directory if needed, takes ownership of it, recovers the queue files an
+         * earlier run left there (their records are delivered first, oldest first; a torn tail is
+         * cut off, see {@link ChannelStats}), and opens the channel.
          *
-         * @throws IOException              if the directory cannot be created or listed
-         * @throws StorageException         if it holds queue files from an earlier run (resuming them
-         *                                  is not supported by this version)
+         * @throws IOException              if the directory cannot be created, listed or repaired
+         * @throws StorageException         if another channel (in this JVM or another process) has the
+         *                                  directory open
          * @throws IllegalArgumentException if the budgets are inconsistent
          * @throws IllegalStateException    if {@link StorageBackend#CHRONICLE_BYTES} was forced and
          *                                  Chronicle Bytes cannot initialise
@@ -159,30 +163,29 @@ public final class Hopper {
         public Channel<T> open() throws IOException {
             SegmentStorage segmentStorage = chooseStorage();
             Files.createDirectories(directory);
-            refuseLeftovers();
             SegmentLog log = new SegmentLog(directory, segmentStorage, diskBytes, maxDiskFiles);
-            int slots = inMemoryRecords != 0 ? inMemoryRecords
-                    : (int) Math.max(64, Math.min(MAX_DEFAULT_SLOTS, inMemoryBytes / 8));
-            SegmentAppender appender = new SegmentAppender(log, 0, 0);
-            RingDeque<SenderState> ring = new RingDeque<>(slots, inMemoryBytes, new SenderState(appender));
-            Serializer<T> ser = serializer != null ? serializer : Serializer.kryo(type);
-            RecordCodec<T> codec = new RecordCodec<>(ser, compression, SegmentFormat.FRAME_HEADER_BYTES);
-            ToLongFunction<? super T> w = weigher != null ? weigher : Builder::defaultWeight;
-            SenderMachine<T> senderMachine = new SenderMachine<>(ring, codec, w, log.maxFrameBytes(), directory);
-            SegmentCursor cursor = new SegmentCursor(log, ring.backLock(), 0);
-            ReceiverMachine<T> receiverMachine = new ReceiverMachine<>(ring, cursor, codec, 0, directory);
-            return new Channel<>(directory, ring, log, new Sender<>(senderMachine), receiverMachine);
-        }
-
-        private void refuseLeftovers() throws IOException {
-            try (DirectoryStream<Path> files = Files.newDirectoryStream(directory)) {
-                for (Path p : files) {
-                    if (SegmentFormat.parseFileName(p.getFileName().toString()) >= 0) {
-                        throw new StorageException("directory " + directory + " holds queue files from an earlier run ("
-                                + p.getFileName() + "); this version cannot resume them: move or delete them,"
-                                + " or open the channel in another directory");
-                    }
-                }
+            DirectoryLock lock = DirectoryLock.acquire(directory);
+            try {
+                SegmentRecovery.Result recovered = SegmentRecovery.recover(log);
+                int slots = inMemoryRecords != 0 ? inMemoryRecords
+                        : (int) Math.max(64, Math.min(MAX_DEFAULT_SLOTS, inMemoryBytes / 8));
+                SegmentAppender appender = new SegmentAppender(log, recovered.nextSequence(), recovered.nextIndex());
+                RingDeque<SenderState> ring = new RingDeque<>(slots, inMemoryBytes, new SenderState(appender));
+                Serializer<T> ser = serializer != null ? serializer : Serializer.kryo(type);
+                RecordCodec<T> codec = new RecordCodec<>(ser, compression, SegmentFormat.FRAME_HEADER_BYTES);
+                ToLongFunction<? super T> w = weigher != null ? weigher : Builder::defaultWeight;
+                SenderMachine<T> senderMachine = new SenderMachine<>(ring, codec, w, log.maxFrameBytes(), directory);
+                // Recovered records precede anything sent from now on: they are all announced.
+                long committed = ReadCursorFile.load(directory);
+                long start = Math.min(recovered.nextIndex(), Math.max(recovered.firstIndex(), committed));
+                SegmentCursor cursor = new SegmentCursor(log, ring.backLock(), start);
+                ReceiverMachine<T> receiverMachine = new ReceiverMachine<>(ring, cursor, codec,
+                        recovered.nextIndex(), directory);
+                return new Channel<>(directory, ring, log, new Sender<>(senderMachine), receiverMachine, lock,
+                        recovered);
+            } catch (IOException | RuntimeException e) {
+                lock.close();
+                throw e;
             }
         }
 

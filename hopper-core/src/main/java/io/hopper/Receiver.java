@@ -70,6 +70,19 @@ public final class Receiver<T> implements Iterable<T> {
     }
 
     /**
+     * Durably marks every record received so far as consumed: after a restart (or a crash) the
+     * channel resumes after it. Without calls to this, the position is committed when the channel
+     * closes and, while records are read from disk, at most once per second on its own.
+     * Records held in memory are not covered by a commit: a crash loses them (see the README).
+     *
+     * @throws StorageException       if the position could not be written
+     * @throws ChannelClosedException if the channel is closed
+     */
+    public void commit() {
+        machine.commit();
+    }
+
+    /**
      * A blocking iterator: {@code hasNext()} waits for the next record and returns {@code false}
      * only once the channel is closed.
      *

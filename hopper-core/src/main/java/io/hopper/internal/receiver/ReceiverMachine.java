@@ -3,11 +3,14 @@ package io.hopper.internal.receiver;
 import io.hopper.ChannelClosedException;
 import io.hopper.CorruptDataException;
 import io.hopper.internal.codec.RecordCodec;
+import io.hopper.StorageException;
 import io.hopper.internal.placement.DiskRun;
+import io.hopper.internal.recovery.ReadCursorFile;
 import io.hopper.internal.ring.RingDeque;
 import io.hopper.internal.segment.SegmentCursor;
 import io.hopper.internal.sender.SenderState;
 
+import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Collection;
 import java.util.concurrent.locks.ReentrantLock;
@@ -29,8 +32,15 @@ public final class ReceiverMachine<T> {
     private final RecordCodec.DecodeScratch scratch = new RecordCodec.DecodeScratch();
     private final Path directory;
 
+    /** How often the read position is committed on its own while records come from disk. */
+    public static final long AUTO_COMMIT_NANOS = 1_000_000_000L;
+
     /** Disk records below this index are announced to the receiver. Front lock. */
     private long limit;
+    /** Last index written to the cursor file. Front lock. */
+    private long committed;
+    /** When it was written. Front lock. */
+    private long lastCommitNanos = System.nanoTime();
     /** Set by close under the front lock; volatile for lock-free checks. */
     private volatile boolean closed;
     /** Markers taken from the ring. Front lock; volatile for stats. */
@@ -44,6 +54,7 @@ public final class ReceiverMachine<T> {
         this.codec = codec;
         this.limit = limit;
         this.directory = directory;
+        this.committed = cursor.readIndex();
     }
 
     /**
@@ -168,6 +179,7 @@ public final class ReceiverMachine<T> {
         if (cursor.releaseDrainedFiles()) {
             ring.signalAllProducers();
         }
+        autoCommit();
         return value;
     }
 
@@ -203,10 +215,61 @@ public final class ReceiverMachine<T> {
         }
     }
 
-    /** Marks the receiver closed and releases its file. Caller holds the front lock. */
-    public void closeLocked() {
+    /**
+     * Durably records the read position: every record received so far counts as consumed and is
+     * not delivered again after a restart.
+     */
+    public void commit() {
+        ReentrantLock lock = ring.frontLock();
+        lock.lock();
+        try {
+            checkOpen();
+            commitLocked();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private void commitLocked() {
+        long index = cursor.readIndex();
+        if (index == committed) {
+            return;
+        }
+        try {
+            ReadCursorFile.store(directory, index);
+        } catch (IOException e) {
+            throw new StorageException("cannot record the read position in " + directory, e);
+        }
+        committed = index;
+        lastCommitNanos = System.nanoTime();
+    }
+
+    /** Commits at most once per {@link #AUTO_COMMIT_NANOS} while records are being read from disk. Front lock held. */
+    private void autoCommit() {
+        if (System.nanoTime() - lastCommitNanos >= AUTO_COMMIT_NANOS) {
+            try {
+                commitLocked();
+            } catch (StorageException e) {
+                // Not the caller's failure: its record was delivered. Retried at the next interval.
+                lastCommitNanos = System.nanoTime();
+                System.getLogger("io.hopper").log(System.Logger.Level.WARNING, "hopper: " + e.getMessage());
+            }
+        }
+    }
+
+    /** Marks the receiver closed, records the read position and releases its file. Caller holds the front lock. */
+    public void closeLocked() throws IOException {
+        if (closed) {
+            return;
+        }
         closed = true;
-        cursor.close();
+        try {
+            if (cursor.readIndex() != committed) {
+                ReadCursorFile.store(directory, cursor.readIndex());
+            }
+        } finally {
+            cursor.close();
+        }
     }
 
     public SegmentCursor cursor() {

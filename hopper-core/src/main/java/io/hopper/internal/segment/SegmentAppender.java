@@ -144,14 +144,26 @@ public final class SegmentAppender {
         }
     }
 
-    /** Closes the open file, if any. Further appends fail. */
+    /**
+     * Seals the file being written, if any (so that the next open finds nothing to repair), and
+     * closes it. Further appends fail.
+     */
     public void close() throws IOException {
+        if (closed) {
+            return;
+        }
         closed = true;
-        SegmentFile f = file;
-        file = null;
-        current = null;
-        if (f != null) {
-            f.close();
+        if (current != null) {
+            try {
+                seal();
+            } finally {
+                SegmentFile f = file;
+                file = null;
+                current = null;
+                if (f != null) {
+                    f.close();
+                }
+            }
         }
     }
 

@@ -1,0 +1,81 @@
+package io.hopper.internal.recovery;
+
+import io.hopper.StorageException;
+
+import java.io.Closeable;
+import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * Exclusive ownership of a channel directory for as long as the channel is open: an OS file
+ * lock on {@code hopper.lock} inside it. A second channel on the same directory, in this JVM or
+ * another process, is refused with an error naming the directory instead of silently corrupting
+ * the queue files. The lock dies with the process, so a crash never leaves a stale lock behind.
+ */
+public final class DirectoryLock implements Closeable {
+    public static final String FILE_NAME = "hopper.lock";
+
+    /** Directories (real paths) locked by channels of this JVM. */
+    private static final Set<Path> HELD = ConcurrentHashMap.newKeySet();
+
+    private final Path key;
+    private final FileChannel channel;
+    private final FileLock lock;
+
+    private DirectoryLock(Path key, FileChannel channel, FileLock lock) {
+        this.key = key;
+        this.channel = channel;
+        this.lock = lock;
+    }
+
+    /**
+     * Takes the lock on {@code directory}.
+     *
+     * @throws StorageException if another channel holds it
+     * @throws IOException      if the lock file cannot be created
+     */
+    public static DirectoryLock acquire(Path directory) throws IOException {
+        Path key = directory.toRealPath();
+        // Check this JVM first, without touching the lock file: closing any channel on a file drops
+        // every POSIX lock this process holds on it, so a refused second attempt that opened and
+        // closed the file would silently release the first channel's lock.
+        if (!HELD.add(key)) {
+            throw new StorageException("channel directory " + directory + " is already open in this JVM;"
+                    + " close that channel first (one channel per directory)");
+        }
+        FileChannel ch = null;
+        try {
+            ch = FileChannel.open(key.resolve(FILE_NAME), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+            FileLock lock = ch.tryLock();
+            if (lock == null) {
+                throw new StorageException("channel directory " + directory + " is already open in another process"
+                        + " (it holds the lock on " + directory.resolve(FILE_NAME) + ")");
+            }
+            return new DirectoryLock(key, ch, lock);
+        } catch (IOException | RuntimeException e) {
+            if (ch != null) {
+                ch.close();
+            }
+            HELD.remove(key);
+            throw e;
+        }
+    }
+
+    @Override
+    public void close() throws IOException {
+        try {
+            lock.release();
+        } finally {
+            try {
+                channel.close();
+            } finally {
+                HELD.remove(key);
+            }
+        }
+    }
+}

@@ -1,0 +1,83 @@
+package io.hopper.internal.recovery;
+
+import java.io.IOException;
+import java.lang.System.Logger.Level;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.util.zip.CRC32C;
+
+/**
+ * The durable read position: {@code cursor.hop} holds the disk-stream index of the first record
+ * not yet consumed. Updates are atomic: the new value is written to {@code cursor.hop.tmp},
+ * forced, and renamed over the old file, so a crash leaves either the old or the new cursor,
+ * never a torn one (and a damaged one is detected by its checksum and ignored).
+ *
+ * <pre>
+ * 0  magic          8  "HOPPERQC"
+ * 8  format version 4  1
+ * 12 reserved       4  0
+ * 16 record index   8
+ * 24 CRC32C         4  of bytes 0..23
+ * </pre>
+ */
+public final class ReadCursorFile {
+    public static final String FILE_NAME = "cursor.hop";
+    static final String TEMP_NAME = FILE_NAME + ".tmp";
+    private static final byte[] MAGIC = "HOPPERQC".getBytes(StandardCharsets.US_ASCII);
+    private static final int SIZE = 28;
+    private static final System.Logger LOG = System.getLogger("io.hopper");
+
+    private ReadCursorFile() {
+    }
+
+    /** The committed index, or -1 when there is none (or it is damaged: then everything on disk is delivered again). */
+    public static long load(Path directory) throws IOException {
+        Files.deleteIfExists(directory.resolve(TEMP_NAME)); // an update the process did not finish
+        byte[] b;
+        try {
+            b = Files.readAllBytes(directory.resolve(FILE_NAME));
+        } catch (NoSuchFileException e) {
+            return -1;
+        }
+        ByteBuffer bb = ByteBuffer.wrap(b).order(ByteOrder.LITTLE_ENDIAN);
+        if (b.length != SIZE || !ByteBuffer.wrap(b, 0, 8).equals(ByteBuffer.wrap(MAGIC)) || bb.getInt(8) != 1
+                || bb.getInt(24) != crc(b)) {
+            LOG.log(Level.WARNING, "hopper: read cursor " + directory.resolve(FILE_NAME)
+                    + " is damaged; delivering every record still on disk (some may come again)");
+            return -1;
+        }
+        return bb.getLong(16);
+    }
+
+    /** Records {@code index} durably and atomically. */
+    public static void store(Path directory, long index) throws IOException {
+        byte[] b = new byte[SIZE];
+        ByteBuffer bb = ByteBuffer.wrap(b).order(ByteOrder.LITTLE_ENDIAN);
+        bb.put(MAGIC).putInt(1).putInt(0).putLong(index);
+        bb.putInt(24, crc(b));
+        Path tmp = directory.resolve(TEMP_NAME);
+        try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+                StandardOpenOption.TRUNCATE_EXISTING)) {
+            ByteBuffer w = ByteBuffer.wrap(b);
+            while (w.hasRemaining()) {
+                ch.write(w);
+            }
+            ch.force(true);
+        }
+        Files.move(tmp, directory.resolve(FILE_NAME), StandardCopyOption.ATOMIC_MOVE,
+                StandardCopyOption.REPLACE_EXISTING);
+    }
+
+    private static int crc(byte[] b) {
+        CRC32C c = new CRC32C();
+        c.update(b, 0, 24);
+        return (int) c.getValue();
+    }
+}

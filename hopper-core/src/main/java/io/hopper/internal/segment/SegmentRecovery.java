@@ -1,0 +1,215 @@
+package io.hopper.internal.segment;
+
+import java.io.IOException;
+import java.lang.System.Logger.Level;
+import java.nio.channels.FileChannel;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.TreeMap;
+
+/**
+ * Finds the queue files an earlier run left in a directory and makes them readable again.
+ *
+ * <p>Each file is walked frame by frame, trusting nothing unverified (the same checks as the
+ * reader). A file that ends without an END frame was being written when the process stopped:
+ * its torn tail (a half-written frame, or garbage after the last valid frame) is cut off and the
+ * file is sealed, so that new records go to a new file. A file whose header is unreadable is set
+ * aside as {@code *.corrupt} rather than deleted, for someone to look at. Frames that fail their
+ * payload checksum inside an otherwise sound file are left in place: the reader skips and counts
+ * them when it meets them.
+ */
+public final class SegmentRecovery {
+    private static final System.Logger LOG = System.getLogger("io.hopper");
+
+    private SegmentRecovery() {
+    }
+
+    /** What the scan found and did. */
+    public static final class Result {
+        final List<SegmentMeta> segments = new ArrayList<>();
+        long nextSequence;
+        long nextIndex;
+        long firstIndex = -1;
+        long filesRepaired;
+        long bytesTruncated;
+        long filesSetAside;
+
+        /** Sequence number for the next new file. */
+        public long nextSequence() {
+            return nextSequence;
+        }
+
+        /** Disk-stream index the next appended record gets. */
+        public long nextIndex() {
+            return nextIndex;
+        }
+
+        /** Index of the oldest record on disk ({@link #nextIndex()} when there is none). */
+        public long firstIndex() {
+            return firstIndex < 0 ? nextIndex : firstIndex;
+        }
+
+        /** Files recovered. */
+        public int files() {
+            return segments.size();
+        }
+
+        /** Files whose torn tail was cut off and that were sealed. */
+        public long filesRepaired() {
+            return filesRepaired;
+        }
+
+        /** Bytes cut off torn tails. */
+        public long bytesTruncated() {
+            return bytesTruncated;
+        }
+
+        /** Files with an unreadable header, renamed to {@code *.corrupt}. */
+        public long filesSetAside() {
+            return filesSetAside;
+        }
+    }
+
+    /** Scans {@code log}'s directory and adds what it finds to the log, oldest first. Before any appender or cursor exists. */
+    public static Result recover(SegmentLog log) throws IOException {
+        TreeMap<Long, Path> files = new TreeMap<>();
+        try (DirectoryStream<Path> dir = Files.newDirectoryStream(log.directory)) {
+            for (Path p : dir) {
+                long seq = SegmentFormat.parseFileName(p.getFileName().toString());
+                if (seq >= 0) {
+                    files.put(seq, p);
+                }
+            }
+        }
+        Result r = new Result();
+        r.nextSequence = files.isEmpty() ? 0 : files.lastKey() + 1;
+        for (var e : files.entrySet()) {
+            SegmentMeta meta = scanFile(e.getKey(), e.getValue(), r);
+            if (meta != null) {
+                r.segments.add(meta);
+                if (r.firstIndex < 0) {
+                    r.firstIndex = meta.firstIndex;
+                }
+                r.nextIndex = Math.max(r.nextIndex, meta.endIndex);
+            }
+        }
+        for (SegmentMeta m : r.segments) {
+            log.live.addLast(m);
+            log.files.incrementAndGet();
+            log.bytes.addAndGet(m.footprint());
+        }
+        if (!files.isEmpty()) {
+            LOG.log(Level.INFO, "hopper: recovered " + r.segments.size() + " queue file(s) in " + log.directory
+                    + " holding records " + r.firstIndex() + " to " + (r.nextIndex - 1) + "; repaired "
+                    + r.filesRepaired + " torn file(s) (" + r.bytesTruncated + " bytes cut), set aside "
+                    + r.filesSetAside + " unreadable file(s)");
+        }
+        return r;
+    }
+
+    private static SegmentMeta scanFile(long seq, Path path, Result r) throws IOException {
+        try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+            long size = ch.size();
+            byte[] head = new byte[SegmentFormat.FILE_HEADER_BYTES];
+            String bad = read(ch, 0, head, head.length) < head.length ? "shorter than its header"
+                    : SegmentFormat.checkFileHeader(head, 0, seq);
+            if (bad != null) {
+                ch.close();
+                if (size <= SegmentFormat.FILE_HEADER_BYTES + SegmentFormat.FRAME_HEADER_BYTES) {
+                    // Created, but the process stopped before a record was completed in it.
+                    Files.delete(path);
+                } else {
+                    setAside(path, r, bad);
+                }
+                return null;
+            }
+            long pos = SegmentFormat.FILE_HEADER_BYTES;
+            long first = -1;
+            long end = -1;
+            boolean sealed = false;
+            byte[] frame = new byte[SegmentFormat.FRAME_HEADER_BYTES];
+            while (pos + SegmentFormat.FRAME_HEADER_BYTES <= size) {
+                if (read(ch, pos, frame, SegmentFormat.FRAME_HEADER_BYTES) < SegmentFormat.FRAME_HEADER_BYTES
+                        || !SegmentFormat.frameHeaderValid(frame, 0)) {
+                    break;
+                }
+                int flags = SegmentFormat.frameFlags(frame, 0);
+                long index = SegmentFormat.frameRecordIndex(frame, 0);
+                int count = SegmentFormat.frameRecordCount(frame, 0);
+                long len = SegmentFormat.framePayloadLength(frame, 0) & 0xffffffffL;
+                if ((flags & SegmentFormat.FLAG_END) != 0) {
+                    if (len == 0 && count == 0) {
+                        sealed = true;
+                        end = index;
+                    }
+                    break;
+                }
+                if (count != 1 || pos + SegmentFormat.FRAME_HEADER_BYTES + len > size || (end >= 0 && index < end)) {
+                    break;
+                }
+                // The payload checksum is the reader's business: a bad payload costs one record there.
+                if (first < 0) {
+                    first = index;
+                }
+                end = index + 1;
+                pos += SegmentFormat.FRAME_HEADER_BYTES + len;
+            }
+            if (first < 0 && !sealed) {
+                ch.close();
+                Files.delete(path); // nothing readable was ever completed in it
+                return null;
+            }
+            if (!sealed) {
+                // Torn tail: cut it and seal the file, so the reader can finish it.
+                long cut = size - pos;
+                byte[] endFrame = new byte[SegmentFormat.END_FRAME_BYTES];
+                SegmentFormat.writeFrameHeader(endFrame, 0, 0, 0, SegmentFormat.FLAG_END, 0, end);
+                ch.truncate(pos);
+                write(ch, pos, endFrame);
+                ch.force(true);
+                r.filesRepaired++;
+                r.bytesTruncated += Math.max(0, cut);
+            } else if (ch.size() > pos + SegmentFormat.END_FRAME_BYTES) {
+                ch.truncate(pos + SegmentFormat.END_FRAME_BYTES); // a sealed file whose trim did not happen
+            }
+            SegmentMeta meta = new SegmentMeta(seq, path, first < 0 ? end : first, pos);
+            meta.endIndex = end;
+            meta.sealed = true;
+            return meta;
+        }
+    }
+
+    private static void setAside(Path path, Result r, String why) throws IOException {
+        Path aside = path.resolveSibling(path.getFileName() + ".corrupt");
+        Files.move(path, aside, StandardCopyOption.REPLACE_EXISTING);
+        r.filesSetAside++;
+        LOG.log(Level.WARNING, "hopper: queue file " + path + " is unreadable (" + why + "); its records are lost."
+                + " Moved to " + aside.getFileName() + " for inspection; delete it when done");
+    }
+
+    private static int read(FileChannel ch, long pos, byte[] dst, int len) throws IOException {
+        java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(dst, 0, len);
+        long p = pos;
+        while (b.hasRemaining()) {
+            int n = ch.read(b, p);
+            if (n < 0) {
+                break;
+            }
+            p += n;
+        }
+        return b.position();
+    }
+
+    private static void write(FileChannel ch, long pos, byte[] src) throws IOException {
+        java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(src);
+        long p = pos;
+        while (b.hasRemaining()) {
+            p += ch.write(b, p);
+        }
+    }
+}

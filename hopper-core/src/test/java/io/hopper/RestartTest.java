@@ -1,0 +1,185 @@
+package io.hopper;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+import java.io.RandomAccessFile;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Stream;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** What survives closing and reopening a channel directory, and a process that stops without closing. */
+class RestartTest {
+
+    @TempDir
+    Path tmp;
+
+    private static Channel<Long> open(Path dir, StorageBackend storage) throws Exception {
+        return Hopper.builder(Long.class, dir).storage(storage)
+                .inMemoryBytes(0).diskBytes(64 * 1024).maxDiskFiles(16)
+                .open();
+    }
+
+    private static List<Path> segmentFiles(Path dir) throws Exception {
+        try (Stream<Path> s = Files.list(dir)) {
+            return s.filter(p -> p.getFileName().toString().matches("segment-\\d{20}\\.hop")).sorted().toList();
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(value = StorageBackend.class, names = {"CHRONICLE_BYTES", "FILE_CHANNEL"})
+    void recordsOnDiskSurviveCloseAndReopenExactlyOnce(StorageBackend storage) throws Exception {
+        Path dir = tmp.resolve("ch");
+        try (Channel<Long> ch = open(dir, storage)) {
+            for (long i = 0; i < 500; i++) {
+                assertTrue(ch.sender().offer(i));
+            }
+            for (long i = 0; i < 120; i++) {
+                assertEquals(i, ch.receiver().poll());
+            }
+        }
+        try (Channel<Long> ch = open(dir, storage)) {
+            assertTrue(ch.stats().recordsRecovered() >= 380, ch.stats().toString());
+            for (long i = 500; i < 520; i++) {
+                assertTrue(ch.sender().offer(i)); // new records follow the recovered ones
+            }
+            for (long i = 120; i < 520; i++) {
+                assertEquals(i, ch.receiver().poll(), "record " + i);
+            }
+            assertNull(ch.receiver().poll());
+        }
+        try (Channel<Long> ch = open(dir, storage)) {
+            assertNull(ch.receiver().poll(), "everything was consumed");
+            assertEquals(0, ch.stats().recordsOnDisk());
+        }
+    }
+
+    @Test
+    void aSecondOpenOfTheSameDirectoryIsRefusedNamingIt() throws Exception {
+        Path dir = tmp.resolve("ch");
+        try (Channel<Long> ch = open(dir, StorageBackend.AUTO)) {
+            StorageException e = assertThrows(StorageException.class, () -> open(dir, StorageBackend.AUTO));
+            assertTrue(e.getMessage().contains(dir.toString()), e.getMessage());
+            ChildJvm.Result other = ChildJvm.run(CrashingProducer.class, ChildJvm.chronicleFlags(),
+                    dir.toString(), "open-only");
+            assertTrue(other.exitCode() != 0 && other.output().contains("already open in another process")
+                    && other.output().contains(dir.toString()), other.output());
+            assertTrue(ch.sender().offer(1L), "the first channel is unaffected");
+        }
+        try (Channel<Long> again = open(dir, StorageBackend.AUTO)) {
+            assertEquals(1L, again.receiver().poll(), "closing released the directory");
+        }
+    }
+
+    @Test
+    void aProcessThatStopsWithoutClosingResumesFromItsLastCommit() throws Exception {
+        Path dir = tmp.resolve("ch");
+        ChildJvm.Result r = ChildJvm.run(CrashingProducer.class, ChildJvm.chronicleFlags(), dir.toString(), "crash");
+        assertEquals(0, r.exitCode(), r.output());
+        try (Channel<Long> ch = open(dir, StorageBackend.AUTO)) {
+            // The child committed after record 29 and received 30..39 before it halted:
+            // those ten come again (at-least-once), nothing is lost, order holds.
+            for (long i = 30; i < 1000; i++) {
+                assertEquals(i, ch.receiver().poll(), "record " + i);
+            }
+            assertNull(ch.receiver().poll());
+            assertTrue(ch.stats().filesRepaired() >= 1, "the file being written had no end frame: " + ch.stats());
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(value = StorageBackend.class, names = {"CHRONICLE_BYTES", "FILE_CHANNEL"})
+    void aTornTailIsCutOffAndEverythingBeforeItDelivered(StorageBackend storage) throws Exception {
+        Path dir = tmp.resolve("ch");
+        try (Channel<Long> ch = open(dir, storage)) {
+            for (long i = 0; i < 300; i++) {
+                assertTrue(ch.sender().offer(i));
+            }
+        }
+        List<Path> files = segmentFiles(dir);
+        Path last = files.get(files.size() - 1);
+        try (RandomAccessFile raf = new RandomAccessFile(last.toFile(), "rw")) {
+            // As a crash leaves it: no END frame (close writes one; cut it off), then a frame that
+            // was being written when the process died: a header and half a payload.
+            long end = raf.length() - 24;
+            raf.setLength(end);
+            raf.seek(end);
+            raf.write(new byte[] {40, 0, 0, 0, 1, 2, 3, 4, 0, 0, 1, 0, 9, 9, 9, 9, 9, 9, 9, 9, 7, 7, 7, 7, 1, 2, 3});
+        }
+        try (Channel<Long> ch = open(dir, storage)) {
+            for (long i = 0; i < 300; i++) {
+                assertEquals(i, ch.receiver().poll(), "record " + i);
+            }
+            assertNull(ch.receiver().poll());
+            assertTrue(ch.stats().filesRepaired() >= 1, ch.stats().toString());
+        }
+    }
+
+    @Test
+    void aFileWithAnUnreadableHeaderIsSetAsideAndTheRestDelivered() throws Exception {
+        Path dir = tmp.resolve("ch");
+        try (Channel<Long> ch = open(dir, StorageBackend.FILE_CHANNEL)) {
+            for (long i = 0; i < 1000; i++) {
+                assertTrue(ch.sender().offer(i));
+            }
+        }
+        List<Path> files = segmentFiles(dir);
+        assertTrue(files.size() >= 3);
+        try (RandomAccessFile raf = new RandomAccessFile(files.get(0).toFile(), "rw")) {
+            raf.write("NOTHOPPR".getBytes());
+        }
+        try (Channel<Long> ch = open(dir, StorageBackend.FILE_CHANNEL)) {
+            List<Long> got = new ArrayList<>();
+            Long v;
+            while ((v = ch.receiver().poll()) != null) {
+                got.add(v);
+            }
+            assertTrue(!got.isEmpty() && got.get(got.size() - 1) == 999L, got + " " + ch.stats());
+            for (int i = 1; i < got.size(); i++) {
+                assertEquals(got.get(i - 1) + 1, got.get(i), "contiguous after the lost file");
+            }
+            assertEquals(1, ch.stats().filesRepaired());
+            assertTrue(Files.exists(files.get(0).resolveSibling(files.get(0).getFileName() + ".corrupt")));
+        }
+    }
+
+    /** Child process: sends 1,000 records to disk, receives 40, committing after 30, then halts without closing. */
+    public static final class CrashingProducer {
+        public static void main(String[] args) throws Exception {
+            Path dir = Path.of(args[0]);
+            try {
+                Channel<Long> ch = Hopper.builder(Long.class, dir).inMemoryBytes(0)
+                        .diskBytes(64 * 1024).maxDiskFiles(16).open();
+                if (args[1].equals("open-only")) {
+                    ch.close();
+                    return;
+                }
+                for (long i = 0; i < 1000; i++) {
+                    ch.sender().send(i);
+                }
+                for (long i = 0; i < 40; i++) {
+                    if (ch.receiver().receive() != i) {
+                        System.exit(3);
+                    }
+                    if (i == 29) {
+                        ch.receiver().commit();
+                    }
+                }
+                System.out.flush();
+                Runtime.getRuntime().halt(0); // no close, no shutdown hooks
+            } catch (StorageException e) {
+                System.out.println(e.getMessage());
+                System.exit(2);
+            }
+        }
+    }
+}
