@@ -89,44 +89,48 @@ public final class Channel<T> implements AutoCloseable {
 
     /**
      * Closes the channel: later sends and receives throw {@link ChannelClosedException}, and
-     * threads blocked in {@code send} or {@code receive} wake up with it. Open files are closed and
-     * the directory is released. The read position is committed: records on disk that were not
-     * received stay in the queue files and are delivered by the next {@code open()} of the directory;
-     * records still in memory are dropped.
+     * threads blocked in {@code send} or {@code receive} wake up with it. Nothing that was accepted
+     * and not yet received is lost: records still in memory are written, in their place in the
+     * order, to {@code snapshot.hop}; the file being written is sealed; the read position is
+     * committed; files are closed and the directory is released. The next {@code open()} of the
+     * directory delivers the remaining records in the original order, then new ones.
      * Idempotent.
      *
      * @throws StorageException if the file being written could not be closed cleanly
      */
     @Override
     public void close() {
+        ReentrantLock front = ring.frontLock();
         ReentrantLock back = ring.backLock();
         IOException failure = null;
-        back.lock();
-        try {
-            SenderState s = ring.backState();
-            if (s.closed()) {
-                return;
-            }
-            s.markClosed();
-            try {
-                s.appender().close();
-            } catch (IOException e) {
-                failure = e;
-            }
-        } finally {
-            back.unlock();
-        }
-        ring.signalAllProducers();
-        ReentrantLock front = ring.frontLock();
+        // Lock order: front, then back. Holding both, nothing moves while the state is saved.
         front.lock();
         try {
-            receiverMachine.closeLocked();
-        } catch (IOException e) {
-            failure = failure != null ? failure : e;
+            back.lock();
+            try {
+                SenderState s = ring.backState();
+                if (s.closed()) {
+                    return;
+                }
+                s.markClosed();
+                try {
+                    receiverMachine.closeLocked();
+                } catch (IOException e) {
+                    failure = e;
+                }
+                try {
+                    s.appender().close();
+                } catch (IOException e) {
+                    failure = failure != null ? failure : e;
+                }
+            } finally {
+                back.unlock();
+            }
         } finally {
-            ring.signalAllConsumers();
             front.unlock();
         }
+        ring.signalAllProducers();
+        ring.signalAllConsumers();
         try {
             lock.close();
         } catch (IOException e) {

@@ -4,6 +4,7 @@ import io.hopper.internal.codec.RecordCodec;
 import io.hopper.internal.receiver.ReceiverMachine;
 import io.hopper.internal.recovery.DirectoryLock;
 import io.hopper.internal.recovery.ReadCursorFile;
+import io.hopper.internal.recovery.SnapshotFile;
 import io.hopper.internal.ring.RingDeque;
 import io.hopper.internal.segment.ChronicleAvailability;
 import io.hopper.internal.segment.ChronicleStorage;
@@ -167,20 +168,29 @@ public final class Hopper {
             DirectoryLock lock = DirectoryLock.acquire(directory);
             try {
                 SegmentRecovery.Result recovered = SegmentRecovery.recover(log);
+                // Indices never go back: the committed state remembers the stream's high-water marks
+                // even when every queue file has been consumed and deleted.
+                ReadCursorFile.State committed = ReadCursorFile.load(directory);
+                long nextIndex = Math.max(recovered.nextIndex(), committed == null ? 0 : committed.nextIndex());
+                long nextSequence = Math.max(recovered.nextSequence(), committed == null ? 0 : committed.nextSequence());
+                long firstOnDisk = recovered.files() > 0 ? recovered.firstIndex() : nextIndex;
+                long start = Math.min(nextIndex, Math.max(firstOnDisk, committed == null ? 0 : committed.readIndex()));
                 int slots = inMemoryRecords != 0 ? inMemoryRecords
                         : (int) Math.max(64, Math.min(MAX_DEFAULT_SLOTS, inMemoryBytes / 8));
-                SegmentAppender appender = new SegmentAppender(log, recovered.nextSequence(), recovered.nextIndex());
+                SegmentAppender appender = new SegmentAppender(log, nextSequence, nextIndex);
                 RingDeque<SenderState> ring = new RingDeque<>(slots, inMemoryBytes, new SenderState(appender));
                 Serializer<T> ser = serializer != null ? serializer : Serializer.kryo(type);
                 RecordCodec<T> codec = new RecordCodec<>(ser, compression, SegmentFormat.FRAME_HEADER_BYTES);
                 ToLongFunction<? super T> w = weigher != null ? weigher : Builder::defaultWeight;
                 SenderMachine<T> senderMachine = new SenderMachine<>(ring, codec, w, log.maxFrameBytes(), directory);
                 // Recovered records precede anything sent from now on: they are all announced.
-                long committed = ReadCursorFile.load(directory);
-                long start = Math.min(recovered.nextIndex(), Math.max(recovered.firstIndex(), committed));
                 SegmentCursor cursor = new SegmentCursor(log, ring.backLock(), start);
-                ReceiverMachine<T> receiverMachine = new ReceiverMachine<>(ring, cursor, codec,
-                        recovered.nextIndex(), directory);
+                // A graceful close left the memory tier in a snapshot: it is replayed after the disk
+                // records announced before it, and its last marker announces the rest.
+                SnapshotFile.Reader snapshot = SnapshotFile.open(directory);
+                long limit = snapshot == null ? nextIndex : Math.min(nextIndex, Math.max(start, snapshot.diskLimit()));
+                ReceiverMachine<T> receiverMachine = new ReceiverMachine<>(ring, cursor, codec, limit, directory,
+                        snapshot);
                 return new Channel<>(directory, ring, log, new Sender<>(senderMachine), receiverMachine, lock,
                         recovered);
             } catch (IOException | RuntimeException e) {

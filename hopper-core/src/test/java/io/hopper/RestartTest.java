@@ -63,6 +63,38 @@ class RestartTest {
         }
     }
 
+    @ParameterizedTest
+    @EnumSource(value = StorageBackend.class, names = {"CHRONICLE_BYTES", "FILE_CHANNEL"})
+    void recordsInMemorySurviveCloseInTheirPlaceInTheOrder(StorageBackend storage) throws Exception {
+        Path dir = tmp.resolve("ch");
+        try (Channel<Long> ch = Hopper.builder(Long.class, dir).storage(storage)
+                .inMemoryBytes(8 * 20).weigher(x -> 8).diskBytes(64 * 1024).maxDiskFiles(16).open()) {
+            for (long i = 0; i < 200; i++) {
+                assertTrue(ch.sender().offer(i));
+            }
+            for (long i = 0; i < 5; i++) {
+                assertEquals(i, ch.receiver().poll());
+            }
+            for (long i = 200; i < 210; i++) { // memory has room again: memory and disk interleave
+                assertTrue(ch.sender().offer(i));
+            }
+            assertTrue(ch.stats().recordsInMemory() > 0 && ch.stats().recordsOnDisk() > 0, ch.stats().toString());
+        }
+        assertTrue(Files.exists(dir.resolve("snapshot.hop")));
+        // Reopen with room for only two records in memory: the snapshot is replayed from its file.
+        try (Channel<Long> ch = Hopper.builder(Long.class, dir).storage(storage)
+                .inMemoryBytes(16).weigher(x -> 8).diskBytes(64 * 1024).maxDiskFiles(16).open()) {
+            for (long i = 210; i < 220; i++) {
+                assertTrue(ch.sender().offer(i));
+            }
+            for (long i = 5; i < 220; i++) {
+                assertEquals(i, ch.receiver().poll(), "record " + i);
+            }
+            assertNull(ch.receiver().poll());
+        }
+        assertTrue(!Files.exists(dir.resolve("snapshot.hop")), "a replayed snapshot is deleted");
+    }
+
     @Test
     void aSecondOpenOfTheSameDirectoryIsRefusedNamingIt() throws Exception {
         Path dir = tmp.resolve("ch");

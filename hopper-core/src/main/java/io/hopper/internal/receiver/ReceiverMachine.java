@@ -6,13 +6,16 @@ import io.hopper.internal.codec.RecordCodec;
 import io.hopper.StorageException;
 import io.hopper.internal.placement.DiskRun;
 import io.hopper.internal.recovery.ReadCursorFile;
+import io.hopper.internal.recovery.SnapshotFile;
 import io.hopper.internal.ring.RingDeque;
 import io.hopper.internal.segment.SegmentCursor;
 import io.hopper.internal.sender.SenderState;
 
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Collection;
+import java.util.List;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
@@ -46,8 +49,11 @@ public final class ReceiverMachine<T> {
     /** Markers taken from the ring. Front lock; volatile for stats. */
     private volatile long markersPopped;
 
+    /** The memory tier a graceful close persisted, replayed before the ring; null when none. Front lock. */
+    private SnapshotFile.Reader snapshot;
+
     public ReceiverMachine(RingDeque<SenderState> ring, SegmentCursor cursor, RecordCodec<T> codec, long limit,
-                           Path directory) {
+                           Path directory, SnapshotFile.Reader snapshot) {
         this.ring = ring;
         this.senderState = ring.backState();
         this.cursor = cursor;
@@ -55,6 +61,7 @@ public final class ReceiverMachine<T> {
         this.limit = limit;
         this.directory = directory;
         this.committed = cursor.readIndex();
+        this.snapshot = snapshot;
     }
 
     /**
@@ -121,7 +128,7 @@ public final class ReceiverMachine<T> {
 
     private T delivered(T t) {
         // Cascade: if work remains and another consumer thread is parked, pass the wake-up on.
-        if (ring.size() > 0 || cursor.readIndex() < limit) {
+        if (ring.size() > 0 || cursor.readIndex() < limit || snapshot != null) {
             ring.signalNotEmptyLocked();
         }
         return t;
@@ -132,7 +139,18 @@ public final class ReceiverMachine<T> {
     private T next() {
         for (;;) {
             if (cursor.readIndex() < limit) {
+                if (!cursor.hasFileToRead()) {
+                    cursor.writeOffMissing(limit); // announced, but their files are gone
+                    continue;
+                }
                 T t = readDisk();
+                if (t != null) {
+                    return t;
+                }
+                continue;
+            }
+            if (snapshot != null) {
+                T t = replaySnapshot();
                 if (t != null) {
                     return t;
                 }
@@ -158,6 +176,37 @@ public final class ReceiverMachine<T> {
                 }
                 return null;
             }
+        }
+    }
+
+    /**
+     * One step through the snapshot: a record is returned; a marker raises the limit; damage is
+     * counted; at the end the snapshot is deleted. Returns null when the caller should look again.
+     */
+    private T replaySnapshot() {
+        try {
+            switch (snapshot.next()) {
+                case RECORD:
+                    try {
+                        return codec.decode(snapshot.payload(), 0, snapshot.payloadLength(), snapshot.compressed(),
+                                scratch);
+                    } catch (CorruptDataException e) {
+                        cursor.countDamage(1);
+                        return null;
+                    }
+                case MARKER:
+                    limit = Math.max(limit, snapshot.markerEnd());
+                    return null;
+                case DAMAGED:
+                    cursor.countDamage(1);
+                    return null;
+                default:
+                    snapshot.finish();
+                    snapshot = null;
+                    return null;
+            }
+        } catch (IOException e) {
+            throw new StorageException("cannot read the memory snapshot in " + directory, e);
         }
     }
 
@@ -236,12 +285,17 @@ public final class ReceiverMachine<T> {
             return;
         }
         try {
-            ReadCursorFile.store(directory, index);
+            ReadCursorFile.store(directory, position());
         } catch (IOException e) {
             throw new StorageException("cannot record the read position in " + directory, e);
         }
         committed = index;
         lastCommitNanos = System.nanoTime();
+    }
+
+    private ReadCursorFile.State position() {
+        return new ReadCursorFile.State(cursor.readIndex(), senderState.appender().nextIndex(),
+                senderState.appender().nextSequence());
     }
 
     /** Commits at most once per {@link #AUTO_COMMIT_NANOS} while records are being read from disk. Front lock held. */
@@ -257,19 +311,62 @@ public final class ReceiverMachine<T> {
         }
     }
 
-    /** Marks the receiver closed, records the read position and releases its file. Caller holds the front lock. */
-    public void closeLocked() throws IOException {
+    /**
+     * Closes the receiving side: persists the memory tier, records the read position, releases the
+     * reader's file. Caller holds the front lock and then the back lock (producers are stopped).
+     *
+     * <p>The snapshot keeps the exact delivery order: its header carries the disk limit announced
+     * so far, then come the entries of an older snapshot not yet replayed, then the ring's slots
+     * in order (records, and markers as markers), and last a marker for every disk record written,
+     * since unannounced disk records follow everything in memory.
+     *
+     * @return records that could not be persisted (their serializer failed), normally 0
+     */
+    @SuppressWarnings("unchecked")
+    public long closeLocked() throws IOException {
         if (closed) {
-            return;
+            return 0;
         }
         closed = true;
+        List<Object> slots = new ArrayList<>();
+        boolean anyRecord = false;
+        for (Object o = ring.pollFront(); o != null; o = ring.pollFront()) {
+            slots.add(o);
+            anyRecord |= !(o instanceof DiskRun);
+        }
+        long dropped = 0;
         try {
-            if (cursor.readIndex() != committed) {
-                ReadCursorFile.store(directory, cursor.readIndex());
+            if (anyRecord || snapshot != null) {
+                try (SnapshotFile.Writer w = new SnapshotFile.Writer(directory, limit)) {
+                    if (snapshot != null) {
+                        snapshot.copyRemainingTo(w);
+                    }
+                    for (Object o : slots) {
+                        if (o instanceof DiskRun run) {
+                            w.marker(run.end());
+                            continue;
+                        }
+                        try {
+                            w.record(codec.encode((T) o));
+                        } catch (RuntimeException e) {
+                            dropped++;
+                            System.getLogger("io.hopper").log(System.Logger.Level.WARNING,
+                                    "hopper: a record could not be serialized at close and is dropped: " + e);
+                        }
+                    }
+                    w.marker(senderState.appender().nextIndex());
+                    w.commit();
+                }
+                if (snapshot != null) {
+                    snapshot.close(); // its file was just replaced by the new snapshot
+                    snapshot = null;
+                }
             }
+            ReadCursorFile.store(directory, position());
         } finally {
             cursor.close();
         }
+        return dropped;
     }
 
     public SegmentCursor cursor() {

@@ -15,7 +15,9 @@ import java.util.zip.CRC32C;
 
 /**
  * The durable read position: {@code cursor.hop} holds the disk-stream index of the first record
- * not yet consumed. Updates are atomic: the new value is written to {@code cursor.hop.tmp},
+ * not yet consumed, and the stream's high-water marks (the next record index and the next file
+ * sequence), so that indices never go back even when every queue file has been consumed and
+ * deleted: the snapshot and the cursor refer to them. Updates are atomic: the new value is written to {@code cursor.hop.tmp},
  * forced, and renamed over the old file, so a crash leaves either the old or the new cursor,
  * never a torn one (and a damaged one is detected by its checksum and ignored).
  *
@@ -23,45 +25,53 @@ import java.util.zip.CRC32C;
  * 0  magic          8  "HOPPERQC"
  * 8  format version 4  1
  * 12 reserved       4  0
- * 16 record index   8
- * 24 CRC32C         4  of bytes 0..23
+ * 16 read index     8  first record not yet consumed
+ * 24 next index     8  index the next appended record gets
+ * 32 next sequence  8  sequence number of the next queue file
+ * 40 CRC32C         4  of bytes 0..39
  * </pre>
  */
 public final class ReadCursorFile {
     public static final String FILE_NAME = "cursor.hop";
     static final String TEMP_NAME = FILE_NAME + ".tmp";
     private static final byte[] MAGIC = "HOPPERQC".getBytes(StandardCharsets.US_ASCII);
-    private static final int SIZE = 28;
+    private static final int SIZE = 44;
+    private static final int CRC_AT = 40;
+
+    /** A committed position. */
+    public record State(long readIndex, long nextIndex, long nextSequence) {
+    }
     private static final System.Logger LOG = System.getLogger("io.hopper");
 
     private ReadCursorFile() {
     }
 
-    /** The committed index, or -1 when there is none (or it is damaged: then everything on disk is delivered again). */
-    public static long load(Path directory) throws IOException {
+    /** The committed state, or {@code null} when there is none (or it is damaged: then everything on disk is delivered again). */
+    public static State load(Path directory) throws IOException {
         Files.deleteIfExists(directory.resolve(TEMP_NAME)); // an update the process did not finish
         byte[] b;
         try {
             b = Files.readAllBytes(directory.resolve(FILE_NAME));
         } catch (NoSuchFileException e) {
-            return -1;
+            return null;
         }
         ByteBuffer bb = ByteBuffer.wrap(b).order(ByteOrder.LITTLE_ENDIAN);
         if (b.length != SIZE || !ByteBuffer.wrap(b, 0, 8).equals(ByteBuffer.wrap(MAGIC)) || bb.getInt(8) != 1
-                || bb.getInt(24) != crc(b)) {
+                || bb.getInt(CRC_AT) != crc(b)) {
             LOG.log(Level.WARNING, "hopper: read cursor " + directory.resolve(FILE_NAME)
                     + " is damaged; delivering every record still on disk (some may come again)");
-            return -1;
+            return null;
         }
-        return bb.getLong(16);
+        return new State(bb.getLong(16), bb.getLong(24), bb.getLong(32));
     }
 
-    /** Records {@code index} durably and atomically. */
-    public static void store(Path directory, long index) throws IOException {
+    /** Records {@code state} durably and atomically. */
+    public static void store(Path directory, State state) throws IOException {
         byte[] b = new byte[SIZE];
         ByteBuffer bb = ByteBuffer.wrap(b).order(ByteOrder.LITTLE_ENDIAN);
-        bb.put(MAGIC).putInt(1).putInt(0).putLong(index);
-        bb.putInt(24, crc(b));
+        bb.put(MAGIC).putInt(1).putInt(0).putLong(state.readIndex()).putLong(state.nextIndex())
+                .putLong(state.nextSequence());
+        bb.putInt(CRC_AT, crc(b));
         Path tmp = directory.resolve(TEMP_NAME);
         try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
                 StandardOpenOption.TRUNCATE_EXISTING)) {
@@ -77,7 +87,7 @@ public final class ReadCursorFile {
 
     private static int crc(byte[] b) {
         CRC32C c = new CRC32C();
-        c.update(b, 0, 24);
+        c.update(b, 0, CRC_AT);
         return (int) c.getValue();
     }
 }

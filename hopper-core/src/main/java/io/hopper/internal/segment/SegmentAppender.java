@@ -18,7 +18,8 @@ public final class SegmentAppender {
     private final byte[] scratch = new byte[Math.max(SegmentFormat.FILE_HEADER_BYTES, SegmentFormat.END_FRAME_BYTES)];
     private SegmentMeta current;
     private SegmentFile file;
-    private long nextSequence;
+    /** Sequence number of the next file. Written under the back lock; volatile for the read-cursor commit. */
+    private volatile long nextSequence;
     /** Index the next appended record gets. Written under the back lock; volatile so the consumer and stats can read it without the lock. */
     private volatile long nextIndex;
     private boolean closed;
@@ -27,6 +28,11 @@ public final class SegmentAppender {
         this.log = log;
         this.nextSequence = nextSequence;
         this.nextIndex = nextIndex;
+    }
+
+    /** Sequence number the next queue file gets (volatile load). */
+    public long nextSequence() {
+        return nextSequence;
     }
 
     /** Index of the next record to be appended = number of records ever appended (volatile load). */

@@ -204,6 +204,30 @@ public final class SegmentCursor {
         pos = frameEnd;
     }
 
+    /** Whether a queue file is open or live to read from. */
+    public boolean hasFileToRead() {
+        return meta != null || !log.live.isEmpty();
+    }
+
+    /**
+     * Records up to {@code end} were announced but no queue file holds them (deleted behind the
+     * channel's back, or set aside as unreadable at open): count them as lost and move past them.
+     */
+    public void writeOffMissing(long end) {
+        if (end > readIndex) {
+            corruptFrames++;
+            LOG.log(Level.WARNING, "hopper: records " + readIndex + " to " + (end - 1) + " in " + log.directory
+                    + " have no queue file; counted as lost");
+            lose(end - readIndex);
+        }
+    }
+
+    /** Counts damage found outside the queue files (a snapshot entry): {@code lost} records gone. */
+    public void countDamage(long lost) {
+        corruptFrames++;
+        recordsLost += lost;
+    }
+
     private void lose(long n) {
         recordsLost += n;
         readIndex += n;

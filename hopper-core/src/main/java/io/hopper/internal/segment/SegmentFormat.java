@@ -48,7 +48,9 @@ public final class SegmentFormat {
 
     public static final int FLAG_COMPRESSED = 1;
     public static final int FLAG_END = 2;
-    static final int KNOWN_FLAGS = FLAG_COMPRESSED | FLAG_END;
+    /** Snapshot files only: the frame is a disk marker; its 8-byte payload is the marker's end index. */
+    public static final int FLAG_MARKER = 4;
+    static final int KNOWN_FLAGS = FLAG_COMPRESSED | FLAG_END | FLAG_MARKER;
 
     /** Smallest per-file capacity: a header, one minimal frame and the end frame. */
     public static final long MIN_SEGMENT_BYTES = FILE_HEADER_BYTES + FRAME_HEADER_BYTES + 1 + END_FRAME_BYTES;

@@ -1,0 +1,261 @@
+package io.hopper.internal.recovery;
+
+import io.hopper.internal.codec.EncodedRecord;
+import io.hopper.internal.segment.SegmentFormat;
+
+import java.io.Closeable;
+import java.io.IOException;
+import java.lang.System.Logger.Level;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.util.zip.CRC32C;
+
+/**
+ * The memory tier, persisted by a graceful close: {@code snapshot.hop} holds the ring's contents
+ * in ring order (records, and the disk markers between them), so that the next open delivers
+ * them exactly where they stood. It uses the queue-file frame format with a header of its own:
+ *
+ * <pre>
+ * 0  magic          8  "HOPPERQM"
+ * 8  format version 4  1
+ * 12 header length  4  32
+ * 16 disk limit     8  disk records below this index were announced before the first entry
+ * 24 reserved       4  0
+ * 28 header CRC32C  4
+ * then frames: record frames as in queue files, and marker frames (flag MARKER, 8-byte payload:
+ * the marker's end index); the record-index field numbers the entries.
+ * </pre>
+ *
+ * Written to {@code snapshot.hop.tmp}, forced, and renamed into place, so a crash during close
+ * leaves the previous state. The open that finds it replays it lazily (it is never loaded whole)
+ * and deletes it once fully delivered.
+ */
+public final class SnapshotFile {
+    public static final String FILE_NAME = "snapshot.hop";
+    static final String TEMP_NAME = FILE_NAME + ".tmp";
+    private static final byte[] MAGIC = "HOPPERQM".getBytes(StandardCharsets.US_ASCII);
+    private static final int HEADER = 32;
+    private static final System.Logger LOG = System.getLogger("io.hopper");
+
+    private SnapshotFile() {
+    }
+
+    /** Writes a new snapshot beside the live one; {@link #commit()} puts it in place. */
+    public static final class Writer implements Closeable {
+        private final Path directory;
+        private final FileChannel channel;
+        private final byte[] scratch = new byte[SegmentFormat.FRAME_HEADER_BYTES + 8];
+        private long pos;
+        private long entries;
+
+        public Writer(Path directory, long diskLimit) throws IOException {
+            this.directory = directory;
+            this.channel = FileChannel.open(directory.resolve(TEMP_NAME), StandardOpenOption.CREATE,
+                    StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING);
+            byte[] h = new byte[HEADER];
+            System.arraycopy(MAGIC, 0, h, 0, 8);
+            ByteBuffer.wrap(h).order(java.nio.ByteOrder.LITTLE_ENDIAN).putInt(8, 1).putInt(12, HEADER)
+                    .putLong(16, diskLimit).putInt(24, 0);
+            ByteBuffer.wrap(h).order(java.nio.ByteOrder.LITTLE_ENDIAN).putInt(28, crc(h, 28));
+            write(h, 0, HEADER);
+        }
+
+        public void record(EncodedRecord r) throws IOException {
+            SegmentFormat.writeFrameHeader(r.buffer(), 0, r.payloadLength(), r.payloadCrc(),
+                    r.compressed() ? SegmentFormat.FLAG_COMPRESSED : 0, 1, entries++);
+            write(r.buffer(), 0, r.frameLength());
+        }
+
+        /** Copies a record frame from another snapshot (its payload and flags as they are). */
+        void recordFrame(byte[] payload, int len, int flags) throws IOException {
+            SegmentFormat.writeFrameHeader(scratch, 0, len, crc(payload, 0, len), flags, 1, entries++);
+            write(scratch, 0, SegmentFormat.FRAME_HEADER_BYTES);
+            write(payload, 0, len);
+        }
+
+        public void marker(long end) throws IOException {
+            ByteBuffer.wrap(scratch).order(java.nio.ByteOrder.LITTLE_ENDIAN)
+                    .putLong(SegmentFormat.FRAME_HEADER_BYTES, end);
+            SegmentFormat.writeFrameHeader(scratch, 0, 8, crc(scratch, SegmentFormat.FRAME_HEADER_BYTES, 8),
+                    SegmentFormat.FLAG_MARKER, 0, entries++);
+            write(scratch, 0, SegmentFormat.FRAME_HEADER_BYTES + 8);
+        }
+
+        /** Forces the new snapshot and atomically replaces the old one with it. */
+        public void commit() throws IOException {
+            channel.force(true);
+            channel.close();
+            Files.move(directory.resolve(TEMP_NAME), directory.resolve(FILE_NAME), StandardCopyOption.ATOMIC_MOVE,
+                    StandardCopyOption.REPLACE_EXISTING);
+        }
+
+        private void write(byte[] b, int off, int len) throws IOException {
+            ByteBuffer w = ByteBuffer.wrap(b, off, len);
+            while (w.hasRemaining()) {
+                pos += channel.write(w, pos);
+            }
+        }
+
+        /** Abandons an uncommitted snapshot. */
+        @Override
+        public void close() throws IOException {
+            if (channel.isOpen()) {
+                channel.close();
+                Files.deleteIfExists(directory.resolve(TEMP_NAME));
+            }
+        }
+    }
+
+    /** Opens the snapshot an earlier close left, or returns {@code null} when there is none (or it is unreadable). */
+    public static Reader open(Path directory) throws IOException {
+        Files.deleteIfExists(directory.resolve(TEMP_NAME)); // a close that did not finish
+        Path path = directory.resolve(FILE_NAME);
+        if (!Files.exists(path)) {
+            return null;
+        }
+        FileChannel ch = FileChannel.open(path, StandardOpenOption.READ);
+        byte[] h = new byte[HEADER];
+        ByteBuffer hb = ByteBuffer.wrap(h);
+        while (hb.hasRemaining() && ch.read(hb, hb.position()) > 0) {
+            // fill
+        }
+        ByteBuffer le = ByteBuffer.wrap(h).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        if (hb.hasRemaining() || !ByteBuffer.wrap(h, 0, 8).equals(ByteBuffer.wrap(MAGIC)) || le.getInt(8) != 1
+                || le.getInt(28) != crc(h, 28)) {
+            ch.close();
+            Path aside = path.resolveSibling(FILE_NAME + ".corrupt");
+            Files.move(path, aside, StandardCopyOption.REPLACE_EXISTING);
+            LOG.log(Level.WARNING, "hopper: memory snapshot " + path + " is unreadable; the records it held are"
+                    + " lost. Moved to " + aside.getFileName() + " for inspection");
+            return null;
+        }
+        return new Reader(path, ch, le.getLong(16));
+    }
+
+    /** Replays a snapshot entry by entry. Used under the front lock only. */
+    public static final class Reader implements Closeable {
+        /** What {@link #next()} found. */
+        public enum Kind { RECORD, MARKER, DAMAGED, END }
+
+        private final Path path;
+        private final FileChannel channel;
+        private final long diskLimit;
+        private final byte[] header = new byte[SegmentFormat.FRAME_HEADER_BYTES];
+        private byte[] payload = new byte[256];
+        private long pos = HEADER;
+        private int length;
+        private int flags;
+        private long markerEnd;
+
+        Reader(Path path, FileChannel channel, long diskLimit) {
+            this.path = path;
+            this.channel = channel;
+            this.diskLimit = diskLimit;
+        }
+
+        /** Disk records below this index were announced before the first entry. */
+        public long diskLimit() {
+            return diskLimit;
+        }
+
+        /**
+         * Moves to the next entry. {@link Kind#DAMAGED} means one entry failed its checksum and was
+         * skipped; {@link Kind#END} means the snapshot is used up (or the rest cannot be read).
+         */
+        public Kind next() throws IOException {
+            if (readFully(pos, header, SegmentFormat.FRAME_HEADER_BYTES) < SegmentFormat.FRAME_HEADER_BYTES
+                    || !SegmentFormat.frameHeaderValid(header, 0)) {
+                return Kind.END; // the end, or a header that cannot be trusted: nothing after it can be located
+            }
+            length = SegmentFormat.framePayloadLength(header, 0);
+            flags = SegmentFormat.frameFlags(header, 0);
+            if (length < 0 || length > channel.size() - pos - SegmentFormat.FRAME_HEADER_BYTES) {
+                return Kind.END;
+            }
+            if (payload.length < length) {
+                payload = new byte[Math.max(length, payload.length * 2)];
+            }
+            if (readFully(pos + SegmentFormat.FRAME_HEADER_BYTES, payload, length) < length) {
+                return Kind.END;
+            }
+            pos += SegmentFormat.FRAME_HEADER_BYTES + length;
+            if (crc(payload, 0, length) != SegmentFormat.framePayloadCrc(header, 0)) {
+                return Kind.DAMAGED;
+            }
+            if ((flags & SegmentFormat.FLAG_MARKER) != 0) {
+                if (length != 8) {
+                    return Kind.DAMAGED;
+                }
+                markerEnd = ByteBuffer.wrap(payload, 0, 8).order(java.nio.ByteOrder.LITTLE_ENDIAN).getLong(0);
+                return Kind.MARKER;
+            }
+            return Kind.RECORD;
+        }
+
+        public byte[] payload() {
+            return payload;
+        }
+
+        public int payloadLength() {
+            return length;
+        }
+
+        public boolean compressed() {
+            return (flags & SegmentFormat.FLAG_COMPRESSED) != 0;
+        }
+
+        public long markerEnd() {
+            return markerEnd;
+        }
+
+        /** Copies the entries not yet replayed into {@code out}, in order. */
+        public void copyRemainingTo(Writer out) throws IOException {
+            for (Kind k = next(); k != Kind.END; k = next()) {
+                if (k == Kind.RECORD) {
+                    out.recordFrame(payload, length, flags);
+                } else if (k == Kind.MARKER) {
+                    out.marker(markerEnd);
+                }
+            }
+        }
+
+        /** Deletes the snapshot: every entry has been delivered. */
+        public void finish() throws IOException {
+            close();
+            Files.deleteIfExists(path);
+        }
+
+        @Override
+        public void close() throws IOException {
+            channel.close();
+        }
+
+        private int readFully(long at, byte[] dst, int len) throws IOException {
+            ByteBuffer b = ByteBuffer.wrap(dst, 0, len);
+            long p = at;
+            while (b.hasRemaining()) {
+                int n = channel.read(b, p);
+                if (n < 0) {
+                    break;
+                }
+                p += n;
+            }
+            return b.position();
+        }
+    }
+
+    private static int crc(byte[] b, int len) {
+        return crc(b, 0, len);
+    }
+
+    private static int crc(byte[] b, int off, int len) {
+        CRC32C c = new CRC32C();
+        c.update(b, off, len);
+        return (int) c.getValue();
+    }
+}
