@@ -68,6 +68,7 @@ public final class Hopper {
         private Serializer<T> serializer;
         private Compression compression = Compression.LZ4;
         private StorageBackend storage = StorageBackend.AUTO;
+        private Durability durability = Durability.MEMORY_FIRST;
 
         private Builder(Class<T> type, Path directory) {
             this.type = Objects.requireNonNull(type, "type");
@@ -143,6 +144,12 @@ public final class Hopper {
             return this;
         }
 
+        /** Whether records go to memory first or always to disk. Default {@link Durability#MEMORY_FIRST}. */
+        public Builder<T> durability(Durability durability) {
+            this.durability = Objects.requireNonNull(durability, "durability");
+            return this;
+        }
+
         /** Which implementation does the file I/O. Default {@link StorageBackend#AUTO}. */
         public Builder<T> storage(StorageBackend storage) {
             this.storage = Objects.requireNonNull(storage, "storage");
@@ -182,7 +189,8 @@ public final class Hopper {
                 Serializer<T> ser = serializer != null ? serializer : Serializer.kryo(type);
                 RecordCodec<T> codec = new RecordCodec<>(ser, compression, SegmentFormat.FRAME_HEADER_BYTES);
                 ToLongFunction<? super T> w = weigher != null ? weigher : Builder::defaultWeight;
-                SenderMachine<T> senderMachine = new SenderMachine<>(ring, codec, w, log.maxFrameBytes(), directory);
+                SenderMachine<T> senderMachine = new SenderMachine<>(ring, codec, w, log.maxFrameBytes(), directory,
+                        durability == Durability.WRITE_THROUGH);
                 // Recovered records precede anything sent from now on: they are all announced.
                 SegmentCursor cursor = new SegmentCursor(log, ring.backLock(), start);
                 // A graceful close left the memory tier in a snapshot: it is replayed after the disk

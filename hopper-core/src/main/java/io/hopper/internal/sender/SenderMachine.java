@@ -44,15 +44,18 @@ public final class SenderMachine<T> {
     private final ToLongFunction<? super T> weigher;
     private final long maxFrameBytes;
     private final Path directory;
+    /** Every record goes to disk before its send returns; the ring carries only disk markers. */
+    private final boolean writeThrough;
 
     public SenderMachine(RingDeque<SenderState> ring, RecordCodec<T> codec, ToLongFunction<? super T> weigher,
-                         long maxFrameBytes, Path directory) {
+                         long maxFrameBytes, Path directory, boolean writeThrough) {
         this.ring = ring;
         this.state = ring.backState();
         this.codec = codec;
         this.weigher = weigher;
         this.maxFrameBytes = maxFrameBytes;
         this.directory = directory;
+        this.writeThrough = writeThrough;
     }
 
     /**
@@ -74,7 +77,7 @@ public final class SenderMachine<T> {
             throw new IllegalArgumentException("weigher returned a negative weight " + w + " for a record of "
                     + record.getClass().getName());
         }
-        int weight = (w > Integer.MAX_VALUE || w > ring.maxBytes()) ? NOT_IN_MEMORY : (int) w;
+        int weight = (writeThrough || w > Integer.MAX_VALUE || w > ring.maxBytes()) ? NOT_IN_MEMORY : (int) w;
         EncodedRecord encoded = null;
         // Encode ahead, outside the lock, only when the record is bound for disk: it cannot be
         // held in memory, or the last placement went to disk (disk mode). "Memory looks full" is

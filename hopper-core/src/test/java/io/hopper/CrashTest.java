@@ -1,0 +1,244 @@
+package io.hopper;
+
+import org.junit.jupiter.api.Test;
+
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.io.PrintStream;
+import java.io.FileOutputStream;
+import java.io.FileDescriptor;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Kill -9 at random moments. A child JVM streams numbered records from several producers into a
+ * channel while a consumer receives and commits; it reports every send that returned ("A") and
+ * every commit (intent "K", done "D") on its standard output. The parent kills it with SIGKILL
+ * after a random number of acknowledged sends, reopens the directory and checks what came back.
+ * Cycles: {@code -Dhopper.crash.cycles} (default 50; the {@code stress} profile runs 500).
+ */
+class CrashTest {
+    private static final int CYCLES = Integer.getInteger("hopper.crash.cycles", 50);
+    private static final int PRODUCERS = 3;
+
+    @Test
+    void writeThroughLosesNothingWhoseSendReturned() throws Exception {
+        Random rnd = new Random(Long.getLong("hopper.crash.seed", System.nanoTime()));
+        long totalAcked = 0;
+        long totalRedelivered = 0;
+        for (int cycle = 0; cycle < CYCLES; cycle++) {
+            Outcome o = cycle(Durability.WRITE_THROUGH, rnd.nextInt(4000), cycle);
+            for (int p = 0; p < PRODUCERS; p++) {
+                List<Long> got = o.received.get(p);
+                String where = "cycle " + cycle + " producer " + p + ": " + o;
+                for (int i = 1; i < got.size(); i++) {
+                    assertEquals(got.get(i - 1) + 1, got.get(i), "contiguous and in order, " + where);
+                }
+                long first = got.isEmpty() ? o.intent[p] + 1 : got.get(0);
+                long last = got.isEmpty() ? o.intent[p] : got.get(got.size() - 1);
+                assertTrue(first >= o.done[p] + 1, "a committed record came back, " + where);
+                assertTrue(first <= o.intent[p] + 1, "records after the commit were lost, " + where);
+                assertTrue(last >= o.acked[p], "an acknowledged record is missing, " + where);
+                totalAcked += o.acked[p] + 1;
+                totalRedelivered += Math.max(0, o.intent[p] + 1 - first);
+            }
+        }
+        System.out.printf("crash test WRITE_THROUGH: %d cycles, %d acknowledged records checked, %d redelivered"
+                + " after a commit that the kill interrupted, none lost%n", CYCLES, totalAcked, totalRedelivered);
+    }
+
+    @Test
+    void memoryFirstLosesAtMostTheMemoryTier() throws Exception {
+        Random rnd = new Random();
+        int cycles = Math.max(5, CYCLES / 5);
+        long maxLost = 0;
+        for (int cycle = 0; cycle < cycles; cycle++) {
+            Outcome o = cycle(Durability.MEMORY_FIRST, rnd.nextInt(4000), cycle);
+            long lost = 0;
+            for (int p = 0; p < PRODUCERS; p++) {
+                List<Long> got = o.received.get(p);
+                for (int i = 1; i < got.size(); i++) {
+                    assertTrue(got.get(i) > got.get(i - 1), "in order, cycle " + cycle);
+                }
+                if (!got.isEmpty()) {
+                    assertTrue(got.get(0) > o.done[p], "a committed record came back, cycle " + cycle);
+                }
+                // Acknowledged, not delivered to the child, and not back after the crash: it was in memory.
+                java.util.Set<Long> back = new java.util.HashSet<>(got);
+                for (long s = o.intent[p] + 1; s <= o.acked[p]; s++) {
+                    if (!back.contains(s) && !o.receivedByChild().contains(((long) p << 32) | s)) {
+                        lost++;
+                    }
+                }
+            }
+            maxLost = Math.max(maxLost, lost);
+            assertTrue(lost <= Child.MEMORY_RECORDS, "lost " + lost + " records, more than memory holds, cycle " + cycle);
+        }
+        System.out.printf("crash test MEMORY_FIRST: %d cycles, at most %d records lost per crash (memory holds %d)%n",
+                cycles, maxLost, Child.MEMORY_RECORDS);
+    }
+
+    /** What one cycle saw: per producer, the last acknowledged seq, the commit bounds, and what came back. */
+    record Outcome(long[] acked, long[] done, long[] intent, List<List<Long>> received,
+                   java.util.Set<Long> receivedByChild) {
+        @Override
+        public String toString() {
+            return "acked=" + Arrays.toString(acked) + " committed in [" + Arrays.toString(done) + ", "
+                    + Arrays.toString(intent) + "]";
+        }
+    }
+
+    private static Outcome cycle(Durability durability, int killAfterAcks, int cycle) throws Exception {
+        Path dir = TestDirs.create();
+        try {
+            List<String> cmd = new ArrayList<>();
+            cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+            cmd.addAll(ChildJvm.chronicleFlags());
+            cmd.add("-cp");
+            cmd.add(System.getProperty("java.class.path"));
+            cmd.add(Child.class.getName());
+            cmd.add(dir.toString());
+            cmd.add(durability.name());
+            Process child = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+            long[] acked = new long[PRODUCERS];
+            long[] done = new long[PRODUCERS];
+            long[] intent = new long[PRODUCERS];
+            Arrays.fill(acked, -1);
+            Arrays.fill(done, -1);
+            Arrays.fill(intent, -1);
+            CountDownLatch enough = new CountDownLatch(1);
+            StringBuilder other = new StringBuilder();
+            java.util.Set<Long> receivedByChild = java.util.concurrent.ConcurrentHashMap.newKeySet();
+            Thread reader = new Thread(() -> {
+                long[] pending = new long[PRODUCERS];
+                Arrays.fill(pending, -1);
+                int acks = 0;
+                try (BufferedReader in = new BufferedReader(new InputStreamReader(child.getInputStream(),
+                        StandardCharsets.UTF_8))) {
+                    String line;
+                    while ((line = in.readLine()) != null) {
+                        String[] f = line.split(" ");
+                        if (f[0].equals("A") && f.length == 3) {
+                            int p = Integer.parseInt(f[1]);
+                            acked[p] = Math.max(acked[p], Long.parseLong(f[2]));
+                            if (++acks >= killAfterAcks) {
+                                enough.countDown();
+                            }
+                        } else if (f[0].equals("K") && f.length == PRODUCERS + 1) {
+                            for (int p = 0; p < PRODUCERS; p++) {
+                                intent[p] = Long.parseLong(f[p + 1]);
+                            }
+                        } else if (f[0].equals("R") && f.length == 3) {
+                            receivedByChild.add(((long) Integer.parseInt(f[1]) << 32) | Long.parseLong(f[2]));
+                        } else if (f[0].equals("D")) {
+                            System.arraycopy(intent, 0, done, 0, PRODUCERS);
+                        } else if (other.length() < 4000) {
+                            other.append(line).append('\n');
+                        }
+                    }
+                } catch (Exception e) {
+                    // the pipe broke when the child was killed
+                }
+                enough.countDown();
+            });
+            reader.start();
+            enough.await(60, TimeUnit.SECONDS);
+            child.destroyForcibly(); // SIGKILL
+            child.waitFor(30, TimeUnit.SECONDS);
+            reader.join(30_000);
+            assertTrue(child.exitValue() != 0 || acked[0] >= 0, "child ended on its own: " + other);
+            List<List<Long>> received = new ArrayList<>();
+            for (int p = 0; p < PRODUCERS; p++) {
+                received.add(new ArrayList<>());
+            }
+            try (Channel<Long> ch = Child.open(dir, durability)) {
+                Long v;
+                while ((v = ch.receiver().poll()) != null) {
+                    int p = (int) (v >>> 32);
+                    assertTrue(p >= 0 && p < PRODUCERS, "not a record that was sent: " + v);
+                    received.get(p).add(v & 0xffffffffL);
+                }
+                assertEquals(0, ch.stats().recordsLost(), "cycle " + cycle + ": " + ch.stats());
+            }
+            return new Outcome(acked, done, intent, received, receivedByChild);
+        } finally {
+            TestDirs.delete(dir);
+        }
+    }
+
+    /** The child: producers send (p << 32 | seq) until killed; a consumer receives and commits every 100. */
+    public static final class Child {
+        static final int MEMORY_RECORDS = 64;
+
+        static Channel<Long> open(Path dir, Durability durability) throws Exception {
+            return Hopper.builder(Long.class, dir).durability(durability)
+                    .inMemoryBytes(8L * MEMORY_RECORDS).weigher(x -> 8)
+                    .diskBytes(4L << 20).maxDiskFiles(16)
+                    .open();
+        }
+
+        public static void main(String[] args) throws Exception {
+            PrintStream out = new PrintStream(new FileOutputStream(FileDescriptor.out), false, StandardCharsets.UTF_8);
+            Durability durability = Durability.valueOf(args[1]);
+            boolean reportReceives = durability == Durability.MEMORY_FIRST;
+            Channel<Long> ch = open(Path.of(args[0]), durability);
+            Object lock = new Object();
+            for (int p = 0; p < PRODUCERS; p++) {
+                int id = p;
+                Thread t = new Thread(() -> {
+                    try {
+                        for (long seq = 0; ; seq++) {
+                            ch.sender().send(((long) id << 32) | seq);
+                            synchronized (lock) {
+                                out.println("A " + id + " " + seq);
+                                out.flush();
+                            }
+                            if ((seq & 7) == 0) {
+                                Thread.yield(); // let the consumer keep up now and then
+                            }
+                        }
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                });
+                t.start();
+            }
+            long[] last = new long[PRODUCERS];
+            Arrays.fill(last, -1);
+            for (long n = 1; ; n++) {
+                long v = ch.receiver().receive();
+                last[(int) (v >>> 32)] = v & 0xffffffffL;
+                if (reportReceives) {
+                    synchronized (lock) {
+                        out.println("R " + (v >>> 32) + " " + (v & 0xffffffffL));
+                        out.flush();
+                    }
+                }
+                if (n % 100 == 0) {
+                    StringBuilder k = new StringBuilder("K");
+                    for (long l : last) {
+                        k.append(' ').append(l);
+                    }
+                    synchronized (lock) {
+                        out.println(k);
+                        out.flush();
+                    }
+                    ch.receiver().commit();
+                    synchronized (lock) {
+                        out.println("D");
+                        out.flush();
+                    }
+                }
+            }
+        }
+    }
+}
