@@ -36,8 +36,18 @@ public final class ChronicleStorage implements SegmentStorage {
         return requested >= page ? requested - requested % page : requested;
     }
 
+    /**
+     * Maps a new file. A mapped write that needs a block the file system does not have faults
+     * (SIGBUS) instead of returning an error, so the space for the whole file is checked first:
+     * with less than that free, creation fails with an {@link IOException} like any full disk.
+     */
     @Override
     public SegmentFile create(Path path, long capacity) throws IOException {
+        long usable = Files.getFileStore(path.getParent()).getUsableSpace();
+        if (usable < capacity) {
+            throw new IOException("no space left for a new queue file of " + capacity + " bytes in " + path.getParent()
+                    + " (" + usable + " bytes usable)");
+        }
         Files.createFile(path);
         try {
             MappedBytes bytes = MappedBytes.singleMappedBytes(path.toFile(), capacity);
@@ -83,7 +93,9 @@ public final class ChronicleStorage implements SegmentStorage {
             }
             try {
                 bytes.write(position, src, off, len);
-            } catch (RuntimeException e) {
+            } catch (RuntimeException | InternalError e) {
+                // InternalError: the JVM's report of a fault in a mapped access (e.g. the file
+                // system filled up after the space check).
                 throw new IOException("mapped write failed for " + path, e);
             }
         }
