@@ -199,6 +199,13 @@ public final class Hopper {
                 long limit = snapshot == null ? nextIndex : Math.min(nextIndex, Math.max(start, snapshot.diskLimit()));
                 ReceiverMachine<T> receiverMachine = new ReceiverMachine<>(ring, cursor, codec, limit, directory,
                         snapshot);
+                if (snapshot == null && committed != null) {
+                    receiverMachine.snapshotMissing(committed.snapshotRecords());
+                }
+                if (committed != null && committed.readIndex() < firstOnDisk && recovered.files() > 0) {
+                    // Files are deleted only after the position passed them: these were lost.
+                    cursor.countDamage(firstOnDisk - committed.readIndex());
+                }
                 return new Channel<>(directory, ring, log, new Sender<>(senderMachine), receiverMachine, lock,
                         recovered);
             } catch (IOException | RuntimeException e) {

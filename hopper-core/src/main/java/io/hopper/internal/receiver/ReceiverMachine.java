@@ -62,6 +62,25 @@ public final class ReceiverMachine<T> {
         this.directory = directory;
         this.committed = cursor.readIndex();
         this.snapshot = snapshot;
+        cursor.onBeforeDelete(index -> {
+            // Not forced: a file deletion is no more durable than this rename, and the commit
+            // before deleting every file would otherwise cost a device flush per file.
+            ReadCursorFile.store(directory, position(), false);
+            committed = index;
+            lastCommitNanos = System.nanoTime();
+        });
+    }
+
+    /**
+     * The read cursor says a snapshot of {@code records} records was left, but none could be
+     * opened (deleted, or unreadable and set aside): count them as lost. Before first use.
+     */
+    public void snapshotMissing(long records) {
+        if (records > 0) {
+            cursor.countDamage(records);
+            System.getLogger("io.hopper").log(System.Logger.Level.WARNING, "hopper: the memory snapshot of "
+                    + records + " record(s) in " + directory + " is missing or unreadable; counted as lost");
+        }
     }
 
     /**
@@ -200,9 +219,17 @@ public final class ReceiverMachine<T> {
                 case DAMAGED:
                     cursor.countDamage(1);
                     return null;
+                case DAMAGED_MARKER:
+                    cursor.countDamage(0);
+                    return null;
                 default:
+                    if (snapshot.recordsUnaccounted() > 0) {
+                        cursor.countDamage(snapshot.recordsUnaccounted());
+                    }
                     snapshot.finish();
                     snapshot = null;
+                    committed = -1; // the cursor's snapshot size is stale now: write it at once
+                    autoCommitNow();
                     return null;
             }
         } catch (IOException e) {
@@ -295,7 +322,12 @@ public final class ReceiverMachine<T> {
 
     private ReadCursorFile.State position() {
         return new ReadCursorFile.State(cursor.readIndex(), senderState.appender().nextIndex(),
-                senderState.appender().nextSequence());
+                senderState.appender().nextSequence(), snapshot == null ? 0 : snapshot.recordCount());
+    }
+
+    private void autoCommitNow() {
+        lastCommitNanos = System.nanoTime() - AUTO_COMMIT_NANOS;
+        autoCommit();
     }
 
     /** Commits at most once per {@link #AUTO_COMMIT_NANOS} while records are being read from disk. Front lock held. */
@@ -336,10 +368,14 @@ public final class ReceiverMachine<T> {
         }
         long dropped = 0;
         try {
+            long snapshotRecords = 0;
             if (anyRecord || snapshot != null) {
                 try (SnapshotFile.Writer w = new SnapshotFile.Writer(directory, limit)) {
                     if (snapshot != null) {
-                        snapshot.copyRemainingTo(w);
+                        long damaged = snapshot.copyRemainingTo(w);
+                        if (damaged > 0) {
+                            cursor.countDamage(damaged);
+                        }
                     }
                     for (Object o : slots) {
                         if (o instanceof DiskRun run) {
@@ -356,13 +392,15 @@ public final class ReceiverMachine<T> {
                     }
                     w.marker(senderState.appender().nextIndex());
                     w.commit();
+                    snapshotRecords = w.records();
                 }
                 if (snapshot != null) {
                     snapshot.close(); // its file was just replaced by the new snapshot
                     snapshot = null;
                 }
             }
-            ReadCursorFile.store(directory, position());
+            ReadCursorFile.store(directory, new ReadCursorFile.State(cursor.readIndex(),
+                    senderState.appender().nextIndex(), senderState.appender().nextSequence(), snapshotRecords));
         } finally {
             cursor.close();
         }

@@ -28,18 +28,20 @@ import java.util.zip.CRC32C;
  * 16 read index     8  first record not yet consumed
  * 24 next index     8  index the next appended record gets
  * 32 next sequence  8  sequence number of the next queue file
- * 40 CRC32C         4  of bytes 0..39
+ * 40 snapshot size  8  records in the live memory snapshot (0 when there is none), so that a
+ *                      snapshot that goes missing is counted as lost
+ * 48 CRC32C         4  of bytes 0..47
  * </pre>
  */
 public final class ReadCursorFile {
     public static final String FILE_NAME = "cursor.hop";
     static final String TEMP_NAME = FILE_NAME + ".tmp";
     private static final byte[] MAGIC = "HOPPERQC".getBytes(StandardCharsets.US_ASCII);
-    private static final int SIZE = 44;
-    private static final int CRC_AT = 40;
+    private static final int SIZE = 52;
+    private static final int CRC_AT = 48;
 
     /** A committed position. */
-    public record State(long readIndex, long nextIndex, long nextSequence) {
+    public record State(long readIndex, long nextIndex, long nextSequence, long snapshotRecords) {
     }
     private static final System.Logger LOG = System.getLogger("io.hopper");
 
@@ -62,15 +64,23 @@ public final class ReadCursorFile {
                     + " is damaged; delivering every record still on disk (some may come again)");
             return null;
         }
-        return new State(bb.getLong(16), bb.getLong(24), bb.getLong(32));
+        return new State(bb.getLong(16), bb.getLong(24), bb.getLong(32), bb.getLong(40));
     }
 
-    /** Records {@code state} durably and atomically. */
+    /** Records {@code state} durably (forced to the device) and atomically. */
     public static void store(Path directory, State state) throws IOException {
+        store(directory, state, true);
+    }
+
+    /**
+     * Records {@code state} atomically; {@code force} also forces it to the device (survives a power
+     * loss, costs a device flush), otherwise it survives the death of the process only.
+     */
+    public static void store(Path directory, State state, boolean force) throws IOException {
         byte[] b = new byte[SIZE];
         ByteBuffer bb = ByteBuffer.wrap(b).order(ByteOrder.LITTLE_ENDIAN);
         bb.put(MAGIC).putInt(1).putInt(0).putLong(state.readIndex()).putLong(state.nextIndex())
-                .putLong(state.nextSequence());
+                .putLong(state.nextSequence()).putLong(state.snapshotRecords());
         bb.putInt(CRC_AT, crc(b));
         Path tmp = directory.resolve(TEMP_NAME);
         try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
@@ -79,7 +89,9 @@ public final class ReadCursorFile {
             while (w.hasRemaining()) {
                 ch.write(w);
             }
-            ch.force(true);
+            if (force) {
+                ch.force(true);
+            }
         }
         Files.move(tmp, directory.resolve(FILE_NAME), StandardCopyOption.ATOMIC_MOVE,
                 StandardCopyOption.REPLACE_EXISTING);

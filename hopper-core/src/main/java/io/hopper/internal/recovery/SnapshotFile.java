@@ -25,7 +25,7 @@ import java.util.zip.CRC32C;
  * 8  format version 4  1
  * 12 header length  4  32
  * 16 disk limit     8  disk records below this index were announced before the first entry
- * 24 reserved       4  0
+ * 24 record count   4  records (not markers) in the snapshot, so that damage can be counted
  * 28 header CRC32C  4
  * then frames: record frames as in queue files, and marker frames (flag MARKER, 8-byte payload:
  * the marker's end index); the record-index field numbers the entries.
@@ -50,25 +50,37 @@ public final class SnapshotFile {
         private final Path directory;
         private final FileChannel channel;
         private final byte[] scratch = new byte[SegmentFormat.FRAME_HEADER_BYTES + 8];
+        private final long diskLimit;
         private long pos;
         private long entries;
+        private int records;
 
         public Writer(Path directory, long diskLimit) throws IOException {
             this.directory = directory;
+            this.diskLimit = diskLimit;
             this.channel = FileChannel.open(directory.resolve(TEMP_NAME), StandardOpenOption.CREATE,
                     StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING);
+            pos = HEADER; // the header goes in last, when the record count is known
+        }
+
+        private void writeHeader() throws IOException {
             byte[] h = new byte[HEADER];
             System.arraycopy(MAGIC, 0, h, 0, 8);
-            ByteBuffer.wrap(h).order(java.nio.ByteOrder.LITTLE_ENDIAN).putInt(8, 1).putInt(12, HEADER)
-                    .putLong(16, diskLimit).putInt(24, 0);
-            ByteBuffer.wrap(h).order(java.nio.ByteOrder.LITTLE_ENDIAN).putInt(28, crc(h, 28));
-            write(h, 0, HEADER);
+            ByteBuffer le = ByteBuffer.wrap(h).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+            le.putInt(8, 1).putInt(12, HEADER).putLong(16, diskLimit).putInt(24, records);
+            le.putInt(28, crc(h, 28));
+            ByteBuffer w = ByteBuffer.wrap(h);
+            long p = 0;
+            while (w.hasRemaining()) {
+                p += channel.write(w, p);
+            }
         }
 
         public void record(EncodedRecord r) throws IOException {
             SegmentFormat.writeFrameHeader(r.buffer(), 0, r.payloadLength(), r.payloadCrc(),
                     r.compressed() ? SegmentFormat.FLAG_COMPRESSED : 0, 1, entries++);
             write(r.buffer(), 0, r.frameLength());
+            records++;
         }
 
         /** Copies a record frame from another snapshot (its payload and flags as they are). */
@@ -76,6 +88,7 @@ public final class SnapshotFile {
             SegmentFormat.writeFrameHeader(scratch, 0, len, crc(payload, 0, len), flags, 1, entries++);
             write(scratch, 0, SegmentFormat.FRAME_HEADER_BYTES);
             write(payload, 0, len);
+            records++;
         }
 
         public void marker(long end) throws IOException {
@@ -86,8 +99,14 @@ public final class SnapshotFile {
             write(scratch, 0, SegmentFormat.FRAME_HEADER_BYTES + 8);
         }
 
+        /** Records written so far (markers not counted). */
+        public int records() {
+            return records;
+        }
+
         /** Forces the new snapshot and atomically replaces the old one with it. */
         public void commit() throws IOException {
+            writeHeader();
             channel.force(true);
             channel.close();
             Files.move(directory.resolve(TEMP_NAME), directory.resolve(FILE_NAME), StandardCopyOption.ATOMIC_MOVE,
@@ -134,17 +153,19 @@ public final class SnapshotFile {
                     + " lost. Moved to " + aside.getFileName() + " for inspection");
             return null;
         }
-        return new Reader(path, ch, le.getLong(16));
+        return new Reader(path, ch, le.getLong(16), le.getInt(24));
     }
 
     /** Replays a snapshot entry by entry. Used under the front lock only. */
     public static final class Reader implements Closeable {
         /** What {@link #next()} found. */
-        public enum Kind { RECORD, MARKER, DAMAGED, END }
+        public enum Kind { RECORD, MARKER, DAMAGED, DAMAGED_MARKER, END }
 
         private final Path path;
         private final FileChannel channel;
         private final long diskLimit;
+        private final int recordCount;
+        private int recordsSeen;
         private final byte[] header = new byte[SegmentFormat.FRAME_HEADER_BYTES];
         private byte[] payload = new byte[256];
         private long pos = HEADER;
@@ -152,10 +173,24 @@ public final class SnapshotFile {
         private int flags;
         private long markerEnd;
 
-        Reader(Path path, FileChannel channel, long diskLimit) {
+        Reader(Path path, FileChannel channel, long diskLimit, int recordCount) {
             this.path = path;
             this.channel = channel;
             this.diskLimit = diskLimit;
+            this.recordCount = recordCount;
+        }
+
+        /**
+         * Records the snapshot held that were neither returned nor reported damaged: after
+         * {@link Kind#END}, those lost to a truncated or unreadable tail.
+         */
+        public int recordsUnaccounted() {
+            return Math.max(0, recordCount - recordsSeen);
+        }
+
+        /** Records the snapshot holds, from its header. */
+        public int recordCount() {
+            return recordCount;
         }
 
         /** Disk records below this index were announced before the first entry. */
@@ -164,8 +199,10 @@ public final class SnapshotFile {
         }
 
         /**
-         * Moves to the next entry. {@link Kind#DAMAGED} means one entry failed its checksum and was
-         * skipped; {@link Kind#END} means the snapshot is used up (or the rest cannot be read).
+         * Moves to the next entry. {@link Kind#DAMAGED} means one record failed its checksum and was
+         * skipped; {@link Kind#DAMAGED_MARKER} the same for a marker (no record is lost: the disk
+         * records it announced are claimed later); {@link Kind#END} means the snapshot is used up
+         * (or the rest cannot be read: see {@link #recordsUnaccounted()}).
          */
         public Kind next() throws IOException {
             if (readFully(pos, header, SegmentFormat.FRAME_HEADER_BYTES) < SegmentFormat.FRAME_HEADER_BYTES
@@ -184,12 +221,16 @@ public final class SnapshotFile {
                 return Kind.END;
             }
             pos += SegmentFormat.FRAME_HEADER_BYTES + length;
-            if (crc(payload, 0, length) != SegmentFormat.framePayloadCrc(header, 0)) {
-                return Kind.DAMAGED;
+            boolean marker = (flags & SegmentFormat.FLAG_MARKER) != 0;
+            if (!marker) {
+                recordsSeen++;
             }
-            if ((flags & SegmentFormat.FLAG_MARKER) != 0) {
+            if (crc(payload, 0, length) != SegmentFormat.framePayloadCrc(header, 0)) {
+                return marker ? Kind.DAMAGED_MARKER : Kind.DAMAGED;
+            }
+            if (marker) {
                 if (length != 8) {
-                    return Kind.DAMAGED;
+                    return Kind.DAMAGED_MARKER;
                 }
                 markerEnd = ByteBuffer.wrap(payload, 0, 8).order(java.nio.ByteOrder.LITTLE_ENDIAN).getLong(0);
                 return Kind.MARKER;
@@ -213,15 +254,23 @@ public final class SnapshotFile {
             return markerEnd;
         }
 
-        /** Copies the entries not yet replayed into {@code out}, in order. */
-        public void copyRemainingTo(Writer out) throws IOException {
+        /**
+         * Copies the entries not yet replayed into {@code out}, in order.
+         *
+         * @return records that could not be copied because they are damaged
+         */
+        public long copyRemainingTo(Writer out) throws IOException {
+            long damaged = 0;
             for (Kind k = next(); k != Kind.END; k = next()) {
                 if (k == Kind.RECORD) {
                     out.recordFrame(payload, length, flags);
                 } else if (k == Kind.MARKER) {
                     out.marker(markerEnd);
+                } else if (k == Kind.DAMAGED) {
+                    damaged++;
                 }
             }
+            return damaged + recordsUnaccounted();
         }
 
         /** Deletes the snapshot: every entry has been delivered. */

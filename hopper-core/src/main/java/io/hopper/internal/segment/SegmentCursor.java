@@ -56,6 +56,18 @@ public final class SegmentCursor {
     private long frameIndex;
     private long frameEnd;
 
+    /** Called with the read index before a fully read file is deleted; front lock held. */
+    public interface BeforeDelete {
+        void aboutToDelete(long readIndex) throws IOException;
+    }
+
+    private BeforeDelete beforeDelete = index -> { };
+
+    /** Installs the hook that records the read position before a file is deleted. */
+    public void onBeforeDelete(BeforeDelete hook) {
+        this.beforeDelete = hook;
+    }
+
     public SegmentCursor(SegmentLog log, Lock backLock, long readIndex) {
         this.log = log;
         this.backLock = backLock;
@@ -303,6 +315,8 @@ public final class SegmentCursor {
         closeFile();
         meta = null;
         try {
+            // Record the position first: a restart must never look for records in a deleted file.
+            beforeDelete.aboutToDelete(readIndex);
             Files.deleteIfExists(done.path);
         } catch (IOException e) {
             LOG.log(Level.WARNING, "hopper: cannot delete consumed queue file " + done.path + ": " + e);
