@@ -4,12 +4,16 @@ import io.hopper.internal.receiver.ReceiverMachine;
 import io.hopper.internal.ring.RingDeque;
 import io.hopper.internal.segment.SegmentCursor;
 import io.hopper.internal.recovery.DirectoryLock;
+import io.hopper.internal.segment.DiskSync;
 import io.hopper.internal.segment.SegmentLog;
 import io.hopper.internal.segment.SegmentRecovery;
 import io.hopper.internal.sender.SenderState;
 
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
@@ -28,9 +32,14 @@ public final class Channel<T> implements AutoCloseable {
     private final ReceiverMachine<T> receiverMachine;
     private final DirectoryLock lock;
     private final SegmentRecovery.Result recovered;
+    private final DiskSync sync;
+    private final SyncPolicy syncPolicy;
+    /** Forces on a timer for SyncPolicy.interval; null otherwise. */
+    private final ScheduledExecutorService syncTimer;
 
     Channel(Path directory, RingDeque<SenderState> ring, SegmentLog log, Sender<T> sender,
-            ReceiverMachine<T> receiverMachine, DirectoryLock lock, SegmentRecovery.Result recovered) {
+            ReceiverMachine<T> receiverMachine, DirectoryLock lock, SegmentRecovery.Result recovered,
+            DiskSync sync, SyncPolicy syncPolicy) {
         this.directory = directory;
         this.ring = ring;
         this.log = log;
@@ -39,7 +48,41 @@ public final class Channel<T> implements AutoCloseable {
         this.receiver = new Receiver<>(receiverMachine);
         this.lock = lock;
         this.recovered = recovered;
+        this.sync = sync;
+        this.syncPolicy = syncPolicy;
+        if (syncPolicy.kind == SyncPolicy.Kind.INTERVAL) {
+            syncTimer = Executors.newSingleThreadScheduledExecutor(r -> {
+                Thread t = new Thread(r, "hopper-sync " + directory.getFileName());
+                t.setDaemon(true);
+                return t;
+            });
+            long nanos = syncPolicy.interval.toNanos();
+            syncTimer.scheduleWithFixedDelay(this::forceIfDirty, nanos, nanos, TimeUnit.NANOSECONDS);
+        } else {
+            syncTimer = null;
+        }
     }
+
+    /** SyncPolicy.interval: forces the file being written if records were appended since the last force. */
+    private void forceIfDirty() {
+        ReentrantLock back = ring.backLock();
+        back.lock();
+        try {
+            SenderState s = ring.backState();
+            if (!s.closed() && s.appender().nextIndex() > forcedUpTo) {
+                forcedUpTo = s.appender().nextIndex();
+                sync.forceNow();
+            }
+        } catch (IOException e) {
+            System.getLogger("io.hopper").log(System.Logger.Level.WARNING,
+                    "hopper: forcing queue files in " + directory + " failed: " + e);
+        } finally {
+            back.unlock();
+        }
+    }
+
+    /** Records below this index were forced by the interval timer. Back lock. */
+    private long forcedUpTo;
 
     /** The producing end; thread-safe, share it. */
     public Sender<T> sender() {
@@ -79,6 +122,7 @@ public final class Channel<T> implements AutoCloseable {
                 c.recordsLost(),
                 recovered.nextIndex() - recovered.firstIndex(),
                 recovered.filesRepaired() + recovered.filesSetAside(),
+                sync.forces(),
                 log.storageName());
     }
 
@@ -113,6 +157,9 @@ public final class Channel<T> implements AutoCloseable {
                     return;
                 }
                 s.markClosed();
+                if (syncTimer != null) {
+                    syncTimer.shutdownNow();
+                }
                 try {
                     receiverMachine.closeLocked();
                 } catch (IOException e) {

@@ -20,6 +20,7 @@ package io.hopper;
  * @param recordsLost           records that were on disk but could not be recovered from a damaged file
  * @param recordsRecovered      records found on disk when the channel was opened (an earlier run's)
  * @param filesRepaired         queue files found torn (tail cut off) or unreadable (set aside) at open
+ * @param forces                times queue files were forced to the device (sync policy, seals, flush)
  * @param storage               the storage back end in use ({@code "chronicle-bytes"} or {@code "file-channel"})
  */
 public record ChannelStats(
@@ -39,5 +40,6 @@ public record ChannelStats(
         long recordsLost,
         long recordsRecovered,
         long filesRepaired,
+        long forces,
         String storage) {
 }

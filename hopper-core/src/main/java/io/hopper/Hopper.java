@@ -9,6 +9,7 @@ import io.hopper.internal.ring.RingDeque;
 import io.hopper.internal.segment.ChronicleAvailability;
 import io.hopper.internal.segment.ChronicleStorage;
 import io.hopper.internal.segment.FileChannelStorage;
+import io.hopper.internal.segment.DiskSync;
 import io.hopper.internal.segment.SegmentAppender;
 import io.hopper.internal.segment.SegmentCursor;
 import io.hopper.internal.segment.SegmentFormat;
@@ -69,6 +70,7 @@ public final class Hopper {
         private Compression compression = Compression.LZ4;
         private StorageBackend storage = StorageBackend.AUTO;
         private Durability durability = Durability.MEMORY_FIRST;
+        private SyncPolicy syncPolicy = SyncPolicy.NONE;
 
         private Builder(Class<T> type, Path directory) {
             this.type = Objects.requireNonNull(type, "type");
@@ -150,6 +152,12 @@ public final class Hopper {
             return this;
         }
 
+        /** When records on disk are forced to the device. Default {@link SyncPolicy#NONE}. */
+        public Builder<T> syncPolicy(SyncPolicy syncPolicy) {
+            this.syncPolicy = Objects.requireNonNull(syncPolicy, "syncPolicy");
+            return this;
+        }
+
         /** Which implementation does the file I/O. Default {@link StorageBackend#AUTO}. */
         public Builder<T> storage(StorageBackend storage) {
             this.storage = Objects.requireNonNull(storage, "storage");
@@ -184,13 +192,15 @@ public final class Hopper {
                 long start = Math.min(nextIndex, Math.max(firstOnDisk, committed == null ? 0 : committed.readIndex()));
                 int slots = inMemoryRecords != 0 ? inMemoryRecords
                         : (int) Math.max(64, Math.min(MAX_DEFAULT_SLOTS, inMemoryBytes / 8));
-                SegmentAppender appender = new SegmentAppender(log, nextSequence, nextIndex);
+                SegmentAppender appender = new SegmentAppender(log, nextSequence, nextIndex, syncPolicy.forces());
                 RingDeque<SenderState> ring = new RingDeque<>(slots, inMemoryBytes, new SenderState(appender));
+                DiskSync sync = new DiskSync(appender, ring.backLock());
                 Serializer<T> ser = serializer != null ? serializer : Serializer.kryo(type);
                 RecordCodec<T> codec = new RecordCodec<>(ser, compression, SegmentFormat.FRAME_HEADER_BYTES);
                 ToLongFunction<? super T> w = weigher != null ? weigher : Builder::defaultWeight;
                 SenderMachine<T> senderMachine = new SenderMachine<>(ring, codec, w, log.maxFrameBytes(), directory,
-                        durability == Durability.WRITE_THROUGH);
+                        durability == Durability.WRITE_THROUGH, syncPolicy.forces() ? sync : null,
+                        syncPolicy.kind == SyncPolicy.Kind.ALWAYS, syncPolicy.records);
                 // Recovered records precede anything sent from now on: they are all announced.
                 SegmentCursor cursor = new SegmentCursor(log, ring.backLock(), start);
                 // A graceful close left the memory tier in a snapshot: it is replayed after the disk
@@ -207,7 +217,7 @@ public final class Hopper {
                     cursor.countDamage(firstOnDisk - committed.readIndex());
                 }
                 return new Channel<>(directory, ring, log, new Sender<>(senderMachine), receiverMachine, lock,
-                        recovered);
+                        recovered, sync, syncPolicy);
             } catch (IOException | RuntimeException e) {
                 lock.close();
                 throw e;

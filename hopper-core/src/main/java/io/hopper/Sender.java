@@ -60,8 +60,10 @@ public final class Sender<T> {
     }
 
     /**
-     * Forces the queue file being written to stable storage. Records are visible to the receiver
-     * without it; this is about surviving an operating-system crash.
+     * Forces the queue file being written to the storage device, unless the channel's
+     * {@link SyncPolicy} is {@code NONE} (records are never buffered inside the process, so there is
+     * nothing else to push). Records are visible to the receiver without it; this is about surviving
+     * a power loss.
      *
      * @throws StorageException if forcing failed
      */

@@ -86,7 +86,7 @@ public final class Main {
                     r.recordsPerSec, r.mbPerSec, r.notes);
         }
         System.out.println();
-        System.out.println("single runs on a shared machine: use `--jmh` for numbers with error bars (see hopper-bench/RESULTS.md)");
+        System.out.println("single runs on a shared machine: use `--jmh` for numbers with error bars");
     }
 
     private interface ChannelOpener {

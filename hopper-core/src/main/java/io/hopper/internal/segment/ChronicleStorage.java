@@ -115,9 +115,11 @@ public final class ChronicleStorage implements SegmentStorage {
             return n;
         }
 
+        // force, seal and close exclude each other: a group commit forces the file being
+        // written outside the back lock, possibly while a producer seals it.
         @Override
-        public void force() throws IOException {
-            if (bytes != null) {
+        public synchronized void force() throws IOException {
+            if (bytes != null) { // null: sealed (and forced then) or closed
                 try {
                     bytes.sync();
                 } catch (RuntimeException e) {
@@ -127,7 +129,7 @@ public final class ChronicleStorage implements SegmentStorage {
         }
 
         @Override
-        public void seal(long length) throws IOException {
+        public synchronized void seal(long length) throws IOException {
             if (bytes != null) {
                 release();
                 // WRITE without CREATE: trimming must never bring back a file that was deleted.
@@ -162,7 +164,7 @@ public final class ChronicleStorage implements SegmentStorage {
         }
 
         @Override
-        public void close() throws IOException {
+        public synchronized void close() throws IOException {
             release();
         }
     }

@@ -58,20 +58,24 @@ public final class FileChannelStorage implements SegmentStorage {
             return b.position() - off;
         }
 
+        // force, seal and close exclude each other: a group commit forces the file being
+        // written outside the back lock, possibly while a producer seals it.
         @Override
-        public void force() throws IOException {
-            channel.force(false);
+        public synchronized void force() throws IOException {
+            if (channel.isOpen()) { // closed: it was sealed, and sealing forced it
+                channel.force(false);
+            }
         }
 
         @Override
-        public void seal(long length) throws IOException {
+        public synchronized void seal(long length) throws IOException {
             if (channel.size() > length) {
                 channel.truncate(length);
             }
         }
 
         @Override
-        public void close() throws IOException {
+        public synchronized void close() throws IOException {
             channel.close();
         }
     }

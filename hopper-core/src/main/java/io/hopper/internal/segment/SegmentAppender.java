@@ -23,11 +23,25 @@ public final class SegmentAppender {
     /** Index the next appended record gets. Written under the back lock; volatile so the consumer and stats can read it without the lock. */
     private volatile long nextIndex;
     private boolean closed;
+    /** Force a file before sealing it (any sync policy but NONE). Immutable. */
+    private final boolean forceOnSeal;
+    /** Forces done when sealing. Back lock; volatile for stats. */
+    private volatile long sealForces;
 
-    public SegmentAppender(SegmentLog log, long nextSequence, long nextIndex) {
+    public SegmentAppender(SegmentLog log, long nextSequence, long nextIndex, boolean forceOnSeal) {
         this.log = log;
         this.nextSequence = nextSequence;
         this.nextIndex = nextIndex;
+        this.forceOnSeal = forceOnSeal;
+    }
+
+    /** The file being written, or null between files. Caller holds the back lock. */
+    SegmentFile currentFile() {
+        return file;
+    }
+
+    long sealForces() {
+        return sealForces;
     }
 
     /** Sequence number the next queue file gets (volatile load). */
@@ -132,6 +146,10 @@ public final class SegmentAppender {
         SegmentFile f = file;
         file = null;
         try {
+            if (forceOnSeal) {
+                f.force(); // records in a sealed file are durable: group commit relies on it
+                sealForces++;
+            }
             f.seal(seg.dataEnd + SegmentFormat.END_FRAME_BYTES);
         } finally {
             f.close();

@@ -7,6 +7,7 @@ import io.hopper.internal.codec.EncodedRecord;
 import io.hopper.internal.codec.RecordCodec;
 import io.hopper.internal.placement.DiskRun;
 import io.hopper.internal.ring.RingDeque;
+import io.hopper.internal.segment.DiskSync;
 
 import java.io.IOException;
 import java.nio.file.Path;
@@ -46,9 +47,20 @@ public final class SenderMachine<T> {
     private final Path directory;
     /** Every record goes to disk before its send returns; the ring carries only disk markers. */
     private final boolean writeThrough;
+    /** Forces appended records; null when nothing is ever forced (SyncPolicy.NONE). */
+    private final DiskSync sync;
+    /** Sends that put a record on disk wait for it to be forced (SyncPolicy.ALWAYS). */
+    private final boolean syncEachRecord;
+    /** Force after this many disk appends (SyncPolicy.every); 0 otherwise. */
+    private final int syncEvery;
+    /** Disk appends since the last force, for syncEvery. Back lock. */
+    private int appendsSinceForce;
+    /** Index after the record the current placement appended. Back lock; read by the same thread before it unlocks. */
+    private long appendedEnd;
 
     public SenderMachine(RingDeque<SenderState> ring, RecordCodec<T> codec, ToLongFunction<? super T> weigher,
-                         long maxFrameBytes, Path directory, boolean writeThrough) {
+                         long maxFrameBytes, Path directory, boolean writeThrough, DiskSync sync,
+                         boolean syncEachRecord, int syncEvery) {
         this.ring = ring;
         this.state = ring.backState();
         this.codec = codec;
@@ -56,6 +68,9 @@ public final class SenderMachine<T> {
         this.maxFrameBytes = maxFrameBytes;
         this.directory = directory;
         this.writeThrough = writeThrough;
+        this.sync = sync;
+        this.syncEachRecord = syncEachRecord && sync != null;
+        this.syncEvery = syncEvery;
     }
 
     /**
@@ -97,6 +112,7 @@ public final class SenderMachine<T> {
             }
             int outcome;
             boolean nudge = false;
+            long mustBeDurable = -1;
             try {
                 for (;;) {
                     if (state.closed) {
@@ -124,14 +140,20 @@ public final class SenderMachine<T> {
                         ring.withdrawProducerWaiting();
                     }
                 }
+                if ((outcome == PLACED || outcome == PLACED_WAKE) && appendedEnd > 0) {
+                    mustBeDurable = appendedEnd;
+                    appendedEnd = 0;
+                }
             } finally {
                 lock.unlock();
             }
             switch (outcome) {
                 case PLACED:
+                    awaitDurable(mustBeDurable);
                     return true;
                 case PLACED_WAKE:
                     ring.signalNotEmpty();
+                    awaitDurable(mustBeDurable);
                     return true;
                 case FULL:
                     // Both tiers are full. A parked consumer may hold a drained queue file that it
@@ -186,8 +208,32 @@ public final class SenderMachine<T> {
         }
         state.spilled++;
         state.diskModeHint = true;
+        if (syncEachRecord) {
+            appendedEnd = state.appender.nextIndex();
+        } else if (syncEvery > 0 && ++appendsSinceForce >= syncEvery) {
+            try {
+                sync.forceNow();
+            } catch (IOException e) {
+                throw new StorageException("the record was accepted and will be delivered, but forcing queue files"
+                        + " in " + directory + " to the device failed", e);
+            }
+            appendsSinceForce = 0;
+        }
         // No ring transition here: a parked consumer must be told that there is a disk run to claim.
         return ring.consumerParked() ? PLACED_WAKE : PLACED;
+    }
+
+    /** SyncPolicy.ALWAYS: waits, holding no lock, until the record just appended is forced. */
+    private void awaitDurable(long end) {
+        if (end <= 0) {
+            return;
+        }
+        try {
+            sync.awaitDurable(end);
+        } catch (IOException e) {
+            throw new StorageException("the record was accepted and will be delivered, but forcing it to the device"
+                    + " in " + directory + " failed", e);
+        }
     }
 
     private EncodedRecord encode(T record, long w, int weight) {
@@ -198,7 +244,10 @@ public final class SenderMachine<T> {
         return e;
     }
 
-    /** Forces the queue file being written to stable storage. */
+    /**
+     * Forces the queue file being written to the device, unless the sync policy is NONE: records
+     * are never buffered in the process, so there is nothing else to push.
+     */
     public void flush() {
         ReentrantLock lock = ring.backLock();
         lock.lock();
@@ -206,7 +255,9 @@ public final class SenderMachine<T> {
             if (state.closed) {
                 throw closedError();
             }
-            state.appender.force();
+            if (sync != null) {
+                sync.forceNow();
+            }
         } catch (IOException e) {
             throw new StorageException("cannot force queue file in " + directory, e);
         } finally {

@@ -1,0 +1,70 @@
+package io.hopper.internal.segment;
+
+import java.io.IOException;
+import java.util.concurrent.locks.Lock;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * Forces appended records to the device, sharing one force among producers that wait at the same
+ * time (group commit). A producer that needs its record durable calls {@link #awaitDurable} after
+ * releasing the back lock: the first one in takes the sync lock, reads (under the back lock) how
+ * far the stream goes and which file is being written, and forces that file outside the back
+ * lock, so other producers keep appending meanwhile; those who queued behind it find their record
+ * already covered and return without a force of their own. Files sealed in the meantime were
+ * forced when sealed.
+ */
+public final class DiskSync {
+    private final SegmentAppender appender;
+    private final Lock backLock;
+    /** Serializes forces. */
+    private final ReentrantLock syncLock = new ReentrantLock();
+    /** Records below this index are forced. Written under the sync lock; read without it. */
+    private volatile long durable;
+    /** Forces done. Written under the sync lock or the back lock. */
+    private volatile long forces;
+
+    public DiskSync(SegmentAppender appender, Lock backLock) {
+        this.appender = appender;
+        this.backLock = backLock;
+        this.durable = appender.nextIndex();
+    }
+
+    /** Returns once every record below {@code index} is forced. Caller holds no channel lock. */
+    public void awaitDurable(long index) throws IOException {
+        while (durable < index) {
+            syncLock.lock();
+            try {
+                if (durable >= index) {
+                    return; // someone else's force covered it: the group commit
+                }
+                SegmentFile file;
+                long upTo;
+                backLock.lock();
+                try {
+                    file = appender.currentFile();
+                    upTo = appender.nextIndex();
+                } finally {
+                    backLock.unlock();
+                }
+                if (file != null) {
+                    file.force();
+                }
+                forces++;
+                durable = upTo;
+            } finally {
+                syncLock.unlock();
+            }
+        }
+    }
+
+    /** Forces the file being written now. Caller holds the back lock. */
+    public void forceNow() throws IOException {
+        appender.force();
+        forces++;
+    }
+
+    /** Forces performed so far. */
+    public long forces() {
+        return forces + appender.sealForces();
+    }
+}
