@@ -1,5 +1,7 @@
 package io.hopper.internal.recovery;
 
+import io.hopper.internal.segment.PositionalIo;
+
 import java.io.IOException;
 import java.lang.System.Logger.Level;
 import java.nio.ByteBuffer;
@@ -85,10 +87,7 @@ public final class ReadCursorFile {
         Path tmp = directory.resolve(TEMP_NAME);
         try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
                 StandardOpenOption.TRUNCATE_EXISTING)) {
-            ByteBuffer w = ByteBuffer.wrap(b);
-            while (w.hasRemaining()) {
-                ch.write(w);
-            }
+            PositionalIo.writeFully(ch, 0, b, 0, b.length);
             if (force) {
                 ch.force(true);
             }

@@ -1,6 +1,7 @@
 package io.hopper.internal.recovery;
 
 import io.hopper.internal.codec.EncodedRecord;
+import io.hopper.internal.segment.PositionalIo;
 import io.hopper.internal.segment.SegmentFormat;
 
 import java.io.Closeable;
@@ -69,11 +70,7 @@ public final class SnapshotFile {
             ByteBuffer le = ByteBuffer.wrap(h).order(java.nio.ByteOrder.LITTLE_ENDIAN);
             le.putInt(8, 1).putInt(12, HEADER).putLong(16, diskLimit).putInt(24, records);
             le.putInt(28, crc(h, 28));
-            ByteBuffer w = ByteBuffer.wrap(h);
-            long p = 0;
-            while (w.hasRemaining()) {
-                p += channel.write(w, p);
-            }
+            PositionalIo.writeFully(channel, 0, h, 0, HEADER);
         }
 
         public void record(EncodedRecord r) throws IOException {
@@ -114,10 +111,8 @@ public final class SnapshotFile {
         }
 
         private void write(byte[] b, int off, int len) throws IOException {
-            ByteBuffer w = ByteBuffer.wrap(b, off, len);
-            while (w.hasRemaining()) {
-                pos += channel.write(w, pos);
-            }
+            PositionalIo.writeFully(channel, pos, b, off, len);
+            pos += len;
         }
 
         /** Abandons an uncommitted snapshot. */
@@ -139,12 +134,9 @@ public final class SnapshotFile {
         }
         FileChannel ch = FileChannel.open(path, StandardOpenOption.READ);
         byte[] h = new byte[HEADER];
-        ByteBuffer hb = ByteBuffer.wrap(h);
-        while (hb.hasRemaining() && ch.read(hb, hb.position()) > 0) {
-            // fill
-        }
+        boolean shortHeader = PositionalIo.readFully(ch, 0, h, 0, HEADER) < HEADER;
         ByteBuffer le = ByteBuffer.wrap(h).order(java.nio.ByteOrder.LITTLE_ENDIAN);
-        if (hb.hasRemaining() || !ByteBuffer.wrap(h, 0, 8).equals(ByteBuffer.wrap(MAGIC)) || le.getInt(8) != 1
+        if (shortHeader || !ByteBuffer.wrap(h, 0, 8).equals(ByteBuffer.wrap(MAGIC)) || le.getInt(8) != 1
                 || le.getInt(28) != crc(h, 28)) {
             ch.close();
             Path aside = path.resolveSibling(FILE_NAME + ".corrupt");
@@ -285,16 +277,7 @@ public final class SnapshotFile {
         }
 
         private int readFully(long at, byte[] dst, int len) throws IOException {
-            ByteBuffer b = ByteBuffer.wrap(dst, 0, len);
-            long p = at;
-            while (b.hasRemaining()) {
-                int n = channel.read(b, p);
-                if (n < 0) {
-                    break;
-                }
-                p += n;
-            }
-            return b.position();
+            return PositionalIo.readFully(channel, at, dst, 0, len);
         }
     }
 

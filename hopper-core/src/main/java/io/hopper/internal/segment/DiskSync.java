@@ -1,6 +1,7 @@
 package io.hopper.internal.segment;
 
 import java.io.IOException;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.Lock;
 import java.util.concurrent.locks.ReentrantLock;
 
@@ -20,8 +21,8 @@ public final class DiskSync {
     private final ReentrantLock syncLock = new ReentrantLock();
     /** Records below this index are forced. Written under the sync lock; read without it. */
     private volatile long durable;
-    /** Forces done. Written under the sync lock or the back lock. */
-    private volatile long forces;
+    /** Forces done: counted under the sync lock (group commits) or the back lock (forceNow), hence atomic. */
+    private final AtomicLong forces = new AtomicLong();
 
     public DiskSync(SegmentAppender appender, Lock backLock) {
         this.appender = appender;
@@ -49,7 +50,7 @@ public final class DiskSync {
                 if (file != null) {
                     file.force();
                 }
-                forces++;
+                forces.incrementAndGet();
                 durable = upTo;
             } finally {
                 syncLock.unlock();
@@ -60,11 +61,11 @@ public final class DiskSync {
     /** Forces the file being written now. Caller holds the back lock. */
     public void forceNow() throws IOException {
         appender.force();
-        forces++;
+        forces.incrementAndGet();
     }
 
     /** Forces performed so far. */
     public long forces() {
-        return forces + appender.sealForces();
+        return forces.get() + appender.sealForces();
     }
 }

@@ -1,7 +1,6 @@
 package io.hopper.internal.segment;
 
 import java.io.IOException;
-import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -37,25 +36,12 @@ public final class FileChannelStorage implements SegmentStorage {
 
         @Override
         public void write(long position, byte[] src, int off, int len) throws IOException {
-            ByteBuffer b = ByteBuffer.wrap(src, off, len);
-            long p = position;
-            while (b.hasRemaining()) {
-                p += channel.write(b, p);
-            }
+            PositionalIo.writeFully(channel, position, src, off, len);
         }
 
         @Override
         public int read(long position, byte[] dst, int off, int len) throws IOException {
-            ByteBuffer b = ByteBuffer.wrap(dst, off, len);
-            long p = position;
-            while (b.hasRemaining()) {
-                int n = channel.read(b, p);
-                if (n < 0) {
-                    break;
-                }
-                p += n;
-            }
-            return b.position() - off;
+            return PositionalIo.readFully(channel, position, dst, off, len);
         }
 
         // force, seal and close exclude each other: a group commit forces the file being

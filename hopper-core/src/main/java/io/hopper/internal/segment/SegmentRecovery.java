@@ -193,23 +193,10 @@ public final class SegmentRecovery {
     }
 
     private static int read(FileChannel ch, long pos, byte[] dst, int len) throws IOException {
-        java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(dst, 0, len);
-        long p = pos;
-        while (b.hasRemaining()) {
-            int n = ch.read(b, p);
-            if (n < 0) {
-                break;
-            }
-            p += n;
-        }
-        return b.position();
+        return PositionalIo.readFully(ch, pos, dst, 0, len);
     }
 
     private static void write(FileChannel ch, long pos, byte[] src) throws IOException {
-        java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(src);
-        long p = pos;
-        while (b.hasRemaining()) {
-            p += ch.write(b, p);
-        }
+        PositionalIo.writeFully(ch, pos, src, 0, src.length);
     }
 }
