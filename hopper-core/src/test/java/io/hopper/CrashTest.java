@@ -81,7 +81,10 @@ class CrashTest {
                 }
             }
             maxLost = Math.max(maxLost, lost);
-            assertTrue(lost <= Child.MEMORY_RECORDS, "lost " + lost + " records, more than memory holds, cycle " + cycle);
+            // Plus one: the consumer may have taken a record from memory (delivered) and been killed
+            // before it could report it, which this count cannot tell from a loss.
+            assertTrue(lost <= Child.MEMORY_RECORDS + 1,
+                    "lost " + lost + " records, more than memory holds, cycle " + cycle);
         }
         System.out.printf("crash test MEMORY_FIRST: %d cycles, at most %d records lost per crash (memory holds %d)%n",
                 cycles, maxLost, Child.MEMORY_RECORDS);
