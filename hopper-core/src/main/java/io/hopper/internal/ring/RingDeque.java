@@ -277,11 +277,6 @@ public final class RingDeque<S> {
         return notFull.awaitNanos(nanos);
     }
 
-    /** Whether a producer waits for room (volatile load). */
-    public boolean producerWaiting() {
-        return producersWaiting > 0;
-    }
-
     /**
      * Wakes the waiting producers, if any: called by the consumer side after it freed room.
      * All of them, because records differ in weight: the room one producer cannot use may fit

@@ -42,7 +42,7 @@ public final class ChronicleStorage implements SegmentStorage {
      * with less than that free, creation fails with an {@link IOException} like any full disk.
      */
     @Override
-    public SegmentFile create(Path path, long capacity) throws IOException {
+    public SegmentWriter create(Path path, long capacity) throws IOException {
         long usable = Files.getFileStore(path.getParent()).getUsableSpace();
         if (usable < capacity) {
             throw new IOException("no space left for a new queue file of " + capacity + " bytes in " + path.getParent()
@@ -66,12 +66,12 @@ public final class ChronicleStorage implements SegmentStorage {
      * read is a clean, countable error.
      */
     @Override
-    public SegmentFile openForRead(Path path) throws IOException {
+    public SegmentReader openForRead(Path path) throws IOException {
         return reads.openForRead(path);
     }
 
     /** The file being written, mapped at its full capacity. */
-    private static final class MappedFileSegment implements SegmentFile {
+    private static final class MappedFileSegment implements SegmentWriter {
         private final Path path;
         private final long capacity;
         private MappedBytes bytes;
@@ -98,21 +98,6 @@ public final class ChronicleStorage implements SegmentStorage {
                 // system filled up after the space check).
                 throw new IOException("mapped write failed for " + path, e);
             }
-        }
-
-        @Override
-        public int read(long position, byte[] dst, int off, int len) throws IOException {
-            if (bytes == null || position >= capacity) {
-                return 0;
-            }
-            int n = (int) Math.min(len, capacity - position);
-            try {
-                bytes.readLimit(capacity); // positional reads are bounded by the read limit
-                bytes.read(position, dst, off, n);
-            } catch (RuntimeException e) {
-                throw new IOException("mapped read failed for " + path, e);
-            }
-            return n;
         }
 
         // force, seal and close exclude each other: a group commit forces the file being

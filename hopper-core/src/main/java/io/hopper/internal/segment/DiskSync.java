@@ -38,7 +38,7 @@ public final class DiskSync {
                 if (durable >= index) {
                     return; // someone else's force covered it: the group commit
                 }
-                SegmentFile file;
+                SegmentWriter file;
                 long upTo;
                 backLock.lock();
                 try {

@@ -17,17 +17,17 @@ public final class FileChannelStorage implements SegmentStorage {
     }
 
     @Override
-    public SegmentFile create(Path path, long capacity) throws IOException {
+    public SegmentWriter create(Path path, long capacity) throws IOException {
         return new ChannelFile(FileChannel.open(path, StandardOpenOption.CREATE_NEW,
                 StandardOpenOption.WRITE, StandardOpenOption.READ));
     }
 
     @Override
-    public SegmentFile openForRead(Path path) throws IOException {
+    public SegmentReader openForRead(Path path) throws IOException {
         return new ChannelFile(FileChannel.open(path, StandardOpenOption.READ));
     }
 
-    private static final class ChannelFile implements SegmentFile {
+    private static final class ChannelFile implements SegmentWriter, SegmentReader {
         private final FileChannel channel;
 
         ChannelFile(FileChannel channel) {

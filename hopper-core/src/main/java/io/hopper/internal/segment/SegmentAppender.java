@@ -17,7 +17,7 @@ public final class SegmentAppender {
     private final SegmentLog log;
     private final byte[] scratch = new byte[Math.max(SegmentFormat.FILE_HEADER_BYTES, SegmentFormat.END_FRAME_BYTES)];
     private SegmentMeta current;
-    private SegmentFile file;
+    private SegmentWriter file;
     /** Sequence number of the next file. Written under the back lock; volatile for the read-cursor commit. */
     private volatile long nextSequence;
     /** Index the next appended record gets. Written under the back lock; volatile so the consumer and stats can read it without the lock. */
@@ -36,7 +36,7 @@ public final class SegmentAppender {
     }
 
     /** The file being written, or null between files. Caller holds the back lock. */
-    SegmentFile currentFile() {
+    SegmentWriter currentFile() {
         return file;
     }
 
@@ -96,22 +96,10 @@ public final class SegmentAppender {
         return true;
     }
 
-    /** Whether a frame of {@code frameLength} bytes would be accepted now. Caller holds the back lock. */
-    public boolean hasRoomFor(int frameLength) {
-        if (frameLength > log.maxFrameBytes()) {
-            return false;
-        }
-        SegmentMeta seg = current;
-        if (seg != null && seg.dataEnd + frameLength + SegmentFormat.END_FRAME_BYTES <= log.segmentBytes) {
-            return true;
-        }
-        return log.files() < log.maxFiles;
-    }
-
     private SegmentMeta openNext() throws IOException {
         long seq = nextSequence;
         Path path = log.directory.resolve(SegmentFormat.fileName(seq));
-        SegmentFile f = null;
+        SegmentWriter f = null;
         try {
             f = log.storage.create(path, log.segmentBytes);
             SegmentFormat.writeFileHeader(scratch, seq);
@@ -143,7 +131,7 @@ public final class SegmentAppender {
             throw new IOException("cannot seal queue file " + seg.path, e);
         }
         current = null;
-        SegmentFile f = file;
+        SegmentWriter f = file;
         file = null;
         try {
             if (forceOnSeal) {
@@ -181,7 +169,7 @@ public final class SegmentAppender {
             try {
                 seal();
             } finally {
-                SegmentFile f = file;
+                SegmentWriter f = file;
                 file = null;
                 current = null;
                 if (f != null) {
@@ -191,7 +179,7 @@ public final class SegmentAppender {
         }
     }
 
-    private static void closeQuietly(SegmentFile f) {
+    private static void closeQuietly(SegmentWriter f) {
         if (f != null) {
             try {
                 f.close();

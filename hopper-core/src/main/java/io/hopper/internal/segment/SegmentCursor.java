@@ -38,7 +38,7 @@ public final class SegmentCursor {
     // Reading state: front lock only.
     /** The head file being read, or null before it is opened. */
     private SegmentMeta meta;
-    private SegmentFile file;
+    private SegmentReader file;
     /** The head file could not be opened or has no valid header. */
     private boolean unreadable;
     /** Offset of the next frame in the head file. */
@@ -354,7 +354,7 @@ public final class SegmentCursor {
     }
 
     private void closeFile() {
-        SegmentFile f = file;
+        SegmentReader f = file;
         file = null;
         windowLength = 0;
         if (f != null) {

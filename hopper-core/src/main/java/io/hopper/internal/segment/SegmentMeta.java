@@ -29,14 +29,6 @@ public final class SegmentMeta {
         this.dataEnd = dataEnd;
     }
 
-    public long sequence() {
-        return sequence;
-    }
-
-    public Path path() {
-        return path;
-    }
-
     /** Bytes the file occupies in the disk budget. */
     long footprint() {
         return dataEnd + (sealed ? SegmentFormat.END_FRAME_BYTES : 0);

@@ -18,8 +18,8 @@ public interface SegmentStorage {
     }
 
     /** Creates a new, empty file that will hold at most {@code capacity} bytes, for writing. Fails if it exists. */
-    SegmentFile create(Path path, long capacity) throws IOException;
+    SegmentWriter create(Path path, long capacity) throws IOException;
 
     /** Opens an existing file for reading. */
-    SegmentFile openForRead(Path path) throws IOException;
+    SegmentReader openForRead(Path path) throws IOException;
 }

@@ -34,17 +34,12 @@ class DiskSyncTest {
         }
 
         @Override
-        public SegmentFile create(Path path, long capacity) throws IOException {
-            SegmentFile f = real.create(path, capacity);
-            return new SegmentFile() {
+        public SegmentWriter create(Path path, long capacity) throws IOException {
+            SegmentWriter f = real.create(path, capacity);
+            return new SegmentWriter() {
                 @Override
                 public void write(long position, byte[] src, int off, int len) throws IOException {
                     f.write(position, src, off, len);
-                }
-
-                @Override
-                public int read(long position, byte[] dst, int off, int len) throws IOException {
-                    return f.read(position, dst, off, len);
                 }
 
                 @Override
@@ -72,7 +67,7 @@ class DiskSyncTest {
         }
 
         @Override
-        public SegmentFile openForRead(Path path) throws IOException {
+        public SegmentReader openForRead(Path path) throws IOException {
             return real.openForRead(path);
         }
     }
