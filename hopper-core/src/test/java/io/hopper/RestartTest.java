@@ -10,7 +10,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -27,12 +26,6 @@ class RestartTest {
         return Hopper.builder(Long.class, dir).storage(storage)
                 .inMemoryBytes(0).diskBytes(64 * 1024).maxDiskFiles(16)
                 .open();
-    }
-
-    private static List<Path> segmentFiles(Path dir) throws Exception {
-        try (Stream<Path> s = Files.list(dir)) {
-            return s.filter(p -> p.getFileName().toString().matches("segment-\\d{20}\\.hop")).sorted().toList();
-        }
     }
 
     @ParameterizedTest
@@ -137,7 +130,7 @@ class RestartTest {
                 assertTrue(ch.sender().offer(i));
             }
         }
-        List<Path> files = segmentFiles(dir);
+        List<Path> files = TestDirs.segmentFileList(dir);
         Path last = files.get(files.size() - 1);
         try (RandomAccessFile raf = new RandomAccessFile(last.toFile(), "rw")) {
             // As a crash leaves it: no END frame (close writes one; cut it off), then a frame that
@@ -164,7 +157,7 @@ class RestartTest {
                 assertTrue(ch.sender().offer(i));
             }
         }
-        List<Path> files = segmentFiles(dir);
+        List<Path> files = TestDirs.segmentFileList(dir);
         assertTrue(files.size() >= 3);
         try (RandomAccessFile raf = new RandomAccessFile(files.get(0).toFile(), "rw")) {
             raf.write("NOTHOPPR".getBytes());

@@ -5,6 +5,7 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Comparator;
+import java.util.List;
 import java.util.stream.Stream;
 
 /** Temporary channel directories for tests that cannot use JUnit's {@code @TempDir} (jqwik properties). */
@@ -37,13 +38,18 @@ final class TestDirs {
         }
     }
 
-    /** Queue files in {@code dir}. */
-    static long segmentFiles(Path dir) {
+    /** Queue files in {@code dir}, oldest first. */
+    static List<Path> segmentFileList(Path dir) {
         try (Stream<Path> s = Files.list(dir)) {
-            return s.filter(p -> p.getFileName().toString().startsWith("segment-")).count();
+            return s.filter(p -> p.getFileName().toString().matches("segment-\\d{20}\\.hop")).sorted().toList();
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+    }
+
+    /** How many queue files are in {@code dir}. */
+    static long segmentFiles(Path dir) {
+        return segmentFileList(dir).size();
     }
 
     /** Sum of the apparent sizes of the queue files in {@code dir}. */

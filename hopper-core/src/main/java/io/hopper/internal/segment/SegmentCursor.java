@@ -61,6 +61,7 @@ public final class SegmentCursor {
         void aboutToDelete(long readIndex) throws IOException;
     }
 
+    /** Set once by the receiver before the channel is published; called under the front lock. */
     private BeforeDelete beforeDelete = index -> { };
 
     /** Installs the hook that records the read position before a file is deleted. */
