@@ -132,6 +132,7 @@ public final class SegmentRecovery {
             long first = -1;
             long end = -1;
             boolean sealed = false;
+            long lastAt = -1; // start of the last whole record frame, for the torn-payload check
             byte[] frame = new byte[SegmentFormat.FRAME_HEADER_BYTES];
             while (pos + SegmentFormat.FRAME_HEADER_BYTES <= size) {
                 if (read(ch, pos, frame, SegmentFormat.FRAME_HEADER_BYTES) < SegmentFormat.FRAME_HEADER_BYTES
@@ -157,7 +158,19 @@ public final class SegmentRecovery {
                     first = index;
                 }
                 end = index + 1;
+                lastAt = pos;
                 pos += SegmentFormat.FRAME_HEADER_BYTES + len;
+            }
+            if (!sealed && lastAt >= 0 && !payloadIntact(ch, lastAt)) {
+                // Appends are serialized, so only the frame being written when the process died can
+                // be torn: its header landed but not all of its payload (a mapped copy interrupted
+                // by the kill, or pages the OS had not written back). Its send never returned, so
+                // it is part of the torn tail, not a lost record.
+                pos = lastAt;
+                end -= 1;
+                if (end == first) {
+                    first = -1;
+                }
             }
             if (first < 0 && !sealed) {
                 ch.close();
@@ -182,6 +195,15 @@ public final class SegmentRecovery {
             meta.sealed = true;
             return meta;
         }
+    }
+
+    private static boolean payloadIntact(FileChannel ch, long frameAt) throws IOException {
+        byte[] frame = new byte[SegmentFormat.FRAME_HEADER_BYTES];
+        read(ch, frameAt, frame, frame.length);
+        int len = SegmentFormat.framePayloadLength(frame, 0); // within the file: checked by the scan
+        byte[] payload = new byte[len];
+        return read(ch, frameAt + frame.length, payload, len) == len
+                && SegmentFormat.crc(payload, 0, len) == SegmentFormat.framePayloadCrc(frame, 0);
     }
 
     private static void setAside(Path path, Result r, String why) throws IOException {
