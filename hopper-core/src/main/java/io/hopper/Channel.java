@@ -11,6 +11,7 @@ import io.hopper.internal.sender.SenderState;
 
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -124,6 +125,66 @@ public final class Channel<T> implements AutoCloseable {
                 recovered.filesRepaired() + recovered.filesSetAside(),
                 sync.forces(),
                 log.storageName());
+    }
+
+    /**
+     * A {@link BlockingQueue} view of this channel, for code written against the standard
+     * interface (an executor's work queue, Log4j2's {@code AsyncAppender}, ...). The view and the
+     * channel are one queue: records offered through either are received through either, in one
+     * order. It adds no buffering and no thread.
+     *
+     * <p>Producer methods ({@code offer}, {@code put}, {@code add}) are the {@link Sender}'s and are
+     * thread-safe. Consumer methods ({@code poll}, {@code take}, {@code drainTo}, {@code clear}) are
+     * the {@link Receiver}'s: safe from several threads, which take turns. {@code size},
+     * {@code isEmpty} and {@code remainingCapacity} are estimates read without locks.
+     * Methods that would look at or remove records in place ({@code peek}, {@code iterator},
+     * {@code remove(Object)}, {@code contains}, {@code toArray}) throw
+     * {@link UnsupportedOperationException}: the head of the queue may be in a compressed queue
+     * file, and the channel has one read position, which only moves forward.
+     *
+     * <p>A record that went through the disk tier comes back as an equal copy made by the
+     * {@link Serializer}, not as the same instance; code that recognises a sentinel element by
+     * identity needs a serializer that maps it back to that instance.
+     *
+     * <p>Methods throw {@link ChannelClosedException} once the channel is closed and
+     * {@link StorageException} when a queue file cannot be written or read.
+     *
+     * @return a view sharing this channel's state; cheap, may be called more than once
+     */
+    public BlockingQueue<T> asBlockingQueue() {
+        return new ChannelQueue<>(this);
+    }
+
+    /** Records held in memory or on disk and not yet received: a moment's estimate, read without locks. */
+    long queuedRecords() {
+        SenderState s = ring.backState();
+        long markersInRing = Math.max(0, s.markersPushed() - receiverMachine.markersPopped());
+        long inMemory = Math.max(0, ring.size() - markersInRing);
+        long onDisk = Math.max(0, s.appender().nextIndex() - receiverMachine.cursor().readIndex());
+        return inMemory + onDisk;
+    }
+
+    /**
+     * How many more records of the size seen so far would fit, in memory and on disk: the memory
+     * tier's free bytes divided by the average weight of the records it holds (its free slots when
+     * it holds none), plus the room in queue files not yet created divided by the average frame
+     * written so far ({@link Hopper#DEFAULT_RECORD_WEIGHT} before the first). Conservative on disk:
+     * the room left in the file being written is not counted.
+     */
+    long remainingCapacityEstimate() {
+        SenderState s = ring.backState();
+        long markersInRing = Math.max(0, s.markersPushed() - receiverMachine.markersPopped());
+        int slotsUsed = ring.size();
+        long freeSlots = Math.max(0, ring.capacity() - slotsUsed);
+        long memBytes = ring.bytes();
+        long freeMemBytes = Math.max(0, ring.maxBytes() - memBytes);
+        long recordsInMemory = Math.max(0, slotsUsed - markersInRing);
+        long memory = recordsInMemory == 0 ? (freeMemBytes > 0 ? freeSlots : 0)
+                : Math.min(freeSlots, freeMemBytes / Math.max(1, memBytes / recordsInMemory));
+        long spilled = s.spilled();
+        long frame = spilled > 0 ? Math.max(1, log.bytesWritten() / spilled) : Hopper.DEFAULT_RECORD_WEIGHT;
+        long freeDisk = Math.max(0, log.maxFiles() - log.files()) * log.segmentBytes();
+        return memory + freeDisk / frame;
     }
 
     /** Whether {@link #close()} was called. */
