@@ -124,7 +124,12 @@ public final class Channel<T> implements AutoCloseable {
                 recovered.nextIndex() - recovered.firstIndex(),
                 recovered.filesRepaired() + recovered.filesSetAside(),
                 sync.forces(),
-                log.storageName());
+                log.storageName(),
+                c.bytesRead(),
+                log.recordBytesWritten(),
+                log.payloadBytesWritten(),
+                log.forceNanos(),
+                log.maxForceNanos());
     }
 
     /**

@@ -22,6 +22,11 @@ package io.hopper;
  * @param filesRepaired         queue files found torn (tail cut off) or unreadable (set aside) at open
  * @param forces                times queue files were forced to the device (sync policy, seals, flush)
  * @param storage               the storage back end in use ({@code "chronicle-bytes"} or {@code "file-channel"})
+ * @param bytesReadFromDisk     frame bytes of the records read back from disk since the channel opened
+ * @param recordBytesSpilled    serialized size, before compression, of the records written to disk since open
+ * @param payloadBytesSpilled   stored size, after compression, of the same records (frame headers excluded)
+ * @param forceNanos            total time spent forcing queue files since open
+ * @param maxForceNanos         the longest single force since open
  */
 public record ChannelStats(
         long recordsInMemory,
@@ -41,5 +46,23 @@ public record ChannelStats(
         long recordsRecovered,
         long filesRepaired,
         long forces,
-        String storage) {
+        String storage,
+        long bytesReadFromDisk,
+        long recordBytesSpilled,
+        long payloadBytesSpilled,
+        long forceNanos,
+        long maxForceNanos) {
+
+    /**
+     * How many times smaller compression made the records written to disk: serialized bytes over
+     * stored payload bytes ({@code 1.0} before anything was written, or with compression off).
+     */
+    public double compressionRatio() {
+        return payloadBytesSpilled == 0 ? 1.0 : (double) recordBytesSpilled / payloadBytesSpilled;
+    }
+
+    /** Mean duration of a force in nanoseconds ({@code 0} before the first). */
+    public long meanForceNanos() {
+        return forces == 0 ? 0 : forceNanos / forces;
+    }
 }

@@ -194,7 +194,7 @@ public final class Hopper {
                         : (int) Math.max(64, Math.min(MAX_DEFAULT_SLOTS, inMemoryBytes / 8));
                 SegmentAppender appender = new SegmentAppender(log, nextSequence, nextIndex, syncPolicy.forces());
                 RingDeque<SenderState> ring = new RingDeque<>(slots, inMemoryBytes, new SenderState(appender));
-                DiskSync sync = new DiskSync(appender, ring.backLock());
+                DiskSync sync = new DiskSync(log, appender, ring.backLock());
                 Serializer<T> ser = serializer != null ? serializer : Serializer.kryo(type);
                 RecordCodec<T> codec = new RecordCodec<>(ser, compression, SegmentFormat.FRAME_HEADER_BYTES);
                 ToLongFunction<? super T> w = weigher != null ? weigher : Builder::defaultWeight;

@@ -10,6 +10,7 @@ public final class EncodedRecord {
     final ByteSink frame;
     final ByteSink raw;
     int payloadLength;
+    int serializedLength;
     int payloadCrc;
     boolean compressed;
 
@@ -26,6 +27,11 @@ public final class EncodedRecord {
     /** Header room plus payload. */
     public int frameLength() {
         return frame.length();
+    }
+
+    /** Length of the serialized record before compression. */
+    public int serializedLength() {
+        return serializedLength;
     }
 
     public int payloadLength() {

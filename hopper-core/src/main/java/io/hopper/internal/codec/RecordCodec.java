@@ -87,6 +87,7 @@ public final class RecordCodec<T> {
         CRC32C crc = new CRC32C();
         crc.update(frame.array(), payloadStart, payloadLen);
         r.payloadLength = payloadLen;
+        r.serializedLength = rawLen;
         r.payloadCrc = (int) crc.getValue();
         r.compressed = compressed;
         return r;

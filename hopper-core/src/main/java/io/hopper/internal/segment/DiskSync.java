@@ -21,10 +21,10 @@ public final class DiskSync {
     private final ReentrantLock syncLock = new ReentrantLock();
     /** Records below this index are forced. Written under the sync lock; read without it. */
     private volatile long durable;
-    /** Forces done: counted under the sync lock (group commits) or the back lock (forceNow), hence atomic. */
-    private final AtomicLong forces = new AtomicLong();
+    private final SegmentLog log;
 
-    public DiskSync(SegmentAppender appender, Lock backLock) {
+    public DiskSync(SegmentLog log, SegmentAppender appender, Lock backLock) {
+        this.log = log;
         this.appender = appender;
         this.backLock = backLock;
         this.durable = appender.nextIndex();
@@ -48,9 +48,8 @@ public final class DiskSync {
                     backLock.unlock();
                 }
                 if (file != null) {
-                    file.force();
+                    log.force(file);
                 }
-                forces.incrementAndGet();
                 durable = upTo;
             } finally {
                 syncLock.unlock();
@@ -61,11 +60,10 @@ public final class DiskSync {
     /** Forces the file being written now. Caller holds the back lock. */
     public void forceNow() throws IOException {
         appender.force();
-        forces.incrementAndGet();
     }
 
-    /** Forces performed so far. */
+    /** Forces performed so far, by this and by seals. */
     public long forces() {
-        return forces.get() + appender.sealForces();
+        return log.forces();
     }
 }

@@ -25,8 +25,6 @@ public final class SegmentAppender {
     private boolean closed;
     /** Force a file before sealing it (any sync policy but NONE). Immutable. */
     private final boolean forceOnSeal;
-    /** Forces done when sealing. Back lock; volatile for stats. */
-    private volatile long sealForces;
 
     public SegmentAppender(SegmentLog log, long nextSequence, long nextIndex, boolean forceOnSeal) {
         this.log = log;
@@ -38,10 +36,6 @@ public final class SegmentAppender {
     /** The file being written, or null between files. Caller holds the back lock. */
     SegmentWriter currentFile() {
         return file;
-    }
-
-    long sealForces() {
-        return sealForces;
     }
 
     /** Sequence number the next queue file gets (volatile load). */
@@ -92,6 +86,8 @@ public final class SegmentAppender {
         seg.endIndex = index + 1;
         log.bytes.addAndGet(len);
         log.bytesWritten.addAndGet(len);
+        log.recordBytesWritten.addAndGet(record.serializedLength());
+        log.payloadBytesWritten.addAndGet(record.payloadLength());
         nextIndex = index + 1;
         return true;
     }
@@ -135,8 +131,7 @@ public final class SegmentAppender {
         file = null;
         try {
             if (forceOnSeal) {
-                f.force(); // records in a sealed file are durable: group commit relies on it
-                sealForces++;
+                log.force(f); // records in a sealed file are durable: group commit relies on it
             }
             f.seal(seg.dataEnd + SegmentFormat.END_FRAME_BYTES);
         } finally {
@@ -152,7 +147,7 @@ public final class SegmentAppender {
     /** Forces the file being written to stable storage. */
     public void force() throws IOException {
         if (file != null) {
-            file.force();
+            log.force(file);
         }
     }
 

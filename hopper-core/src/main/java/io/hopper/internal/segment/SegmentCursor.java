@@ -34,6 +34,8 @@ public final class SegmentCursor {
     private volatile long recordsLost;
     /** Records delivered from disk. */
     private volatile long recordsRead;
+    /** Frame bytes (header and payload) of the records delivered from disk. */
+    private volatile long bytesRead;
 
     // Reading state: front lock only.
     /** The head file being read, or null before it is opened. */
@@ -85,6 +87,10 @@ public final class SegmentCursor {
 
     public long recordsLost() {
         return recordsLost;
+    }
+
+    public long bytesRead() {
+        return bytesRead;
     }
 
     public long recordsRead() {
@@ -183,6 +189,7 @@ public final class SegmentCursor {
     public void consumed() {
         readIndex = frameIndex + 1;
         recordsRead++;
+        bytesRead += SegmentFormat.FRAME_HEADER_BYTES + payloadLength;
         pos = frameEnd;
     }
 

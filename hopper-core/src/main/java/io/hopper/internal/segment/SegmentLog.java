@@ -1,5 +1,7 @@
 package io.hopper.internal.segment;
 
+import java.io.IOException;
+
 import java.nio.file.Path;
 import java.util.concurrent.ConcurrentLinkedDeque;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -32,6 +34,18 @@ public final class SegmentLog {
     final AtomicLong filesDeleted = new AtomicLong();
     /** Bytes appended since open. */
     final AtomicLong bytesWritten = new AtomicLong();
+    /** Serialized size (before compression) of the records appended since open. */
+    final AtomicLong recordBytesWritten = new AtomicLong();
+    /** Payload bytes (after compression) of the records appended since open. */
+    final AtomicLong payloadBytesWritten = new AtomicLong();
+    /**
+     * Forces of queue files to the device: count, total and longest duration. Forces happen under
+     * the back lock (seal, timer, flush) or the sync lock (group commit), so two threads may count
+     * at once: atomics.
+     */
+    private final AtomicLong forces = new AtomicLong();
+    private final AtomicLong forceNanos = new AtomicLong();
+    private final AtomicLong maxForceNanos = new AtomicLong();
 
     public SegmentLog(Path directory, SegmentStorage storage, long diskBytes, int maxFiles) {
         this.directory = directory;
@@ -80,6 +94,39 @@ public final class SegmentLog {
 
     public long bytesWritten() {
         return bytesWritten.get();
+    }
+
+    public long recordBytesWritten() {
+        return recordBytesWritten.get();
+    }
+
+    public long payloadBytesWritten() {
+        return payloadBytesWritten.get();
+    }
+
+    /** Forces {@code file} to the device and counts it, with its duration. */
+    void force(SegmentWriter file) throws IOException {
+        long start = System.nanoTime();
+        file.force();
+        long took = System.nanoTime() - start;
+        forces.incrementAndGet();
+        forceNanos.addAndGet(took);
+        maxForceNanos.accumulateAndGet(took, Math::max);
+    }
+
+    /** Forces done since open (group commits, timer, flush and seals). */
+    public long forces() {
+        return forces.get();
+    }
+
+    /** Total time spent in forces since open. */
+    public long forceNanos() {
+        return forceNanos.get();
+    }
+
+    /** The longest force since open. */
+    public long maxForceNanos() {
+        return maxForceNanos.get();
     }
 
     /** Takes one file from the budget if the budget has one. Caller holds the back lock. */

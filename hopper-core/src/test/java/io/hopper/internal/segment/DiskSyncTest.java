@@ -85,7 +85,7 @@ class DiskSyncTest {
         SegmentLog log = new SegmentLog(dir, storage, 1 << 20, 4);
         SegmentAppender appender = new SegmentAppender(log, 0, 0, true);
         ReentrantLock back = new ReentrantLock();
-        DiskSync sync = new DiskSync(appender, back);
+        DiskSync sync = new DiskSync(log, appender, back);
         RecordCodec<Long> codec = new RecordCodec<>(Serializer.kryo(Long.class), Compression.NONE,
                 SegmentFormat.FRAME_HEADER_BYTES);
 
