@@ -9,7 +9,11 @@ import io.hopper.internal.segment.SegmentLog;
 import io.hopper.internal.segment.SegmentRecovery;
 import io.hopper.internal.sender.SenderState;
 
+import javax.management.InstanceAlreadyExistsException;
+import javax.management.JMException;
+import javax.management.ObjectName;
 import java.io.IOException;
+import java.lang.management.ManagementFactory;
 import java.nio.file.Path;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.Executors;
@@ -79,6 +83,26 @@ public final class Channel<T> implements AutoCloseable {
                     "hopper: forcing queue files in " + directory + " failed: " + e);
         } finally {
             back.unlock();
+        }
+    }
+
+    /**
+     * The name this channel's MBean is registered under, or null. Written once by {@code open()}
+     * before the channel is handed out; read by close() under the channel's locks (a later
+     * synchronization point than the publication of the channel itself).
+     */
+    private volatile ObjectName mbeanName;
+
+    /** Registers the channel's MBean; called by the builder before the channel is handed out. */
+    void registerMBean(String name) {
+        try {
+            ObjectName on = new ObjectName("io.hopper:type=Channel,name=" + ObjectName.quote(name));
+            ManagementFactory.getPlatformMBeanServer().registerMBean(new ChannelMBean(this), on);
+            mbeanName = on;
+        } catch (InstanceAlreadyExistsException e) {
+            throw new IllegalStateException("jmxName \"" + name + "\" is already registered by another channel", e);
+        } catch (JMException e) {
+            throw new IllegalStateException("cannot register the MBean for jmxName \"" + name + "\"", e);
         }
     }
 
@@ -244,6 +268,15 @@ public final class Channel<T> implements AutoCloseable {
         }
         ring.signalAllProducers();
         ring.signalAllConsumers();
+        ObjectName on = mbeanName;
+        if (on != null) {
+            try {
+                ManagementFactory.getPlatformMBeanServer().unregisterMBean(on);
+            } catch (JMException e) {
+                System.getLogger("io.hopper").log(System.Logger.Level.WARNING,
+                        "hopper: cannot unregister MBean " + on + ": " + e);
+            }
+        }
         try {
             lock.close();
         } catch (IOException e) {

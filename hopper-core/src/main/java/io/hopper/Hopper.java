@@ -40,6 +40,8 @@ public final class Hopper {
     public static final int DEFAULT_MAX_DISK_FILES = 16;
     /** Weight the default weigher charges for a record that is neither a {@code byte[]} nor a {@code CharSequence}. */
     public static final long DEFAULT_RECORD_WEIGHT = 256;
+    /** The most slots {@link Builder#inMemoryRecords(int)} accepts (2^27: about 1.5 GiB of slot arrays). */
+    public static final int MAX_SLOTS = 1 << 27;
     /** Most ring slots the default slot count uses. */
     public static final int MAX_DEFAULT_SLOTS = 1 << 20;
 
@@ -71,6 +73,7 @@ public final class Hopper {
         private StorageBackend storage = StorageBackend.AUTO;
         private Durability durability = Durability.MEMORY_FIRST;
         private SyncPolicy syncPolicy = SyncPolicy.NONE;
+        private String jmxName;
 
         private Builder(Class<T> type, Path directory) {
             this.type = Objects.requireNonNull(type, "type");
@@ -87,14 +90,42 @@ public final class Hopper {
         }
 
         /**
+         * {@link #inMemoryBytes(long)} from a human-readable size such as {@code "64MiB"}
+         * (see {@link ByteSize#parse(String)}).
+         *
+         * @throws IllegalArgumentException if the text is not a size, or the size is out of range
+         */
+        public Builder<T> inMemoryBytes(String size) {
+            return inMemoryBytes(parse("inMemoryBytes", size));
+        }
+
+        /**
+         * {@link #diskBytes(long)} from a human-readable size such as {@code "10GiB"}
+         * (see {@link ByteSize#parse(String)}).
+         *
+         * @throws IllegalArgumentException if the text is not a size, or the size is out of range
+         */
+        public Builder<T> diskBytes(String size) {
+            return diskBytes(parse("diskBytes", size));
+        }
+
+        private static long parse(String parameter, String size) {
+            try {
+                return ByteSize.parse(size);
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException(parameter + ": " + e.getMessage(), e);
+            }
+        }
+
+        /**
          * Slots in the memory ring: the most records (and disk markers) memory holds whatever their
          * weight. Default: {@code inMemoryBytes / 8}, at least 64 and at most 2^20, so that
          * the byte budget binds first for records of 8 bytes or more. Each slot costs 8 to 12 bytes
          * of heap beyond the budget.
          */
         public Builder<T> inMemoryRecords(int slots) {
-            if (slots < 2) {
-                throw new IllegalArgumentException("inMemoryRecords must be >= 2, got " + slots);
+            if (slots < 2 || slots > MAX_SLOTS) {
+                throw new IllegalArgumentException("inMemoryRecords must be in [2, " + MAX_SLOTS + "], got " + slots);
             }
             this.inMemoryRecords = slots;
             return this;
@@ -158,6 +189,22 @@ public final class Hopper {
             return this;
         }
 
+        /**
+         * Registers the channel's statistics as a JMX MBean ({@link ChannelMXBean}) on the platform
+         * MBean server when it opens, under {@code io.hopper:type=Channel,name="<name>"}, and
+         * unregisters it when the channel closes. Default: not registered.
+         *
+         * @throws IllegalArgumentException if {@code name} is blank
+         */
+        public Builder<T> jmxName(String name) {
+            Objects.requireNonNull(name, "name");
+            if (name.isBlank()) {
+                throw new IllegalArgumentException("jmxName must not be blank, got \"" + name + "\"");
+            }
+            this.jmxName = name;
+            return this;
+        }
+
         /** Which implementation does the file I/O. Default {@link StorageBackend#AUTO}. */
         public Builder<T> storage(StorageBackend storage) {
             this.storage = Objects.requireNonNull(storage, "storage");
@@ -181,6 +228,7 @@ public final class Hopper {
             Files.createDirectories(directory);
             SegmentLog log = new SegmentLog(directory, segmentStorage, diskBytes, maxDiskFiles);
             DirectoryLock lock = DirectoryLock.acquire(directory);
+            Channel<T> channel;
             try {
                 SegmentRecovery.Result recovered = SegmentRecovery.recover(log);
                 // Indices never go back: the committed state remembers the stream's high-water marks
@@ -216,12 +264,21 @@ public final class Hopper {
                     // Files are deleted only after the position passed them: these were lost.
                     cursor.countDamage(firstOnDisk - committed.readIndex());
                 }
-                return new Channel<>(directory, ring, log, new Sender<>(senderMachine), receiverMachine, lock,
-                        recovered, sync, syncPolicy);
+                channel = new Channel<>(directory, ring, log, new Sender<>(senderMachine), receiverMachine,
+                        lock, recovered, sync, syncPolicy);
             } catch (IOException | RuntimeException e) {
                 lock.close();
                 throw e;
             }
+            if (jmxName != null) {
+                try {
+                    channel.registerMBean(jmxName);
+                } catch (RuntimeException e) {
+                    channel.close(); // releases the directory
+                    throw e;
+                }
+            }
+            return channel;
         }
 
         private SegmentStorage chooseStorage() {

@@ -1,0 +1,94 @@
+package io.hopper;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import javax.management.MBeanServer;
+import javax.management.ObjectName;
+import java.lang.management.ManagementFactory;
+import java.nio.file.Path;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The JMX MBean, human-readable sizes and eager builder validation. */
+class ObservabilityTest {
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void theMBeanShowsLiveStatsAndGoesAwayOnClose() throws Exception {
+        MBeanServer server = ManagementFactory.getPlatformMBeanServer();
+        ObjectName name = new ObjectName("io.hopper:type=Channel,name=" + ObjectName.quote("ingest, main"));
+        try (Channel<Long> ch = Hopper.builder(Long.class, dir.resolve("ch")).inMemoryBytes(8 * 4).weigher(x -> 8)
+                .diskBytes(1 << 20).maxDiskFiles(4).jmxName("ingest, main").open()) {
+            assertTrue(server.isRegistered(name));
+            for (long i = 0; i < 10; i++) {
+                ch.sender().offer(i);
+            }
+            assertEquals(4L, server.getAttribute(name, "RecordsInMemory"));
+            assertEquals(6L, server.getAttribute(name, "RecordsOnDisk"));
+            assertEquals(6L, server.getAttribute(name, "RecordsSpilled"));
+            assertEquals(ch.directory().toString(), server.getAttribute(name, "Directory"));
+            assertEquals(false, server.getAttribute(name, "Closed"));
+            assertEquals(ch.stats().storage(), server.getAttribute(name, "Storage"));
+
+            IllegalStateException taken = assertThrows(IllegalStateException.class, () -> Hopper.builder(Long.class,
+                    dir.resolve("other")).jmxName("ingest, main").open());
+            assertTrue(taken.getMessage().contains("ingest, main"), taken.getMessage());
+            try (Channel<Long> again = Hopper.builder(Long.class, dir.resolve("other")).open()) {
+                assertFalse(again.isClosed(), "the refused open released its directory");
+            }
+        }
+        assertFalse(server.isRegistered(name), "close unregisters the MBean");
+    }
+
+    @Test
+    void sizesParseInBinaryAndDecimalUnits() {
+        assertEquals(64L << 20, ByteSize.parse("64MiB"));
+        assertEquals(10L << 30, ByteSize.parse("10 GiB"));
+        assertEquals(512L << 10, ByteSize.parse("512kib"));
+        assertEquals(1_500_000_000L, ByteSize.parse("1.5GB"));
+        assertEquals(3L << 39, ByteSize.parse("1.5TiB"));
+        assertEquals(4096, ByteSize.parse("4096"));
+        assertEquals(100, ByteSize.parse(" 100 B "));
+        assertEquals(0, ByteSize.parse("0KiB"));
+        for (String bad : new String[] {"", "MiB", "64M", "64 K", "-1GiB", "1.2.3MB", "0.5B", "1e3", "99999999TiB", "ten MiB"}) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> ByteSize.parse(bad), bad);
+            assertTrue(e.getMessage().contains("\"" + bad + "\""), e.getMessage());
+        }
+        assertEquals("64.0 MiB", ByteSize.format(64L << 20));
+        assertEquals("1.5 GiB", ByteSize.format(3L << 29));
+        assertEquals("1000 B", ByteSize.format(1000));
+    }
+
+    @Test
+    void builderTakesHumanSizesAndRejectsBadValuesNamingParameterValueAndRange() throws Exception {
+        try (Channel<Long> ch = Hopper.builder(Long.class, dir.resolve("sized"))
+                .inMemoryBytes("1MiB").diskBytes("8 MiB").maxDiskFiles(4).open()) {
+            assertEquals(1L << 20, ch.stats().inMemoryBytesLimit());
+            assertEquals(8L << 20, ch.stats().diskBytesLimit());
+        }
+        Hopper.Builder<Long> b = Hopper.builder(Long.class, dir.resolve("bad"));
+        assertMessage(() -> b.inMemoryBytes(-1), "inMemoryBytes", "-1", ">= 0");
+        assertMessage(() -> b.inMemoryBytes("64M"), "inMemoryBytes", "64M", "KiB");
+        assertMessage(() -> b.diskBytes(10), "diskBytes", "10", ">= ");
+        assertMessage(() -> b.diskBytes("lots"), "diskBytes", "lots", "MiB");
+        assertMessage(() -> b.maxDiskFiles(0), "maxDiskFiles", "0", ">= 1");
+        assertMessage(() -> b.inMemoryRecords(1), "inMemoryRecords", "1", "[2, ");
+        assertMessage(() -> b.inMemoryRecords(Integer.MAX_VALUE), "inMemoryRecords", "2147483647", "[2, ");
+        assertMessage(() -> b.jmxName(" "), "jmxName", "\" \"", "blank");
+        assertThrows(NullPointerException.class, () -> b.weigher(null));
+        assertThrows(NullPointerException.class, () -> b.inMemoryBytes((String) null));
+    }
+
+    private static void assertMessage(Runnable call, String... parts) {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, call::run);
+        for (String p : parts) {
+            assertTrue(e.getMessage().contains(p), "\"" + e.getMessage() + "\" should mention " + p);
+        }
+    }
+}
