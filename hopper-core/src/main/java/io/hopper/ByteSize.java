@@ -26,6 +26,8 @@ public final class ByteSize {
     /**
      * Parses a size.
      *
+     * @param text the size, such as {@code "64MiB"}
+     * @return the size in bytes
      * @throws IllegalArgumentException naming the text and what is wrong with it
      * @throws NullPointerException     if {@code text} is null
      */
@@ -63,6 +65,9 @@ public final class ByteSize {
     /**
      * Formats {@code bytes} with the largest binary unit that keeps at least one whole unit, to one
      * decimal: {@code 67108864 -> "64.0 MiB"}, {@code 1000 -> "1000 B"}.
+     *
+     * @param bytes a byte count
+     * @return the count for people to read
      */
     public static String format(long bytes) {
         long abs = bytes == Long.MIN_VALUE ? Long.MAX_VALUE : Math.abs(bytes);

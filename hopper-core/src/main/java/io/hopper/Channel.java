@@ -109,22 +109,22 @@ public final class Channel<T> implements AutoCloseable {
     /** Records below this index were forced by the interval timer. Back lock. */
     private long forcedUpTo;
 
-    /** The producing end; thread-safe, share it. */
+    /** {@return the producing end} Thread-safe: share it among producer threads. */
     public Sender<T> sender() {
         return sender;
     }
 
-    /** The consuming end; one consumer at a time. */
+    /** {@return the consuming end} Meant for one consumer thread; see {@link Receiver}. */
     public Receiver<T> receiver() {
         return receiver;
     }
 
-    /** The channel's own directory. */
+    /** {@return the channel's own directory} */
     public Path directory() {
         return directory;
     }
 
-    /** A snapshot of the channel's counters; does not block producers or the consumer. */
+    /** {@return a snapshot of the channel's counters} Taking it does not block producers or the consumer. */
     public ChannelStats stats() {
         SenderState s = ring.backState();
         SegmentCursor c = receiverMachine.cursor();
@@ -216,7 +216,7 @@ public final class Channel<T> implements AutoCloseable {
         return memory + freeDisk / frame;
     }
 
-    /** Whether {@link #close()} was called. */
+    /** {@return whether {@link #close()} was called} */
     public boolean isClosed() {
         return ring.backState().closed();
     }

@@ -4,6 +4,11 @@ package io.hopper;
 public final class ChannelClosedException extends HopperException {
     private static final long serialVersionUID = 1L;
 
+    /**
+     * Creates the exception.
+     *
+     * @param message names the channel's directory
+     */
     public ChannelClosedException(String message) {
         super(message);
     }

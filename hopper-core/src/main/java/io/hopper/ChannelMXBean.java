@@ -6,75 +6,75 @@ package io.hopper;
  * each. Reading never blocks producers or the consumer.
  */
 public interface ChannelMXBean {
-    /** The channel's directory. */
+    /** {@return the channel's directory} */
     String getDirectory();
 
-    /** Whether the channel was closed. */
+    /** {@return whether the channel was closed} */
     boolean isClosed();
 
-    /** See {@link ChannelStats#storage()}. */
+    /** {@return {@link ChannelStats#storage()} of a fresh snapshot} */
     String getStorage();
 
-    /** See {@link ChannelStats#recordsInMemory()}. */
+    /** {@return {@link ChannelStats#recordsInMemory()} of a fresh snapshot} */
     long getRecordsInMemory();
 
-    /** See {@link ChannelStats#bytesInMemory()}. */
+    /** {@return {@link ChannelStats#bytesInMemory()} of a fresh snapshot} */
     long getBytesInMemory();
 
-    /** See {@link ChannelStats#inMemoryBytesLimit()}. */
+    /** {@return {@link ChannelStats#inMemoryBytesLimit()} of a fresh snapshot} */
     long getInMemoryBytesLimit();
 
-    /** See {@link ChannelStats#recordsOnDisk()}. */
+    /** {@return {@link ChannelStats#recordsOnDisk()} of a fresh snapshot} */
     long getRecordsOnDisk();
 
-    /** See {@link ChannelStats#bytesOnDisk()}. */
+    /** {@return {@link ChannelStats#bytesOnDisk()} of a fresh snapshot} */
     long getBytesOnDisk();
 
-    /** See {@link ChannelStats#diskBytesLimit()}. */
+    /** {@return {@link ChannelStats#diskBytesLimit()} of a fresh snapshot} */
     long getDiskBytesLimit();
 
-    /** See {@link ChannelStats#diskFiles()}. */
+    /** {@return {@link ChannelStats#diskFiles()} of a fresh snapshot} */
     int getDiskFiles();
 
-    /** See {@link ChannelStats#maxDiskFiles()}. */
+    /** {@return {@link ChannelStats#maxDiskFiles()} of a fresh snapshot} */
     int getMaxDiskFiles();
 
-    /** See {@link ChannelStats#recordsSpilled()}. */
+    /** {@return {@link ChannelStats#recordsSpilled()} of a fresh snapshot} */
     long getRecordsSpilled();
 
-    /** See {@link ChannelStats#recordsReadFromDisk()}. */
+    /** {@return {@link ChannelStats#recordsReadFromDisk()} of a fresh snapshot} */
     long getRecordsReadFromDisk();
 
-    /** See {@link ChannelStats#filesDeleted()}. */
+    /** {@return {@link ChannelStats#filesDeleted()} of a fresh snapshot} */
     long getFilesDeleted();
 
-    /** See {@link ChannelStats#bytesWrittenToDisk()}. */
+    /** {@return {@link ChannelStats#bytesWrittenToDisk()} of a fresh snapshot} */
     long getBytesWrittenToDisk();
 
-    /** See {@link ChannelStats#bytesReadFromDisk()}. */
+    /** {@return {@link ChannelStats#bytesReadFromDisk()} of a fresh snapshot} */
     long getBytesReadFromDisk();
 
-    /** See {@link ChannelStats#compressionRatio()}. */
+    /** {@return {@link ChannelStats#compressionRatio()} of a fresh snapshot} */
     double getCompressionRatio();
 
-    /** See {@link ChannelStats#corruptFramesSkipped()}. */
+    /** {@return {@link ChannelStats#corruptFramesSkipped()} of a fresh snapshot} */
     long getCorruptFramesSkipped();
 
-    /** See {@link ChannelStats#recordsLost()}. */
+    /** {@return {@link ChannelStats#recordsLost()} of a fresh snapshot} */
     long getRecordsLost();
 
-    /** See {@link ChannelStats#recordsRecovered()}. */
+    /** {@return {@link ChannelStats#recordsRecovered()} of a fresh snapshot} */
     long getRecordsRecovered();
 
-    /** See {@link ChannelStats#filesRepaired()}. */
+    /** {@return {@link ChannelStats#filesRepaired()} of a fresh snapshot} */
     long getFilesRepaired();
 
-    /** See {@link ChannelStats#forces()}. */
+    /** {@return {@link ChannelStats#forces()} of a fresh snapshot} */
     long getForces();
 
-    /** See {@link ChannelStats#meanForceNanos()}. */
+    /** {@return {@link ChannelStats#meanForceNanos()} of a fresh snapshot} */
     long getMeanForceNanos();
 
-    /** See {@link ChannelStats#maxForceNanos()}. */
+    /** {@return {@link ChannelStats#maxForceNanos()} of a fresh snapshot} */
     long getMaxForceNanos();
 }

@@ -54,14 +54,14 @@ public record ChannelStats(
         long maxForceNanos) {
 
     /**
-     * How many times smaller compression made the records written to disk: serialized bytes over
-     * stored payload bytes ({@code 1.0} before anything was written, or with compression off).
+     * {@return how many times smaller compression made the records written to disk: serialized
+     * bytes over stored payload bytes} {@code 1.0} before anything was written, or with compression off.
      */
     public double compressionRatio() {
         return payloadBytesSpilled == 0 ? 1.0 : (double) recordBytesSpilled / payloadBytesSpilled;
     }
 
-    /** Mean duration of a force in nanoseconds ({@code 0} before the first). */
+    /** {@return the mean duration of a force in nanoseconds} {@code 0} before the first. */
     public long meanForceNanos() {
         return forces == 0 ? 0 : forceNanos / forces;
     }

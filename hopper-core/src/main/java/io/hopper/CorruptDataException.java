@@ -9,10 +9,21 @@ package io.hopper;
 public final class CorruptDataException extends HopperException {
     private static final long serialVersionUID = 1L;
 
+    /**
+     * Creates the exception.
+     *
+     * @param message what failed verification, and where when known
+     */
     public CorruptDataException(String message) {
         super(message);
     }
 
+    /**
+     * Creates the exception with its cause.
+     *
+     * @param message what failed verification, and where when known
+     * @param cause   the decoder's or deserializer's exception
+     */
     public CorruptDataException(String message, Throwable cause) {
         super(message, cause);
     }

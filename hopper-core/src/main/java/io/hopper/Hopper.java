@@ -51,6 +51,11 @@ public final class Hopper {
     /**
      * Starts configuring a channel of {@code type} records in {@code directory}, which the
      * channel owns: it creates it if needed and keeps its queue files there, nowhere else.
+     *
+     * @param <T>       the record type
+     * @param type      the record class (the default serializer registers it)
+     * @param directory the channel's own directory
+     * @return a builder with the defaults of the README's configuration table
      */
     public static <T> Builder<T> builder(Class<T> type, Path directory) {
         return new Builder<>(type, directory);
@@ -59,6 +64,8 @@ public final class Hopper {
     /**
      * Channel configuration. Every setter validates its argument at once and names the parameter
      * in its error. Not thread-safe; {@link #open()} may be called once per directory at a time.
+     *
+     * @param <T> the record type
      */
     public static final class Builder<T> {
         private final Class<T> type;
@@ -80,7 +87,13 @@ public final class Hopper {
             this.directory = Objects.requireNonNull(directory, "directory");
         }
 
-        /** Memory budget in bytes, as charged by the {@link #weigher}. Default 64 MiB. May be 0 (every record spills). */
+        /**
+         * Memory budget in bytes, as charged by the {@link #weigher}. Default 64 MiB. May be 0 (every record spills).
+         *
+         * @param bytes the budget in bytes
+         * @return this builder
+         * @throws IllegalArgumentException if {@code bytes} is negative
+         */
         public Builder<T> inMemoryBytes(long bytes) {
             if (bytes < 0) {
                 throw new IllegalArgumentException("inMemoryBytes must be >= 0, got " + bytes);
@@ -93,6 +106,8 @@ public final class Hopper {
          * {@link #inMemoryBytes(long)} from a human-readable size such as {@code "64MiB"}
          * (see {@link ByteSize#parse(String)}).
          *
+         * @param size the budget as text, such as {@code "64MiB"}
+         * @return this builder
          * @throws IllegalArgumentException if the text is not a size, or the size is out of range
          */
         public Builder<T> inMemoryBytes(String size) {
@@ -103,6 +118,8 @@ public final class Hopper {
          * {@link #diskBytes(long)} from a human-readable size such as {@code "10GiB"}
          * (see {@link ByteSize#parse(String)}).
          *
+         * @param size the budget as text, such as {@code "64MiB"}
+         * @return this builder
          * @throws IllegalArgumentException if the text is not a size, or the size is out of range
          */
         public Builder<T> diskBytes(String size) {
@@ -122,6 +139,10 @@ public final class Hopper {
          * weight. Default: {@code inMemoryBytes / 8}, at least 64 and at most 2^20, so that
          * the byte budget binds first for records of 8 bytes or more. Each slot costs 8 to 12 bytes
          * of heap beyond the budget.
+         *
+         * @param slots the slot count
+         * @return this builder
+         * @throws IllegalArgumentException if {@code slots} is outside [2, {@link Hopper#MAX_SLOTS}]
          */
         public Builder<T> inMemoryRecords(int slots) {
             if (slots < 2 || slots > MAX_SLOTS) {
@@ -131,7 +152,13 @@ public final class Hopper {
             return this;
         }
 
-        /** Disk budget in bytes, all queue files together. Default 1 GiB. */
+        /**
+         * Disk budget in bytes, all queue files together. Default 1 GiB.
+         *
+         * @param bytes the budget in bytes
+         * @return this builder
+         * @throws IllegalArgumentException if {@code bytes} is below the smallest queue file
+         */
         public Builder<T> diskBytes(long bytes) {
             if (bytes < SegmentFormat.MIN_SEGMENT_BYTES) {
                 throw new IllegalArgumentException("diskBytes must be >= " + SegmentFormat.MIN_SEGMENT_BYTES
@@ -145,6 +172,10 @@ public final class Hopper {
          * How many queue files the disk budget is split into (each holds {@code diskBytes / maxDiskFiles}).
          * More files reclaim space sooner as the consumer catches up; a record must fit in one file.
          * Default 16.
+         *
+         * @param files the number of queue files
+         * @return this builder
+         * @throws IllegalArgumentException if {@code files < 1}
          */
         public Builder<T> maxDiskFiles(int files) {
             if (files < 1) {
@@ -159,31 +190,54 @@ public final class Hopper {
          * default charges {@code 16 + length} for a {@code byte[]}, {@code 40 + 2 * length} for a
          * {@code CharSequence}, and {@value #DEFAULT_RECORD_WEIGHT} for anything else: supply a
          * weigher for exact accounting of your type.
+         *
+         * @param weigher charges each record in bytes; must not return a negative number
+         * @return this builder
          */
         public Builder<T> weigher(ToLongFunction<? super T> weigher) {
             this.weigher = Objects.requireNonNull(weigher, "weigher");
             return this;
         }
 
-        /** How spilled records are serialized. Default {@link Serializer#kryo(Class)}. */
+        /**
+         * How spilled records are serialized. Default {@link Serializer#kryo(Class)}.
+         *
+         * @param serializer the serializer
+         * @return this builder
+         */
         public Builder<T> serializer(Serializer<T> serializer) {
             this.serializer = Objects.requireNonNull(serializer, "serializer");
             return this;
         }
 
-        /** How spilled records are compressed. Default {@link Compression#LZ4}. */
+        /**
+         * How spilled records are compressed. Default {@link Compression#LZ4}.
+         *
+         * @param compression the compression
+         * @return this builder
+         */
         public Builder<T> compression(Compression compression) {
             this.compression = Objects.requireNonNull(compression, "compression");
             return this;
         }
 
-        /** Whether records go to memory first or always to disk. Default {@link Durability#MEMORY_FIRST}. */
+        /**
+         * Whether records go to memory first or always to disk. Default {@link Durability#MEMORY_FIRST}.
+         *
+         * @param durability the mode
+         * @return this builder
+         */
         public Builder<T> durability(Durability durability) {
             this.durability = Objects.requireNonNull(durability, "durability");
             return this;
         }
 
-        /** When records on disk are forced to the device. Default {@link SyncPolicy#NONE}. */
+        /**
+         * When records on disk are forced to the device. Default {@link SyncPolicy#NONE}.
+         *
+         * @param syncPolicy the policy
+         * @return this builder
+         */
         public Builder<T> syncPolicy(SyncPolicy syncPolicy) {
             this.syncPolicy = Objects.requireNonNull(syncPolicy, "syncPolicy");
             return this;
@@ -194,6 +248,8 @@ public final class Hopper {
          * MBean server when it opens, under {@code io.hopper:type=Channel,name="<name>"}, and
          * unregisters it when the channel closes. Default: not registered.
          *
+         * @param name the {@code name} key of the MBean's object name
+         * @return this builder
          * @throws IllegalArgumentException if {@code name} is blank
          */
         public Builder<T> jmxName(String name) {
@@ -205,7 +261,12 @@ public final class Hopper {
             return this;
         }
 
-        /** Which implementation does the file I/O. Default {@link StorageBackend#AUTO}. */
+        /**
+         * Which implementation does the file I/O. Default {@link StorageBackend#AUTO}.
+         *
+         * @param storage the back end
+         * @return this builder
+         */
         public Builder<T> storage(StorageBackend storage) {
             this.storage = Objects.requireNonNull(storage, "storage");
             return this;
@@ -216,6 +277,7 @@ public final class Hopper {
          * earlier run left there (their records are delivered first, oldest first; a torn tail is
          * cut off, see {@link ChannelStats}), and opens the channel.
          *
+         * @return the open channel; close it to release the directory
          * @throws IOException              if the directory cannot be created, listed or repaired
          * @throws StorageException         if another channel (in this JVM or another process) has the
          *                                  directory open

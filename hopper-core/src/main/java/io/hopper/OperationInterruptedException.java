@@ -8,6 +8,12 @@ package io.hopper;
 public final class OperationInterruptedException extends HopperException {
     private static final long serialVersionUID = 1L;
 
+    /**
+     * Creates the exception.
+     *
+     * @param message what the thread was waiting for
+     * @param cause   the interruption
+     */
     public OperationInterruptedException(String message, InterruptedException cause) {
         super(message, cause);
     }

@@ -29,6 +29,7 @@ public final class Receiver<T> implements Iterable<T> {
     /**
      * Takes the next record, waiting for one as long as it takes.
      *
+     * @return the record
      * @throws InterruptedException   if interrupted while waiting
      * @throws ChannelClosedException if the channel is closed, before or while waiting
      */
@@ -36,7 +37,12 @@ public final class Receiver<T> implements Iterable<T> {
         return machine.poll(true, Long.MAX_VALUE);
     }
 
-    /** Takes the next record if one is available now, else returns {@code null}. */
+    /**
+     * Takes the next record if one is available now.
+     *
+     * @return the record, or {@code null} if none is available now
+     * @throws ChannelClosedException if the channel is closed
+     */
     public T poll() {
         try {
             return machine.poll(false, 0);
@@ -48,6 +54,8 @@ public final class Receiver<T> implements Iterable<T> {
     /**
      * Takes the next record, waiting up to {@code timeout} for one.
      *
+     * @param timeout how long to wait
+     * @param unit    the unit of {@code timeout}
      * @return the record, or {@code null} on timeout
      * @throws InterruptedException if interrupted while waiting
      */
@@ -59,6 +67,8 @@ public final class Receiver<T> implements Iterable<T> {
      * Moves up to {@code max} records that are available now into {@code sink}, in order, without
      * waiting.
      *
+     * @param sink receives the records, in order
+     * @param max  the most records to move
      * @return how many were moved
      */
     public int drainTo(Collection<? super T> sink, int max) {

@@ -7,11 +7,23 @@ package io.hopper;
 public final class RecordTooLargeException extends HopperException {
     private static final long serialVersionUID = 1L;
 
+    /** Bytes the weigher charged for the record. */
     private final long recordWeight;
+    /** Size of the record's encoded frame. */
     private final long encodedBytes;
+    /** The memory budget. */
     private final long inMemoryBytes;
+    /** The largest frame one queue file holds. */
     private final long maxFrameBytes;
 
+    /**
+     * Creates the exception; its message states all four numbers.
+     *
+     * @param recordWeight  bytes the weigher charged for the record
+     * @param encodedBytes  size of its encoded frame
+     * @param inMemoryBytes the memory budget
+     * @param maxFrameBytes the largest frame one queue file holds
+     */
     public RecordTooLargeException(long recordWeight, long encodedBytes, long inMemoryBytes, long maxFrameBytes) {
         super("record too large: it weighs " + recordWeight + " bytes against a memory budget of "
                 + inMemoryBytes + " bytes, and encodes to " + encodedBytes
@@ -23,22 +35,22 @@ public final class RecordTooLargeException extends HopperException {
         this.maxFrameBytes = maxFrameBytes;
     }
 
-    /** Bytes the weigher charged for the record. */
+    /** {@return bytes the weigher charged for the record} */
     public long recordWeight() {
         return recordWeight;
     }
 
-    /** Size of the record's encoded frame (serialized, compressed, with its frame header). */
+    /** {@return size of the record's encoded frame (serialized, compressed, with its frame header)} */
     public long encodedBytes() {
         return encodedBytes;
     }
 
-    /** The channel's memory budget. */
+    /** {@return the channel's memory budget} */
     public long inMemoryBytes() {
         return inMemoryBytes;
     }
 
-    /** The largest frame one queue file can hold. */
+    /** {@return the largest frame one queue file can hold} */
     public long maxFrameBytes() {
         return maxFrameBytes;
     }

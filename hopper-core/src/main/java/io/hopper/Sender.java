@@ -25,6 +25,7 @@ public final class Sender<T> {
     /**
      * Accepts the record if memory or disk has room for it now; never blocks for room.
      *
+     * @param record the record; the channel keeps a reference while it is in memory
      * @return {@code false} iff both budgets are exhausted (for this record); the caller keeps it
      * @throws NullPointerException      if {@code record} is null
      * @throws RecordTooLargeException   if the record can fit in neither tier even when both are empty
@@ -42,6 +43,9 @@ public final class Sender<T> {
     /**
      * Accepts the record, waiting up to {@code timeout} for the consumer to free room.
      *
+     * @param record  the record
+     * @param timeout how long to wait for room
+     * @param unit    the unit of {@code timeout}
      * @return {@code false} if no room appeared in time; the caller keeps the record
      * @throws InterruptedException if interrupted while waiting; the record was not taken
      */
@@ -52,6 +56,7 @@ public final class Sender<T> {
     /**
      * Accepts the record, waiting as long as it takes for room.
      *
+     * @param record the record
      * @throws InterruptedException   if interrupted while waiting; the record was not taken
      * @throws ChannelClosedException if the channel is closed, before or while waiting
      */

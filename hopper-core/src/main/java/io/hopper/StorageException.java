@@ -10,15 +10,26 @@ import java.io.UncheckedIOException;
 public final class StorageException extends HopperException {
     private static final long serialVersionUID = 1L;
 
+    /**
+     * Creates the exception with the I/O error behind it.
+     *
+     * @param message what was being done, naming the file or directory
+     * @param cause   the I/O error
+     */
     public StorageException(String message, IOException cause) {
         super(message + ": " + cause, cause);
     }
 
+    /**
+     * Creates the exception.
+     *
+     * @param message what failed, naming the file or directory
+     */
     public StorageException(String message) {
         super(message);
     }
 
-    /** The underlying I/O error, or {@code null} when the failure was detected without one. */
+    /** {@return the underlying I/O error, or {@code null} when the failure was detected without one} */
     public IOException ioCause() {
         Throwable c = getCause();
         if (c instanceof IOException io) {

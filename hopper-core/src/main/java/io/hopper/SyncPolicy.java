@@ -34,7 +34,13 @@ public final class SyncPolicy {
         this.interval = interval;
     }
 
-    /** Force after every {@code records} records appended to disk: a power loss loses fewer than that many. */
+    /**
+     * Force after every {@code records} records appended to disk: a power loss loses fewer than that many.
+     *
+     * @param records how many appended records may wait for a force, at least 1
+     * @return the policy
+     * @throws IllegalArgumentException if {@code records < 1}
+     */
     public static SyncPolicy every(int records) {
         if (records < 1) {
             throw new IllegalArgumentException("SyncPolicy.every(records) needs records >= 1, got " + records);
@@ -45,6 +51,10 @@ public final class SyncPolicy {
     /**
      * Force at least every {@code interval} while there are unforced records (a background thread
      * per channel does it): a power loss loses at most about that much time's worth of records.
+     *
+     * @param interval the longest time a record waits for a force, positive
+     * @return the policy
+     * @throws IllegalArgumentException if {@code interval} is zero or negative
      */
     public static SyncPolicy interval(Duration interval) {
         Objects.requireNonNull(interval, "interval");

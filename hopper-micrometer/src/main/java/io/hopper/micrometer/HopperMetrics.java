@@ -44,6 +44,8 @@ public final class HopperMetrics implements MeterBinder {
     private final Tags tags;
 
     /**
+     * Prepares the meters of one channel; {@link #bindTo} registers them.
+     *
      * @param channel the channel to observe
      * @param name    the value of the {@code channel} tag, to tell several channels apart
      */
