@@ -41,7 +41,9 @@ public final class Hopper {
     /** Weight the default weigher charges for a record that is neither a {@code byte[]} nor a {@code CharSequence}. */
     public static final long DEFAULT_RECORD_WEIGHT = 256;
     /** The most slots {@link Builder#inMemoryRecords(int)} accepts (2^27: about 1.5 GiB of slot arrays). */
-    public static final int MAX_SLOTS = 1 << 27;
+    public static final int MAX_SLOTS = RingDeque.MAX_CAPACITY;
+    /** The largest memory budget {@link Builder#inMemoryBytes(long)} accepts (64 GiB). */
+    public static final long MAX_IN_MEMORY_BYTES = RingDeque.MAX_BYTES;
     /** Most ring slots the default slot count uses. */
     public static final int MAX_DEFAULT_SLOTS = 1 << 20;
 
@@ -92,11 +94,11 @@ public final class Hopper {
          *
          * @param bytes the budget in bytes
          * @return this builder
-         * @throws IllegalArgumentException if {@code bytes} is negative
+         * @throws IllegalArgumentException if {@code bytes} is negative or above {@link Hopper#MAX_IN_MEMORY_BYTES}
          */
         public Builder<T> inMemoryBytes(long bytes) {
-            if (bytes < 0) {
-                throw new IllegalArgumentException("inMemoryBytes must be >= 0, got " + bytes);
+            if (bytes < 0 || bytes > MAX_IN_MEMORY_BYTES) {
+                throw new IllegalArgumentException("inMemoryBytes must be in [0, " + MAX_IN_MEMORY_BYTES + "], got " + bytes);
             }
             this.inMemoryBytes = bytes;
             return this;

@@ -73,7 +73,8 @@ class ObservabilityTest {
             assertEquals(8L << 20, ch.stats().diskBytesLimit());
         }
         Hopper.Builder<Long> b = Hopper.builder(Long.class, dir.resolve("bad"));
-        assertMessage(() -> b.inMemoryBytes(-1), "inMemoryBytes", "-1", ">= 0");
+        assertMessage(() -> b.inMemoryBytes(-1), "inMemoryBytes", "-1", "[0, ");
+        assertMessage(() -> b.inMemoryBytes("65GiB"), "inMemoryBytes", "69793218560", "68719476735");
         assertMessage(() -> b.inMemoryBytes("64M"), "inMemoryBytes", "64M", "KiB");
         assertMessage(() -> b.diskBytes(10), "diskBytes", "10", ">= ");
         assertMessage(() -> b.diskBytes("lots"), "diskBytes", "lots", "MiB");

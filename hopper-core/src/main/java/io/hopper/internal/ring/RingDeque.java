@@ -13,20 +13,28 @@ import java.util.concurrent.locks.ReentrantLock;
  * The slots are a fixed array used circularly. Producers serialize on the <em>back lock</em>,
  * which guards {@code tail} and the producers' shared state {@code S} (the ring carries that
  * state for its owner and never looks inside it). The consumer holds the <em>front lock</em>,
- * which guards {@code head}. The only fields both ends touch are {@code size} and {@code bytes}.
+ * which guards {@code head}. The only field both ends write is {@code state}, which packs the
+ * number of occupied slots and the bytes they are charged into one {@code long} so that one
+ * atomic add moves both: a reader never sees a slot counted without its bytes or the reverse.
+ * (With two separate counters, a producer could fill the room a pop had released in bytes but
+ * not yet in slots, and {@code size()} then read one more than any sequential order allows;
+ * Lincheck's model checker found that interleaving.)
  *
  * <h2>Why it is safe</h2>
  * <ul>
  *   <li><b>Publishing a slot.</b> A producer writes {@code slots[tail]} and {@code weights[tail]}
- *   with plain stores, then increments {@code size} with a volatile read-modify-write (release).
- *   The consumer reads {@code size} with a volatile load (acquire) before it reads the slot, so a
- *   slot it sees counted is fully written.</li>
- *   <li><b>Freeing a slot.</b> The consumer nulls the slot, then decrements {@code size}
- *   (release). A producer only writes a slot after an acquire load of {@code size} showed it free,
- *   so the consumer's last read of the slot happens-before the producer's overwrite.</li>
- *   <li><b>Byte bound.</b> {@code bytes} only grows under the back lock (one producer at a time
+ *   with plain stores, then adds one slot and its weight to {@code state} with a volatile
+ *   read-modify-write (release). The consumer reads {@code state} with a volatile load (acquire)
+ *   before it reads the slot, so a slot it sees counted is fully written.</li>
+ *   <li><b>Freeing a slot.</b> The consumer nulls the slot, then subtracts it and its weight from
+ *   {@code state} (release). A producer only writes a slot after an acquire load of
+ *   {@code state} showed it free, so the consumer's last read of the slot happens-before the
+ *   producer's overwrite.</li>
+ *   <li><b>Bounds.</b> {@code state} only grows under the back lock (one producer at a time
  *   checks and adds) and only shrinks on the consumer side, so a producer's check-then-add can be
- *   overtaken only by frees: the bound {@code bytes <= maxBytes} always holds.</li>
+ *   overtaken only by frees: {@code size <= capacity} and {@code bytes <= maxBytes} always hold.
+ *   Neither half can carry into the other: bytes stay within [0, maxBytes] with
+ *   {@code maxBytes <= MAX_BYTES}, and slots within [0, capacity] with {@code capacity <= 2^27}.</li>
  *   <li><b>No lost wake-up.</b> A consumer about to park first increments
  *   {@code consumersParked} (volatile), then re-checks for work, then awaits {@code notEmpty}
  *   (which releases the front lock). A producer first increments {@code size}, then reads
@@ -53,16 +61,23 @@ public final class RingDeque<S> {
     /** {@link #tryPushBack} result: no room (slots or bytes); nothing changed. */
     public static final int FULL = 2;
 
-    private static final VarHandle SIZE;
-    private static final VarHandle BYTES;
+    /** Bits of {@link #state} that hold bytes; the slot count sits above them. */
+    private static final int BYTES_BITS = 36;
+    /** The largest byte budget a ring accepts (64 GiB), so that the byte count fits in its bits. */
+    public static final long MAX_BYTES = (1L << BYTES_BITS) - 1;
+    /** The largest slot count a ring accepts; the slot count's bits hold up to 2^28 - 1. */
+    public static final int MAX_CAPACITY = 1 << 27;
+    /** One occupied slot, as added to {@link #state}. */
+    private static final long ONE_SLOT = 1L << BYTES_BITS;
+
+    private static final VarHandle STATE;
     private static final VarHandle CONSUMERS_PARKED;
     private static final VarHandle PRODUCERS_WAITING;
 
     static {
         try {
             MethodHandles.Lookup l = MethodHandles.lookup();
-            SIZE = l.findVarHandle(RingDeque.class, "size", int.class);
-            BYTES = l.findVarHandle(RingDeque.class, "bytes", long.class);
+            STATE = l.findVarHandle(RingDeque.class, "state", long.class);
             CONSUMERS_PARKED = l.findVarHandle(RingDeque.class, "consumersParked", int.class);
             PRODUCERS_WAITING = l.findVarHandle(RingDeque.class, "producersWaiting", int.class);
         } catch (ReflectiveOperationException e) {
@@ -99,17 +114,19 @@ public final class RingDeque<S> {
     /** Consumers that announced they are about to park. Written under the front lock; read by producers without it (volatile). */
     private volatile int consumersParked;
 
-    /** Occupied slots: the handshake between the two ends. Incremented under the back lock, decremented under the front lock; volatile RMW. */
-    private volatile int size;
-    /** Bytes charged by occupied slots. Increased under the back lock, decreased under the front lock; volatile RMW. */
-    private volatile long bytes;
+    /**
+     * The handshake between the two ends: occupied slots (high bits) and the bytes they are
+     * charged (low {@value #BYTES_BITS} bits). Added to under the back lock, subtracted from under
+     * the front lock, always by one volatile read-modify-write; read with volatile loads.
+     */
+    private volatile long state;
 
     public RingDeque(int capacity, long maxBytes, S backState) {
-        if (capacity < 1) {
-            throw new IllegalArgumentException("capacity must be at least 1 slot: " + capacity);
+        if (capacity < 1 || capacity > MAX_CAPACITY) {
+            throw new IllegalArgumentException("capacity must be in [1, " + MAX_CAPACITY + "] slots: " + capacity);
         }
-        if (maxBytes < 0) {
-            throw new IllegalArgumentException("maxBytes must not be negative: " + maxBytes);
+        if (maxBytes < 0 || maxBytes > MAX_BYTES) {
+            throw new IllegalArgumentException("maxBytes must be in [0, " + MAX_BYTES + "]: " + maxBytes);
         }
         this.capacity = capacity;
         this.maxBytes = maxBytes;
@@ -128,12 +145,20 @@ public final class RingDeque<S> {
 
     /** Occupied slots (acquire load). */
     public int size() {
-        return (int) SIZE.getVolatile(this);
+        return slotsOf(state);
     }
 
     /** Bytes charged by occupied slots (acquire load). */
     public long bytes() {
-        return (long) BYTES.getVolatile(this);
+        return bytesOf(state);
+    }
+
+    private static int slotsOf(long state) {
+        return (int) (state >>> BYTES_BITS);
+    }
+
+    private static long bytesOf(long state) {
+        return state & MAX_BYTES;
     }
 
     public ReentrantLock backLock() {
@@ -151,7 +176,8 @@ public final class RingDeque<S> {
 
     /** Whether {@code n} more slots carrying {@code weight} bytes in total would fit now. Exact under the back lock (the consumer can only add room). */
     public boolean hasRoom(int n, long weight) {
-        return size() + n <= capacity && bytes() + weight <= maxBytes;
+        long s = state;
+        return slotsOf(s) + n <= capacity && bytesOf(s) + weight <= maxBytes;
     }
 
     /**
@@ -161,19 +187,17 @@ public final class RingDeque<S> {
      */
     public int tryPushBack(Object element, int weight) {
         assert backLock.isHeldByCurrentThread();
-        if (size() == capacity || bytes() + weight > maxBytes) {
+        long s = state; // acquire: a slot seen free was fully read by the consumer
+        if (slotsOf(s) == capacity || bytesOf(s) + weight > maxBytes) {
             return FULL;
         }
         int t = tail;
         slots[t] = element;
         weights[t] = weight;
         tail = (t + 1 == capacity) ? 0 : t + 1;
-        if (weight != 0) {
-            BYTES.getAndAdd(this, (long) weight);
-        }
-        // Release: the plain slot writes above become visible to a consumer that reads the new size.
-        int before = (int) SIZE.getAndAdd(this, 1);
-        return before == 0 ? PUSHED_INTO_EMPTY : PUSHED;
+        // Release: the plain slot writes above become visible to a consumer that reads the new state.
+        long before = (long) STATE.getAndAdd(this, ONE_SLOT + weight);
+        return slotsOf(before) == 0 ? PUSHED_INTO_EMPTY : PUSHED;
     }
 
     /** Pops the front element, or returns {@code null} when the ring is empty. Caller holds the front lock. */
@@ -187,11 +211,8 @@ public final class RingDeque<S> {
         int w = weights[h];
         slots[h] = null;
         head = (h + 1 == capacity) ? 0 : h + 1;
-        if (w != 0) {
-            BYTES.getAndAdd(this, (long) -w);
-        }
-        // Release: the slot is cleared before a producer can see it free.
-        SIZE.getAndAdd(this, -1);
+        // Release: the slot is cleared before a producer can see it free; slot and bytes go together.
+        STATE.getAndAdd(this, -(ONE_SLOT + w));
         return e;
     }
 
