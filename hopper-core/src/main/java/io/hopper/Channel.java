@@ -129,7 +129,8 @@ public final class Channel<T> implements AutoCloseable {
         SenderState s = ring.backState();
         SegmentCursor c = receiverMachine.cursor();
         long markersInRing = Math.max(0, s.markersPushed() - receiverMachine.markersPopped());
-        long onDisk = Math.max(0, s.appender().nextIndex() - c.readIndex());
+        // Disk: queue-file records not yet read, plus a replayed memory snapshot's records still in snapshot.hop.
+        long onDisk = Math.max(0, s.appender().nextIndex() - c.readIndex()) + receiverMachine.snapshotPending();
         return new ChannelStats(
                 Math.max(0, ring.size() - markersInRing),
                 ring.bytes(),
@@ -190,7 +191,7 @@ public final class Channel<T> implements AutoCloseable {
         long markersInRing = Math.max(0, s.markersPushed() - receiverMachine.markersPopped());
         long inMemory = Math.max(0, ring.size() - markersInRing);
         long onDisk = Math.max(0, s.appender().nextIndex() - receiverMachine.cursor().readIndex());
-        return inMemory + onDisk;
+        return inMemory + onDisk + receiverMachine.snapshotPending();
     }
 
     /**

@@ -7,7 +7,7 @@ package io.hopper;
  * @param recordsInMemory       records held in the memory tier (not counting disk markers)
  * @param bytesInMemory         bytes charged to the memory budget by the weigher
  * @param inMemoryBytesLimit    the memory budget
- * @param recordsOnDisk         records written to queue files and not yet received
+ * @param recordsOnDisk         records written to queue files, or to a memory snapshot at close, and not yet received
  * @param bytesOnDisk           bytes in live queue files (headers, frames and end markers)
  * @param diskBytesLimit        the disk budget
  * @param diskFiles             live queue files

@@ -51,6 +51,8 @@ public final class ReceiverMachine<T> {
 
     /** The memory tier a graceful close persisted, replayed before the ring; null when none. Front lock. */
     private SnapshotFile.Reader snapshot;
+    /** Snapshot records not yet replayed. Written under the front lock; volatile for stats. */
+    private volatile long snapshotPending;
 
     public ReceiverMachine(RingDeque<SenderState> ring, SegmentCursor cursor, RecordCodec<T> codec, long limit,
                            Path directory, SnapshotFile.Reader snapshot) {
@@ -62,6 +64,7 @@ public final class ReceiverMachine<T> {
         this.directory = directory;
         this.committed = cursor.readIndex();
         this.snapshot = snapshot;
+        this.snapshotPending = snapshot == null ? 0 : snapshot.recordCount();
         cursor.onBeforeDelete(index -> {
             // Not forced: a file deletion is no more durable than this rename, and the commit
             // before deleting every file would otherwise cost a device flush per file.
@@ -75,6 +78,11 @@ public final class ReceiverMachine<T> {
      * The read cursor says a snapshot of {@code records} records was left, but none could be
      * opened (deleted, or unreadable and set aside): count them as lost. Before first use.
      */
+    /** Records of a replayed memory snapshot still waiting in {@code snapshot.hop} (volatile load). */
+    public long snapshotPending() {
+        return snapshotPending;
+    }
+
     public void snapshotMissing(long records) {
         if (records > 0) {
             cursor.countDamage(records);
@@ -204,7 +212,9 @@ public final class ReceiverMachine<T> {
      */
     private T replaySnapshot() {
         try {
-            switch (snapshot.next()) {
+            SnapshotFile.Reader.Kind kind = snapshot.next();
+            snapshotPending = snapshot.recordsUnaccounted();
+            switch (kind) {
                 case RECORD:
                     try {
                         return codec.decode(snapshot.payload(), 0, snapshot.payloadLength(), snapshot.compressed(),
@@ -228,6 +238,7 @@ public final class ReceiverMachine<T> {
                     }
                     snapshot.finish();
                     snapshot = null;
+                    snapshotPending = 0;
                     committed = -1; // the cursor's snapshot size is stale now: write it at once
                     autoCommitNow();
                     return null;
@@ -397,6 +408,7 @@ public final class ReceiverMachine<T> {
                 if (snapshot != null) {
                     snapshot.close(); // its file was just replaced by the new snapshot
                     snapshot = null;
+                    snapshotPending = 0;
                 }
             }
             ReadCursorFile.store(directory, new ReadCursorFile.State(cursor.readIndex(),
