@@ -54,6 +54,12 @@ public final class IngestDemo {
     private IngestDemo() {
     }
 
+    /**
+     * Runs the demo; exits 0 when every event arrived in order, 1 when not, 2 on bad flags.
+     *
+     * @param args the flags in the class comment
+     * @throws Exception if the queue directory cannot be used
+     */
     public static void main(String[] args) throws Exception {
         Config c;
         try {
