@@ -18,7 +18,8 @@ mkdir -p "$inputs" "$here/target"
 before="$(ls "$inputs")"
 
 cd "$root"
-./mvnw -B -q install -DskipTests
+# FUZZ_SKIP_INSTALL=1: the modules are already installed (e.g. to run two targets side by side).
+[ "${FUZZ_SKIP_INSTALL:-0}" = 1 ] || ./mvnw -B -q install -DskipTests
 echo "fuzzing ${simple}#${target} for ${minutes} min; log: $here/target/fuzz-${target}.log"
 set +e
 JAZZER_FUZZ=1 timeout --signal=INT "$((minutes * 60))" \
