@@ -310,9 +310,6 @@ public final class Hopper {
                 Serializer<T> ser = serializer != null ? serializer : Serializer.kryo(type);
                 RecordCodec<T> codec = new RecordCodec<>(ser, compression, SegmentFormat.FRAME_HEADER_BYTES);
                 ToLongFunction<? super T> w = weigher != null ? weigher : Builder::defaultWeight;
-                SenderMachine<T> senderMachine = new SenderMachine<>(ring, codec, w, log.maxFrameBytes(), directory,
-                        durability == Durability.WRITE_THROUGH, syncPolicy.forces() ? sync : null,
-                        syncPolicy.kind == SyncPolicy.Kind.ALWAYS, syncPolicy.records);
                 // Recovered records precede anything sent from now on: they are all announced.
                 SegmentCursor cursor = new SegmentCursor(log, ring.backLock(), start);
                 // A graceful close left the memory tier in a snapshot: it is replayed after the disk
@@ -321,6 +318,10 @@ public final class Hopper {
                 long limit = snapshot == null ? nextIndex : Math.min(nextIndex, Math.max(start, snapshot.diskLimit()));
                 ReceiverMachine<T> receiverMachine = new ReceiverMachine<>(ring, cursor, codec, limit, directory,
                         snapshot);
+                SenderMachine<T> senderMachine = new SenderMachine<>(ring, codec, w, log.maxFrameBytes(), directory,
+                        durability == Durability.WRITE_THROUGH, syncPolicy.forces() ? sync : null,
+                        syncPolicy.kind == SyncPolicy.Kind.ALWAYS, syncPolicy.records,
+                        receiverMachine::tryReleaseDrainedFiles);
                 if (snapshot == null && committed != null) {
                     receiverMachine.snapshotMissing(committed.snapshotRecords());
                 }

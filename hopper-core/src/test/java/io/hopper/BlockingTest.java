@@ -192,4 +192,41 @@ class BlockingTest {
         });
         assertEquals(10L, count.get(10, TimeUnit.SECONDS));
     }
+
+    /**
+     * Found by the operations fuzz target: the consumer read every record of the file being
+     * written and went idle; the next append found the file full, sealed it, and with the file
+     * budget spent was refused, although the sealed file held nothing unread. A producer refused
+     * room now deletes such files itself when the consumer's lock is free.
+     */
+    @Test
+    void aFullFileTheIdleConsumerAlreadyDrainedDoesNotRefuseTheNextSend() throws Exception {
+        long fits;
+        try (Channel<Long> probe = Hopper.builder(Long.class, dir.resolve("probe")).inMemoryBytes(0)
+                .diskBytes(2048).maxDiskFiles(1).open()) {
+            fits = fillBothTiers(probe); // records one file holds
+        }
+        try (Channel<Long> ch = Hopper.builder(Long.class, dir.resolve("ch")).inMemoryBytes(0)
+                .diskBytes(2048).maxDiskFiles(1).open()) {
+            for (long i = 0; i < fits; i++) {
+                assertTrue(ch.sender().offer(i), "record " + i);
+            }
+            for (long i = 0; i < fits; i++) {
+                assertEquals(i, ch.receiver().poll());
+            }
+            assertNull(ch.receiver().poll(), "the consumer is idle, the full file not yet sealed");
+            assertTrue(ch.sender().offer(-1L), "the drained file must make room");
+            for (long i = 1; i < fits; i++) {
+                assertTrue(ch.sender().offer(i), "record " + i + " in the new file");
+            }
+            assertEquals(-1L, ch.receiver().poll());
+            for (long i = 1; i < fits; i++) {
+                assertEquals(i, ch.receiver().poll());
+            }
+            assertNull(ch.receiver().poll());
+            // Again, with a timed send: it must not wait for a consumer that is not coming.
+            assertTrue(ch.sender().offer(0L, 10, TimeUnit.SECONDS), "timed send into a drained full file");
+            assertEquals(0L, ch.receiver().poll());
+        }
+    }
 }

@@ -78,6 +78,25 @@ public final class ReceiverMachine<T> {
      * The read cursor says a snapshot of {@code records} records was left, but none could be
      * opened (deleted, or unreadable and set aside): count them as lost. Before first use.
      */
+    /**
+     * For a producer refused room: deletes queue files that are sealed and fully read, if the
+     * consumer's lock is free right now (a busy consumer releases them itself after its current
+     * delivery). Caller holds no channel lock.
+     *
+     * @return whether a file was deleted
+     */
+    public boolean tryReleaseDrainedFiles() {
+        ReentrantLock front = ring.frontLock();
+        if (!front.tryLock()) {
+            return false;
+        }
+        try {
+            return !closed && cursor.releaseDrainedFiles();
+        } finally {
+            front.unlock();
+        }
+    }
+
     /** Records of a replayed memory snapshot still waiting in {@code snapshot.hop} (volatile load). */
     public long snapshotPending() {
         return snapshotPending;

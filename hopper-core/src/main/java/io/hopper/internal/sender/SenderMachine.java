@@ -13,6 +13,7 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Objects;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.BooleanSupplier;
 import java.util.function.ToLongFunction;
 
 /**
@@ -57,10 +58,17 @@ public final class SenderMachine<T> {
     private int appendsSinceForce;
     /** Index after the record the current placement appended. Back lock; read by the same thread before it unlocks. */
     private long appendedEnd;
+    /**
+     * Deletes queue files that are sealed and fully read, if the consumer's lock is free; says
+     * whether one was deleted. A file the producers sealed after the consumer read its last record
+     * is otherwise only deleted when the consumer next looks for work, and with the file budget
+     * spent a producer would be refused room that is really there. Called without the back lock.
+     */
+    private final BooleanSupplier releaseDrainedFiles;
 
     public SenderMachine(RingDeque<SenderState> ring, RecordCodec<T> codec, ToLongFunction<? super T> weigher,
                          long maxFrameBytes, Path directory, boolean writeThrough, DiskSync sync,
-                         boolean syncEachRecord, int syncEvery) {
+                         boolean syncEachRecord, int syncEvery, BooleanSupplier releaseDrainedFiles) {
         this.ring = ring;
         this.state = ring.backState();
         this.codec = codec;
@@ -71,6 +79,7 @@ public final class SenderMachine<T> {
         this.sync = sync;
         this.syncEachRecord = syncEachRecord && sync != null;
         this.syncEvery = syncEvery;
+        this.releaseDrainedFiles = releaseDrainedFiles;
     }
 
     /**
@@ -104,6 +113,7 @@ public final class SenderMachine<T> {
         ReentrantLock lock = ring.backLock();
         long remaining = nanos;
         boolean mayNudge = true;
+        boolean mayRelease = true;
         for (;;) {
             if (block) {
                 lock.lockInterruptibly();
@@ -112,6 +122,7 @@ public final class SenderMachine<T> {
             }
             int outcome;
             boolean nudge = false;
+            boolean release = false;
             long mustBeDurable = -1;
             try {
                 for (;;) {
@@ -126,6 +137,10 @@ public final class SenderMachine<T> {
                         nudge = true;
                         break;
                     }
+                    if (mayRelease) {
+                        release = true; // try releasing drained files (outside this lock) before waiting
+                        break;
+                    }
                     ring.announceProducerWaiting();
                     try {
                         // Re-check after announcing: room freed by a consumer that missed the
@@ -136,6 +151,7 @@ public final class SenderMachine<T> {
                         }
                         remaining = ring.awaitNotFull(remaining);
                         mayNudge = true;
+                        mayRelease = true;
                     } finally {
                         ring.withdrawProducerWaiting();
                     }
@@ -156,6 +172,16 @@ public final class SenderMachine<T> {
                     awaitDurable(mustBeDurable);
                     return true;
                 case FULL:
+                    if (mayRelease && !nudge) {
+                        mayRelease = false;
+                        if (releaseDrainedFiles.getAsBoolean()) {
+                            ring.signalAllProducers(); // the room is theirs too
+                            continue;
+                        }
+                        if (release) {
+                            continue; // nothing to release: go and wait
+                        }
+                    }
                     // Both tiers are full. A parked consumer may hold a drained queue file that it
                     // releases when it looks for work (an active consumer does so before parking).
                     // Wake it, outside the back lock since the lock order is front, then back; then
