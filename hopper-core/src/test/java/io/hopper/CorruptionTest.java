@@ -97,4 +97,38 @@ class CorruptionTest {
             // damaged twice: deleted by an earlier pick
         }
     }
+
+    /**
+     * Found by the operations fuzz target: damage in the file still being written made the reader
+     * write off the file, but the writer kept appending to it, so records sent after the damage
+     * was found were lost as well. The writer now starts a new file at its next append.
+     */
+    @ParameterizedTest
+    @EnumSource(value = StorageBackend.class, names = {"CHRONICLE_BYTES", "FILE_CHANNEL"})
+    void recordsSentAfterDamageInTheFileBeingWrittenAreNotLost(StorageBackend storage) throws Exception {
+        Path dir = TestDirs.create();
+        try (Channel<Long> ch = Hopper.builder(Long.class, dir).storage(storage).inMemoryBytes(0)
+                .diskBytes(64 * 1024).maxDiskFiles(4).open()) {
+            for (long i = 0; i < 10; i++) {
+                assertTrue(ch.sender().offer(i));
+            }
+            List<Path> files = TestDirs.segmentFileList(dir);
+            assertEquals(1, files.size(), "one file, still being written");
+            try (RandomAccessFile raf = new RandomAccessFile(files.get(0).toFile(), "rw")) {
+                raf.seek(0);
+                raf.write('X'); // the file header's magic: the whole file becomes unreadable
+            }
+            assertEquals(null, ch.receiver().poll(), "nothing in the damaged file can be read");
+            assertEquals(10, ch.stats().recordsLost());
+            for (long i = 10; i < 15; i++) {
+                assertTrue(ch.sender().offer(i));
+            }
+            for (long i = 10; i < 15; i++) {
+                assertEquals(i, ch.receiver().poll(), "record " + i + " was sent after the damage was found");
+            }
+            assertEquals(10, ch.stats().recordsLost(), ch.stats().toString());
+        } finally {
+            TestDirs.delete(dir);
+        }
+    }
 }

@@ -63,7 +63,7 @@ public final class SegmentAppender {
             return false;
         }
         SegmentMeta seg = current;
-        if (seg != null && seg.dataEnd + len + SegmentFormat.END_FRAME_BYTES > log.segmentBytes) {
+        if (seg != null && (seg.abandoned || seg.dataEnd + len + SegmentFormat.END_FRAME_BYTES > log.segmentBytes)) {
             seal();
             seg = null;
         }

@@ -296,6 +296,9 @@ public final class SegmentCursor {
             sealed = meta.sealed;
             endIndex = meta.endIndex;
             dataEnd = meta.dataEnd;
+            if (!sealed) {
+                meta.abandoned = true; // under the back lock: every later append sees it and rotates
+            }
         } finally {
             backLock.unlock();
         }

@@ -20,6 +20,12 @@ public final class SegmentMeta {
     volatile long dataEnd;
     /** The END frame is written at {@link #dataEnd}; no more frames will come. Writer: back lock. */
     volatile boolean sealed;
+    /**
+     * The reader found this file damaged while it was still being written: the writer seals it at
+     * its next append and starts a new file, so that later records do not go where the reader
+     * cannot reach them. Written and read under the back lock.
+     */
+    boolean abandoned;
 
     SegmentMeta(long sequence, Path path, long firstIndex, long dataEnd) {
         this.sequence = sequence;
