@@ -5,6 +5,7 @@
 # Do not build or test hopper-fuzz from another shell while this runs: rebuilding the classes
 # under a running fuzzer makes it report bogus crashes.
 set -euo pipefail
+shopt -s nullglob
 target="${1:?usage: fuzz.sh TARGET [MINUTES]}"
 minutes="${2:-10}"
 here="$(cd "$(dirname "$0")" && pwd)"

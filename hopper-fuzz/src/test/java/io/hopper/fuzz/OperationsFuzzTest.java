@@ -34,6 +34,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * <p>{@code hopper-fuzz/fuzz.sh operations MINUTES} fuzzes it.
  */
 class OperationsFuzzTest {
+    /** {@code -Dhopper.fuzz.trace=true} prints each operation, to read a finding. */
+    private static final boolean TRACE = Boolean.getBoolean("hopper.fuzz.trace");
 
     @FuzzTest(maxDuration = "24h")
     void operations(FuzzedDataProvider data) throws IOException, InterruptedException {
@@ -45,7 +47,11 @@ class OperationsFuzzTest {
         Channel<Long> ch = open(chDir, storage, compression, data);
         try {
             for (int op = 0; op < 200 && data.remainingBytes() > 0; op++) {
-                switch (data.consumeInt(0, 7)) {
+                int kind = data.consumeInt(0, 7);
+                if (TRACE) {
+                    System.err.println("op " + kind + " pending=" + model.pending + " stats=" + ch.stats());
+                }
+                switch (kind) {
                     case 0 -> {
                         int n = data.consumeInt(1, 64);
                         for (int i = 0; i < n; i++) {
@@ -113,6 +119,9 @@ class OperationsFuzzTest {
     private static Channel<Long> open(Path dir, StorageBackend storage, Compression compression,
                                       FuzzedDataProvider data) throws IOException {
         int files = data.consumeInt(1, 8);
+        if (TRACE) {
+            System.err.println("open " + storage + " " + compression + " files=" + files);
+        }
         return Hopper.builder(Long.class, dir).storage(storage).compression(compression)
                 .inMemoryBytes(data.consumeLong(0, 800)).weigher(x -> 8)
                 .diskBytes(files * (long) data.consumeInt(256, 4096)).maxDiskFiles(files)
