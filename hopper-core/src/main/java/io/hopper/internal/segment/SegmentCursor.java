@@ -175,7 +175,12 @@ public final class SegmentCursor {
             return false;
         }
         if (index > readIndex) {
+            // Records before this one are gone (cut from a damaged file). Write them off, but do
+            // not deliver this one yet: it may lie past what the caller may read (a memory
+            // snapshot's marker announces it later), so the caller must look at the new position
+            // first. The next call finds this frame again, now at the read position.
             lose(index - readIndex);
+            return false;
         }
         payloadOffset = payloadAt;
         payloadLength = len;
