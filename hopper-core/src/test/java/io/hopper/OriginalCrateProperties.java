@@ -187,20 +187,20 @@ class OriginalCrateProperties {
      */
     @Example
     void oneFileManyBlockedSendersAndAnIdleReceiverDoNotWaitOnEachOther() throws Exception {
-        Path dir = TestDirs.create();
-        try {
-            assertEverySenderInOrder(concurrentRoundTrip(dir, 8, 0, 1, 4096, 500), 8, 500);
-        } finally {
-            TestDirs.delete(dir);
-        }
+        roundTripInAFreshDirectory(8, 0, 500);
     }
 
     /** The same wake-up race with a memory tier that holds a single record. */
     @Example
     void aOneRecordMemoryTierAndOneFileKeepTenSendersMoving() throws Exception {
+        roundTripInAFreshDirectory(10, 8, 300);
+    }
+
+    /** A concurrent round trip through one 4 KiB queue file. */
+    private static void roundTripInAFreshDirectory(int senders, long memBytes, int values) throws Exception {
         Path dir = TestDirs.create();
         try {
-            assertEverySenderInOrder(concurrentRoundTrip(dir, 10, 8, 1, 4096, 300), 10, 300);
+            assertEverySenderInOrder(concurrentRoundTrip(dir, senders, memBytes, 1, 4096, values), senders, values);
         } finally {
             TestDirs.delete(dir);
         }

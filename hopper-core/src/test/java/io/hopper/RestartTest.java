@@ -123,25 +123,34 @@ class RestartTest {
         }
     }
 
-    @ParameterizedTest
-    @EnumSource(value = StorageBackend.class, names = {"CHRONICLE_BYTES", "FILE_CHANNEL"})
-    void aTornTailIsCutOffAndEverythingBeforeItDelivered(StorageBackend storage) throws Exception {
-        Path dir = tmp.resolve("ch");
+    /**
+     * Sends records 0..299 to disk, closes, then makes the last queue file look as a crash leaves
+     * it: the END frame cut off and {@code tail} written where the next frame would start.
+     */
+    private void crashTheLastFileWith(Path dir, StorageBackend storage, byte[]... tail) throws Exception {
         try (Channel<Long> ch = open(dir, storage)) {
             for (long i = 0; i < 300; i++) {
                 assertTrue(ch.sender().offer(i));
             }
         }
         List<Path> files = TestDirs.segmentFileList(dir);
-        Path last = files.get(files.size() - 1);
-        try (RandomAccessFile raf = new RandomAccessFile(last.toFile(), "rw")) {
-            // As a crash leaves it: no END frame (close writes one; cut it off), then a frame that
-            // was being written when the process died: a header and half a payload.
-            long end = raf.length() - 24;
+        try (RandomAccessFile raf = new RandomAccessFile(files.get(files.size() - 1).toFile(), "rw")) {
+            long end = raf.length() - SegmentFormat.END_FRAME_BYTES;
             raf.setLength(end);
             raf.seek(end);
-            raf.write(new byte[] {40, 0, 0, 0, 1, 2, 3, 4, 0, 0, 1, 0, 9, 9, 9, 9, 9, 9, 9, 9, 7, 7, 7, 7, 1, 2, 3});
+            for (byte[] t : tail) {
+                raf.write(t);
+            }
         }
+    }
+
+    @ParameterizedTest
+    @EnumSource(value = StorageBackend.class, names = {"CHRONICLE_BYTES", "FILE_CHANNEL"})
+    void aTornTailIsCutOffAndEverythingBeforeItDelivered(StorageBackend storage) throws Exception {
+        Path dir = tmp.resolve("ch");
+        // A frame that was being written when the process died: a header and half a payload.
+        crashTheLastFileWith(dir, storage,
+                new byte[] {40, 0, 0, 0, 1, 2, 3, 4, 0, 0, 1, 0, 9, 9, 9, 9, 9, 9, 9, 9, 7, 7, 7, 7, 1, 2, 3});
         try (Channel<Long> ch = open(dir, storage)) {
             for (long i = 0; i < 300; i++) {
                 assertEquals(i, ch.receiver().poll(), "record " + i);
@@ -155,24 +164,11 @@ class RestartTest {
     @EnumSource(value = StorageBackend.class, names = {"CHRONICLE_BYTES", "FILE_CHANNEL"})
     void aLastFrameWhosePayloadWasTornIsCutNotCountedAsLost(StorageBackend storage) throws Exception {
         Path dir = tmp.resolve("ch");
-        try (Channel<Long> ch = open(dir, storage)) {
-            for (long i = 0; i < 300; i++) {
-                assertTrue(ch.sender().offer(i));
-            }
-        }
-        List<Path> files = TestDirs.segmentFileList(dir);
-        Path last = files.get(files.size() - 1);
-        try (RandomAccessFile raf = new RandomAccessFile(last.toFile(), "rw")) {
-            // A kill in the middle of copying record 300 into the mapping: its whole header
-            // landed, its payload did not (the rest of a fresh mapping reads as zeros).
-            long end = raf.length() - SegmentFormat.END_FRAME_BYTES;
-            byte[] header = new byte[SegmentFormat.FRAME_HEADER_BYTES];
-            SegmentFormat.writeFrameHeader(header, 0, 40, 0x5eed, 0, 1, 300);
-            raf.setLength(end);
-            raf.seek(end);
-            raf.write(header);
-            raf.write(new byte[40]);
-        }
+        // A kill in the middle of copying record 300 into the mapping: its whole header landed,
+        // its payload did not (the rest of a fresh mapping reads as zeros).
+        byte[] header = new byte[SegmentFormat.FRAME_HEADER_BYTES];
+        SegmentFormat.writeFrameHeader(header, 0, 40, 0x5eed, 0, 1, 300);
+        crashTheLastFileWith(dir, storage, header, new byte[40]);
         try (Channel<Long> ch = open(dir, storage)) {
             for (long i = 0; i < 300; i++) {
                 assertEquals(i, ch.receiver().poll(), "record " + i);
