@@ -25,7 +25,11 @@ public final class Main {
     private Main() {
     }
 
+    /** Chronicle's start-up notes (mapping times, file growth) are not this program's output; its warnings still show. */
+    private static final java.util.logging.Logger CHRONICLE_LOG = java.util.logging.Logger.getLogger("net.openhft");
+
     public static void main(String[] args) throws Exception {
+        CHRONICLE_LOG.setLevel(java.util.logging.Level.WARNING);
         if (args.length > 0 && args[0].equals("--jmh")) {
             String[] rest = new String[args.length - 1];
             System.arraycopy(args, 1, rest, 0, rest.length);

@@ -54,6 +54,9 @@ public final class IngestDemo {
     private IngestDemo() {
     }
 
+    /** Chronicle's start-up notes (mapping times, file growth) are not this program's output; its warnings still show. */
+    private static final java.util.logging.Logger CHRONICLE_LOG = java.util.logging.Logger.getLogger("net.openhft");
+
     /**
      * Runs the demo; exits 0 when every event arrived in order, 1 when not, 2 on bad flags.
      *
@@ -61,6 +64,7 @@ public final class IngestDemo {
      * @throws Exception if the queue directory cannot be used
      */
     public static void main(String[] args) throws Exception {
+        CHRONICLE_LOG.setLevel(java.util.logging.Level.WARNING);
         Config c;
         try {
             c = parse(args);
