@@ -87,7 +87,7 @@ class ChannelActionChainProperties {
         OPEN.clear();
     }
 
-    @Property(tries = 150, afterFailure = AfterFailureMode.SAMPLE_FIRST)
+    @Property(afterFailure = AfterFailureMode.SAMPLE_FIRST)
     void theChannelBehavesLikeItsModel(@ForAll("chains") ActionChain<World> chain) {
         chain.withInvariant("channel count equals model", w -> {
             ChannelStats s = w.channel.stats();

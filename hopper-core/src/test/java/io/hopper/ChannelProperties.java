@@ -75,7 +75,7 @@ class ChannelProperties {
     }
 
     /** (a) One producer: every record is received exactly once and in order. */
-    @Property(tries = 200)
+    @Property
     void singleProducerReceivesEverythingInOrder(@ForAll("oneProducer") Setup s) throws Exception {
         List<byte[]> got = run(s, null);
         assertEquals(s.perProducer(), got.size());
@@ -86,7 +86,7 @@ class ChannelProperties {
     }
 
     /** (b) 1-8 producers: the multiset received equals the multiset sent and per-producer order holds. */
-    @Property(tries = 200)
+    @Property
     void manyProducersLoseNothingAndKeepTheirOrder(@ForAll("manyProducers") Setup s) throws Exception {
         List<byte[]> got = run(s, null);
         assertEquals(s.producers() * s.perProducer(), got.size());
@@ -103,7 +103,7 @@ class ChannelProperties {
     }
 
     /** (c) The memory and disk byte bounds are never exceeded, sampled throughout the run. */
-    @Property(tries = 200)
+    @Property
     void byteBoundsHoldThroughout(@ForAll("manyProducers") Setup s) throws Exception {
         AtomicReference<String> violation = new AtomicReference<>();
         int[] samples = {0};
@@ -122,7 +122,7 @@ class ChannelProperties {
     }
 
     /** (d) offer returns false only when memory cannot take the record and every queue file is in use. */
-    @Property(tries = 200)
+    @Property
     void offerFailsOnlyWhenBothTiersAreFull(@ForAll("oneProducer") Setup s) throws Exception {
         Path dir = TestDirs.create();
         try (Channel<byte[]> ch = s.open(dir)) {

@@ -97,7 +97,7 @@ class OriginalCrateProperties {
     }
 
     /** Single sender, then single receiver: everything comes back in order, through both tiers. */
-    @Property(tries = 100)
+    @Property
     void singleSenderSingleReceiverRoundTrip(@ForAll @Size(max = 2000) List<Long> values,
                                              @ForAll("memory") long memBytes,
                                              @ForAll @IntRange(min = 1, max = 16) int files) throws Exception {
@@ -120,7 +120,7 @@ class OriginalCrateProperties {
     }
 
     /** 1–10 senders with a receiver running alongside: nothing lost, each sender's order kept. */
-    @Property(tries = 100)
+    @Property
     void multiSenderConcurrentRoundTrip(@ForAll @IntRange(min = 1, max = 10) int senders,
                                         @ForAll("memory") long memBytes,
                                         @ForAll @IntRange(min = 1, max = 16) int files,
@@ -136,7 +136,7 @@ class OriginalCrateProperties {
     }
 
     /** The round trip repeated on one channel, as the original's repeat loop: state carries over. */
-    @Property(tries = 50)
+    @Property
     void repeatedRoundTripsOnOneChannel(@ForAll("memory") long memBytes,
                                         @ForAll @IntRange(min = 1, max = 8) int files,
                                         @ForAll @IntRange(min = 1, max = 40) int loops,

@@ -70,7 +70,7 @@ class RestartProperties {
                 StorageBackend.FILE_CHANNEL, Compression.LZ4);
     }
 
-    @Property(tries = 200)
+    @Property
     void channelAndModelAgreeAcrossGracefulRestarts(@ForAll("actions") List<Action> actions,
                                                     @ForAll StorageBackend storage,
                                                     @ForAll Compression compression) throws Exception {
