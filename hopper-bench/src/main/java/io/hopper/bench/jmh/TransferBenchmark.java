@@ -48,7 +48,7 @@ import java.util.stream.Stream;
 public class TransferBenchmark {
     static final int BATCH = 200_000;
 
-    @Param({"hopper", "ArrayBlockingQueue", "LinkedBlockingQueue"})
+    @Param({"hopper", "ArrayBlockingQueue", "LinkedBlockingQueue", "MpscArrayQueue"})
     public String queue;
 
     @Param({"1", "2", "4"})
@@ -84,6 +84,7 @@ public class TransferBenchmark {
             }
             case "ArrayBlockingQueue" -> blockingQueue = new ArrayBlockingQueue<>(slots);
             case "LinkedBlockingQueue" -> blockingQueue = new LinkedBlockingQueue<>(slots);
+            case "MpscArrayQueue" -> blockingQueue = new io.hopper.bench.ParkingMpscQueue<>(slots);
             default -> throw new IllegalArgumentException(queue);
         }
     }
