@@ -27,9 +27,9 @@ class IngestDemoTest {
         String out = bytes.toString(StandardCharsets.UTF_8);
         assertTrue(r.ok(), out);
         assertEquals(20_000, r.delivered());
-        assertTrue(r.spilled() > 0 && r.peakDiskRecords() > 0, "the stalls pushed events to disk:\n" + out);
+        assertTrue(r.spilled() > 0, "the stalls pushed events to disk:\n" + out);
         assertTrue(out.contains("all 20000 events delivered in order"), out);
-        assertTrue(out.contains("STALLED"), out);
+        assertTrue(out.contains("t=") && out.contains("delivered"), "progress lines:\n" + out);
         assertTrue(Files.exists(dir.resolve("queue")), "a directory given by the user is kept");
     }
 
