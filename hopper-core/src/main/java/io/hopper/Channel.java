@@ -128,14 +128,11 @@ public final class Channel<T> implements AutoCloseable {
     public ChannelStats stats() {
         SenderState s = ring.backState();
         SegmentCursor c = receiverMachine.cursor();
-        long markersInRing = Math.max(0, s.markersPushed() - receiverMachine.markersPopped());
-        // Disk: queue-file records not yet read, plus a replayed memory snapshot's records still in snapshot.hop.
-        long onDisk = Math.max(0, s.appender().nextIndex() - c.readIndex()) + receiverMachine.snapshotPending();
         return new ChannelStats(
-                Math.max(0, ring.size() - markersInRing),
+                recordsInMemory(ring.size()),
                 ring.bytes(),
                 ring.maxBytes(),
-                onDisk,
+                recordsOnDisk(),
                 log.bytes(),
                 log.segmentBytes() * log.maxFiles(),
                 log.files(),
@@ -187,11 +184,22 @@ public final class Channel<T> implements AutoCloseable {
 
     /** Records held in memory or on disk and not yet received: a moment's estimate, read without locks. */
     long queuedRecords() {
-        SenderState s = ring.backState();
-        long markersInRing = Math.max(0, s.markersPushed() - receiverMachine.markersPopped());
-        long inMemory = Math.max(0, ring.size() - markersInRing);
-        long onDisk = Math.max(0, s.appender().nextIndex() - receiverMachine.cursor().readIndex());
-        return inMemory + onDisk + receiverMachine.snapshotPending();
+        return recordsInMemory(ring.size()) + recordsOnDisk();
+    }
+
+    /**
+     * Records among {@code slotsUsed} occupied ring slots: the slots less the disk markers still in
+     * the ring. Both counters are volatile and read without locks, so this is a moment's estimate.
+     */
+    private long recordsInMemory(int slotsUsed) {
+        long markersInRing = Math.max(0, ring.backState().markersPushed() - receiverMachine.markersPopped());
+        return Math.max(0, slotsUsed - markersInRing);
+    }
+
+    /** Queue-file records not yet read, plus a replayed memory snapshot's records still in snapshot.hop. */
+    private long recordsOnDisk() {
+        long unread = ring.backState().appender().nextIndex() - receiverMachine.cursor().readIndex();
+        return Math.max(0, unread) + receiverMachine.snapshotPending();
     }
 
     /**
@@ -202,16 +210,14 @@ public final class Channel<T> implements AutoCloseable {
      * the room left in the file being written is not counted.
      */
     long remainingCapacityEstimate() {
-        SenderState s = ring.backState();
-        long markersInRing = Math.max(0, s.markersPushed() - receiverMachine.markersPopped());
         int slotsUsed = ring.size();
         long freeSlots = Math.max(0, ring.capacity() - slotsUsed);
         long memBytes = ring.bytes();
         long freeMemBytes = Math.max(0, ring.maxBytes() - memBytes);
-        long recordsInMemory = Math.max(0, slotsUsed - markersInRing);
+        long recordsInMemory = recordsInMemory(slotsUsed);
         long memory = recordsInMemory == 0 ? (freeMemBytes > 0 ? freeSlots : 0)
                 : Math.min(freeSlots, freeMemBytes / Math.max(1, memBytes / recordsInMemory));
-        long spilled = s.spilled();
+        long spilled = ring.backState().spilled();
         long frame = spilled > 0 ? Math.max(1, log.bytesWritten() / spilled) : Hopper.DEFAULT_RECORD_WEIGHT;
         long freeDisk = Math.max(0, log.maxFiles() - log.files()) * log.segmentBytes();
         return memory + freeDisk / frame;

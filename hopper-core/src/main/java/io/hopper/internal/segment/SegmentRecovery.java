@@ -132,7 +132,9 @@ public final class SegmentRecovery {
             long first = -1;
             long end = -1;
             boolean sealed = false;
-            long lastAt = -1; // start of the last whole record frame, for the torn-payload check
+            long lastAt = -1; // the last whole record frame: where it starts, its payload length and checksum
+            int lastLen = 0;
+            int lastCrc = 0;
             byte[] frame = new byte[SegmentFormat.FRAME_HEADER_BYTES];
             while (pos + SegmentFormat.FRAME_HEADER_BYTES <= size) {
                 if (read(ch, pos, frame, SegmentFormat.FRAME_HEADER_BYTES) < SegmentFormat.FRAME_HEADER_BYTES
@@ -159,9 +161,11 @@ public final class SegmentRecovery {
                 }
                 end = index + 1;
                 lastAt = pos;
+                lastLen = (int) len;
+                lastCrc = SegmentFormat.framePayloadCrc(frame, 0);
                 pos += SegmentFormat.FRAME_HEADER_BYTES + len;
             }
-            if (!sealed && lastAt >= 0 && !payloadIntact(ch, lastAt)) {
+            if (!sealed && lastAt >= 0 && !payloadIntact(ch, lastAt, lastLen, lastCrc)) {
                 // Appends are serialized, so only the frame being written when the process died can
                 // be torn: its header landed but not all of its payload (a mapped copy interrupted
                 // by the kill, or pages the OS had not written back). Its send never returned, so
@@ -197,13 +201,11 @@ public final class SegmentRecovery {
         }
     }
 
-    private static boolean payloadIntact(FileChannel ch, long frameAt) throws IOException {
-        byte[] frame = new byte[SegmentFormat.FRAME_HEADER_BYTES];
-        read(ch, frameAt, frame, frame.length);
-        int len = SegmentFormat.framePayloadLength(frame, 0); // within the file: checked by the scan
+    /** Whether the payload of the frame at {@code frameAt} (length within the file: checked by the scan) matches its checksum. */
+    private static boolean payloadIntact(FileChannel ch, long frameAt, int len, int crc) throws IOException {
         byte[] payload = new byte[len];
-        return read(ch, frameAt + frame.length, payload, len) == len
-                && SegmentFormat.crc(payload, 0, len) == SegmentFormat.framePayloadCrc(frame, 0);
+        return read(ch, frameAt + SegmentFormat.FRAME_HEADER_BYTES, payload, len) == len
+                && SegmentFormat.crc(payload, 0, len) == crc;
     }
 
     private static void setAside(Path path, Result r, String why) throws IOException {
