@@ -4,31 +4,58 @@ import io.hopper.Channel;
 import io.hopper.ChannelStats;
 import io.hopper.Hopper;
 
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
-import java.util.stream.Stream;
+import java.util.concurrent.ArrayBlockingQueue;
 
 /**
  * The benchmark jar's entry point.
  *
  * <pre>
- * java -jar hopper-bench.jar                 quick comparison (about a minute), printed as a table
- * java -jar hopper-bench.jar --seconds N     the same, about N seconds per row
+ * java -jar hopper-bench.jar                 quick comparison (about a minute), printed as tables
+ * java -jar hopper-bench.jar --seconds N     the same, about N measured seconds per row
+ * java -jar hopper-bench.jar --json FILE     also write every number as JSON
+ * java -jar hopper-bench.jar --html FILE     also write a plot of throughput against producers
  * java -jar hopper-bench.jar --jmh [ARGS]    the JMH suite (ARGS go to JMH, e.g. -h, -f 3, -rf json)
  * </pre>
  */
 public final class Main {
-    private Main() {
-    }
-
     /** Chronicle's start-up notes (mapping times, file growth) are not this program's output; its warnings still show. */
     private static final java.util.logging.Logger CHRONICLE_LOG = java.util.logging.Logger.getLogger("net.openhft");
 
+    private static final String USAGE = """
+            usage: java -jar hopper-bench.jar [--seconds N] [--producers 1,2,4] [--backlog-mib N]
+                                              [--json FILE] [--html FILE]
+                   java -jar hopper-bench.jar --jmh [JMH arguments, e.g. -h, -f 3 -rf json]
+
+              (no arguments)   the quick comparison on embedded defaults, about a minute:
+                               in-memory and spill throughput (hopper vs ArrayBlockingQueue),
+                               a disk backlog (hopper vs Chronicle Queue vs Tape) and latency
+              --seconds N      measured seconds per throughput row (default 2)
+              --producers L    producer counts for the throughput rows (default 1,2,4)
+              --backlog-mib N  size of the backlog written with the consumer stopped (default 64)
+              --json FILE      write every number as JSON
+              --html FILE      write a self-contained HTML page plotting throughput vs producers
+              --jmh ...        run the JMH suite instead; see hopper-bench/RESULTS.md""";
+
+    private final Options options;
+    private final PrintStream out = System.out;
+    private final boolean tty = System.console() != null;
+    private int step;
+    private int steps;
+
+    private Main(Options options) {
+        this.options = options;
+    }
+
     public static void main(String[] args) throws Exception {
+        // Chronicle Queue (a comparison point) would otherwise report usage to an external service.
+        System.setProperty("chronicle.analytics.disable", "true");
         CHRONICLE_LOG.setLevel(java.util.logging.Level.WARNING);
         if (args.length > 0 && args[0].equals("--jmh")) {
             String[] rest = new String[args.length - 1];
@@ -36,61 +63,166 @@ public final class Main {
             org.openjdk.jmh.Main.main(rest);
             return;
         }
-        double seconds = 4;
-        for (int i = 0; i < args.length; i++) {
-            switch (args[i]) {
-                case "--seconds" -> seconds = Double.parseDouble(args[++i]);
-                case "-h", "--help" -> {
-                    System.out.println("usage: java -jar hopper-bench.jar [--seconds N] | --jmh [JMH args]");
-                    return;
-                }
-                default -> throw new IllegalArgumentException("unknown argument " + args[i] + " (try --help)");
-            }
+        Options o;
+        try {
+            o = Options.parse(args);
+        } catch (IllegalArgumentException e) {
+            System.err.println("hopper-bench: " + e.getMessage());
+            System.err.println(USAGE);
+            System.exit(2);
+            return;
         }
-        new Main().quickComparison(seconds);
+        if (o == null) {
+            System.out.println(USAGE);
+            return;
+        }
+        new Main(o).quickComparison();
     }
 
-    private record Row(String scenario, String queue, int producers, double recordsPerSec, double mbPerSec,
-                       String notes) {
+    /** The command line. */
+    record Options(double seconds, int[] producers, long backlogMiB, Path json, Path html) {
+        /** Returns null for --help. */
+        static Options parse(String[] args) {
+            double seconds = 2;
+            int[] producers = {1, 2, 4};
+            long backlog = 64;
+            Path json = null;
+            Path html = null;
+            for (int i = 0; i < args.length; i++) {
+                String a = args[i];
+                if (a.equals("-h") || a.equals("--help")) {
+                    return null;
+                }
+                if (i + 1 >= args.length) {
+                    throw new IllegalArgumentException("unknown argument or missing value: " + a);
+                }
+                String v = args[++i];
+                try {
+                    switch (a) {
+                        case "--seconds" -> seconds = Double.parseDouble(v);
+                        case "--producers" -> producers = java.util.Arrays.stream(v.split(","))
+                                .mapToInt(s -> Integer.parseInt(s.trim())).toArray();
+                        case "--backlog-mib" -> backlog = Long.parseLong(v);
+                        case "--json" -> json = Path.of(v);
+                        case "--html" -> html = Path.of(v);
+                        default -> throw new IllegalArgumentException("unknown argument " + a);
+                    }
+                } catch (NumberFormatException e) {
+                    throw new IllegalArgumentException("not a number for " + a + ": " + v);
+                }
+            }
+            if (!(seconds > 0) || seconds > 3600) {
+                throw new IllegalArgumentException("--seconds must be in (0, 3600]: " + seconds);
+            }
+            if (producers.length == 0 || java.util.Arrays.stream(producers).anyMatch(p -> p < 1 || p > 256)) {
+                throw new IllegalArgumentException("--producers must list counts in [1, 256]");
+            }
+            if (backlog < 1 || backlog > 1 << 20) {
+                throw new IllegalArgumentException("--backlog-mib must be in [1, 1048576]: " + backlog);
+            }
+            return new Options(seconds, producers, backlog, json, html);
+        }
     }
 
-    private void quickComparison(double secondsPerRow) throws Exception {
+    /** One throughput row. {@code sendRate} counts records per second until the producers were done. */
+    record Row(String scenario, String queue, int producers, int recordBytes, double recordsPerSec, double sendRate,
+               String notes) {
+        double mbPerSec() {
+            return recordsPerSec * recordBytes / 1e6;
+        }
+    }
+
+    static final String IN_MEMORY = "in-memory 64 B";
+    static final String SPILL = "spill 1 KiB, slow consumer";
+    /** The spill scenario's consumer works this long on each record: slower than the producers. */
+    static final long SLOW_CONSUMER_NANOS = 2_000;
+
+    private void quickComparison() throws Exception {
         int cores = Runtime.getRuntime().availableProcessors();
-        System.out.printf(Locale.ROOT, "hopper quick comparison: %d cores, %s %s, ~%.0f s per row%n",
-                cores, System.getProperty("java.vm.name"), System.getProperty("java.version"), secondsPerRow);
-        System.out.println("records are JSON-like log lines; each row moves them from P producer threads to one consumer");
+        int[] ps = options.producers;
+        steps = ps.length * 4 + Backlog.STORES.size() + 3;
+        out.printf(Locale.ROOT, "hopper quick comparison: %d cores, %s %s, %.1f s per row; --help for options%n",
+                cores, System.getProperty("java.vm.name"), System.getProperty("java.version"), options.seconds);
         List<Row> rows = new ArrayList<>();
-        int[] producerCounts = {1, 4};
+        List<Backlog.Result> backlog = new ArrayList<>();
+        List<Latency.Result> latency = new ArrayList<>();
         Path base = Files.createTempDirectory("hopper-bench-");
         try {
             byte[][] small = Workload.lines(4096, 64);
-            for (int producers : producerCounts) {
+            for (int p : ps) {
                 // In memory: budgets large enough never to spill; ABQ gets 8,192 slots.
-                rows.add(measure("in-memory 64 B", "hopper", producers, small, secondsPerRow,
-                        () -> open(base, 64L << 20, 1L << 30), 0));
-                rows.add(measure("in-memory 64 B", "ArrayBlockingQueue", producers, small, secondsPerRow, null, 8192));
+                rows.add(throughput(IN_MEMORY, "hopper", p, small, () -> open(base, 64L << 20, 1L << 30), 0, 0));
+                rows.add(throughput(IN_MEMORY, "ArrayBlockingQueue", p, small, null, 8192, 0));
             }
             byte[][] big = Workload.lines(4096, 1024);
-            for (int producers : producerCounts) {
-                // Spill: 1 MiB of memory for 1 KiB records. hopper overflows to disk when the
-                // consumer falls behind; ABQ with 1,024 slots (the same bytes) makes producers wait.
-                rows.add(measure("spill 1 KiB, 1 MiB memory", "hopper", producers, big, secondsPerRow,
-                        () -> open(base, 1L << 20, 4L << 30), 0));
-                rows.add(measure("spill 1 KiB, 1 MiB memory", "ArrayBlockingQueue", producers, big, secondsPerRow,
-                        null, 1024));
+            for (int p : ps) {
+                // Spill: the consumer needs 2 us per record, the producers far less. hopper keeps
+                // 1 MiB in memory and overflows to disk, so producers never wait; ABQ with 1,024
+                // slots (the same bytes) makes them wait for the consumer.
+                rows.add(throughput(SPILL, "hopper", p, big, () -> open(base, 1L << 20, 4L << 30), 0,
+                        SLOW_CONSUMER_NANOS));
+                rows.add(throughput(SPILL, "ArrayBlockingQueue", p, big, null, 1024, SLOW_CONSUMER_NANOS));
             }
+            long count = (options.backlogMiB << 20) / 1024;
+            for (String store : Backlog.STORES) {
+                progress("backlog " + options.backlogMiB + " MiB of 1 KiB records · " + store);
+                backlog.add(Backlog.run(store, base.resolve("backlog-" + store.replace(' ', '-')), big, count,
+                        Math.max(3, options.seconds * 2)));
+            }
+            latency.addAll(latencyRows());
         } finally {
-            deleteTree(base);
+            Backlog.deleteTree(base);
         }
-        System.out.println();
-        System.out.printf(Locale.ROOT, "%-28s %-20s %9s %14s %10s  %s%n", "scenario", "queue", "producers",
-                "records/s", "MB/s", "notes");
-        for (Row r : rows) {
-            System.out.printf(Locale.ROOT, "%-28s %-20s %9d %,14.0f %10.1f  %s%n", r.scenario, r.queue, r.producers,
-                    r.recordsPerSec, r.mbPerSec, r.notes);
+        clearProgress();
+        printTables(rows, backlog, latency);
+        if (options.json != null) {
+            Files.writeString(options.json, Report.json(rows, backlog, latency, options.seconds), StandardCharsets.UTF_8);
+            out.println("wrote " + options.json);
         }
-        System.out.println();
-        System.out.println("single runs on a shared machine: use `--jmh` for numbers with error bars");
+        if (options.html != null) {
+            Files.writeString(options.html, Report.html(rows, backlog, latency), StandardCharsets.UTF_8);
+            out.println("wrote " + options.html);
+        }
+    }
+
+    private List<Latency.Result> latencyRows() throws Exception {
+        progress("latency · ArrayBlockingQueue saturated throughput (1 producer)");
+        byte[][] records = Workload.lines(1024, Latency.RECORD_BYTES);
+        Transfer.Target abq = Transfer.arrayBlockingQueue(8192);
+        Transfer.run(abq, 1, records, 200_000);
+        long per = 1_000_000;
+        double saturated = per / (Transfer.run(abq, 1, records, (int) per) / 1e9);
+        double rate = saturated / 2;
+        List<Latency.Result> r = new ArrayList<>();
+        progress(String.format(Locale.ROOT, "latency at %,.0f records/s · ArrayBlockingQueue", rate));
+        r.add(Latency.run("ArrayBlockingQueue", Transfer.arrayBlockingQueue(8192), rate, options.seconds, 0.5));
+        progress(String.format(Locale.ROOT, "latency at %,.0f records/s · hopper", rate));
+        Path dir = Files.createTempDirectory("hopper-bench-latency-");
+        try (Channel<byte[]> ch = Hopper.builder(byte[].class, dir.resolve("ch")).inMemoryBytes(64L << 20)
+                .weigher(b -> 16L + b.length).open()) {
+            r.add(Latency.run("hopper", Transfer.of(ch), rate, options.seconds, 0.5));
+        } finally {
+            Backlog.deleteTree(dir);
+        }
+        return r;
+    }
+
+    private void progress(String what) {
+        step++;
+        String line = String.format(Locale.ROOT, "[%2d/%d] %s", step, steps, what);
+        if (tty) {
+            System.err.print("\r\033[K" + line);
+            System.err.flush();
+        } else {
+            System.err.println(line);
+        }
+    }
+
+    private void clearProgress() {
+        if (tty) {
+            System.err.print("\r\033[K");
+            System.err.flush();
+        }
     }
 
     private interface ChannelOpener {
@@ -99,7 +231,7 @@ public final class Main {
 
     private static int dirCounter;
 
-    private static Channel<byte[]> open(Path base, long memory, long disk) throws Exception {
+    private static Channel<byte[]> open(Path base, long memory, long disk) throws java.io.IOException {
         return Hopper.builder(byte[].class, base.resolve("ch-" + (dirCounter++)))
                 .inMemoryBytes(memory).diskBytes(disk).maxDiskFiles(64)
                 .weigher(b -> 16L + b.length)
@@ -107,56 +239,102 @@ public final class Main {
     }
 
     /** One row: a hopper channel from {@code opener}, or an ArrayBlockingQueue of {@code abqCapacity}. */
-    private static Row measure(String scenario, String queue, int producers, byte[][] records, double seconds,
-                               ChannelOpener opener, int abqCapacity) throws Exception {
-        String label = String.format(Locale.ROOT, "%-28s %-20s P=%d", scenario, queue, producers);
-        boolean tty = System.console() != null;
-        if (tty) {
-            System.out.print(label + "  warming up...");
-            System.out.flush();
-        }
+    private Row throughput(String scenario, String queue, int producers, byte[][] records, ChannelOpener opener,
+                           int abqCapacity, long consumerNanos) throws Exception {
+        progress(String.format(Locale.ROOT, "%s · %s · %d producer%s", scenario, queue, producers,
+                producers == 1 ? "" : "s"));
         // A short warm-up transfer sizes the measured one to roughly `seconds`.
-        int per = 20_000;
-        long ns = runOnce(opener, abqCapacity, producers, records, per, null);
-        double rate = (double) per * producers / (ns / 1e9);
-        per = (int) Math.max(10_000, Math.min(Integer.MAX_VALUE / 2, rate * seconds / producers));
+        int per = consumerNanos > 0 ? 2_000 : 20_000;
+        long[] ns = runOnce(opener, abqCapacity, producers, records, per, consumerNanos, null);
+        double rate = (double) per * producers / (ns[1] / 1e9);
+        per = (int) Math.max(2_000, Math.min(Integer.MAX_VALUE / 2, rate * options.seconds / producers));
         long total = (long) per * producers;
-        if (tty) {
-            System.out.print("\r" + label + "  measuring " + total + " records...   ");
-            System.out.flush();
-        }
         String[] notes = {""};
-        ns = runOnce(opener, abqCapacity, producers, records, per, notes);
-        double rps = total / (ns / 1e9);
-        if (tty) {
-            System.out.print("\r" + " ".repeat(label.length() + 40) + "\r");
-        }
-        System.out.printf(Locale.ROOT, "%s  %,.0f records/s%n", label, rps);
-        return new Row(scenario, queue, producers, rps, rps * records[0].length / 1e6, notes[0]);
+        ns = runOnce(opener, abqCapacity, producers, records, per, consumerNanos, notes);
+        return new Row(scenario, queue, producers, records[0].length, total / (ns[1] / 1e9), total / (ns[0] / 1e9),
+                notes[0]);
     }
 
-    private static long runOnce(ChannelOpener opener, int abqCapacity, int producers, byte[][] records, int per,
-                                String[] notes) throws Exception {
+    private static long[] runOnce(ChannelOpener opener, int abqCapacity, int producers, byte[][] records, int per,
+                                  long consumerNanos, String[] notes) throws Exception {
         if (opener == null) {
-            return Transfer.run(Transfer.arrayBlockingQueue(abqCapacity), producers, records, per);
+            return Transfer.run(Transfer.of(new ArrayBlockingQueue<>(abqCapacity)), producers, records, per,
+                    consumerNanos);
         }
         try (Channel<byte[]> ch = opener.open()) {
-            long ns = Transfer.run(Transfer.of(ch), producers, records, per);
+            long[] ns = Transfer.run(Transfer.of(ch), producers, records, per, consumerNanos);
             ChannelStats st = ch.stats();
             if (notes != null && st.recordsSpilled() > 0) {
-                notes[0] = String.format(Locale.ROOT, "%.0f%% spilled, %.0f B/record on disk (%s)",
+                notes[0] = String.format(Locale.ROOT, "%.0f%% spilled, %.0f B/record on disk",
                         100.0 * st.recordsSpilled() / ((double) per * producers),
-                        (double) st.bytesWrittenToDisk() / st.recordsSpilled(), st.storage());
+                        (double) st.bytesWrittenToDisk() / st.recordsSpilled());
             }
             return ns;
         }
     }
 
-    private static void deleteTree(Path dir) throws Exception {
-        try (Stream<Path> s = Files.walk(dir)) {
-            for (Path p : s.sorted(Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(p);
+    private void printTables(List<Row> rows, List<Backlog.Result> backlog, List<Latency.Result> latency) {
+        out.println();
+        out.println("Throughput: records move from P producer threads to one consumer (records/s, end to end)");
+        out.printf(Locale.ROOT, "%-28s %-20s %3s %14s %9s %16s  %s%n", "scenario", "queue", "P", "records/s", "MB/s",
+                "sends done at/s", "notes");
+        for (Row r : rows) {
+            out.printf(Locale.ROOT, "%-28s %-20s %3d %,14.0f %9.1f %,16.0f  %s%n", r.scenario, r.queue, r.producers,
+                    r.recordsPerSec, r.mbPerSec(), r.sendRate, r.notes);
+        }
+        for (String scenario : List.of(IN_MEMORY, SPILL)) {
+            StringBuilder sb = new StringBuilder();
+            for (int p : options.producers) {
+                Row h = find(rows, scenario, "hopper", p);
+                Row a = find(rows, scenario, "ArrayBlockingQueue", p);
+                if (h != null && a != null) {
+                    double hv = scenario.equals(SPILL) ? h.sendRate : h.recordsPerSec;
+                    double av = scenario.equals(SPILL) ? a.sendRate : a.recordsPerSec;
+                    sb.append(String.format(Locale.ROOT, "  P=%d %.2fx", p, hv / av));
+                }
+            }
+            out.println("  hopper / ArrayBlockingQueue, " + scenario
+                    + (scenario.equals(SPILL) ? " (producer send rate):" : ":") + sb);
+        }
+        out.println();
+        Backlog.Result first = backlog.isEmpty() ? null : backlog.get(0);
+        out.printf(Locale.ROOT, "Backlog: %s MiB of 1 KiB records written with the consumer stopped, then drained%n",
+                options.backlogMiB);
+        out.printf(Locale.ROOT, "%-16s %10s %13s %9s %13s %9s %11s %9s  %s%n", "store", "records", "write rec/s",
+                "MB/s", "drain rec/s", "MB/s", "disk B/rec", "heap MiB", "notes");
+        for (Backlog.Result b : backlog) {
+            String n = b.notes();
+            if (b.records() < (options.backlogMiB << 20) / 1024) {
+                n = "stopped after " + b.records() + " records (time limit); " + n;
+            }
+            out.printf(Locale.ROOT, "%-16s %,10d %,13.0f %9.1f %,13.0f %9.1f %,11.0f %9.1f  %s%n", b.store(),
+                    b.records(), b.writeRecordsPerSec(), b.writeMBPerSec(), b.drainRecordsPerSec(), b.drainMBPerSec(),
+                    b.diskBytesPerRecord(), b.heapBytes() / 1048576.0, n);
+        }
+        if (first != null) {
+            out.println("  disk: " + first.diskMethod() + " bytes of each store's directory after the writes");
+        }
+        out.println();
+        if (!latency.isEmpty()) {
+            out.printf(Locale.ROOT, "Latency: send to receive, one producer at %,.0f records/s"
+                    + " (half of ArrayBlockingQueue's saturated rate here)%n", latency.get(0).offeredPerSec());
+            out.printf(Locale.ROOT, "%-20s %12s %10s %10s %10s %12s%n", "queue", "records", "p50 us", "p99 us",
+                    "p99.9 us", "max us");
+            for (Latency.Result l : latency) {
+                out.printf(Locale.ROOT, "%-20s %,12d %10.2f %10.2f %10.2f %12.1f%n", l.queue(), l.records(),
+                        l.p50() / 1e3, l.p99() / 1e3, l.p999() / 1e3, l.max() / 1e3);
+            }
+            out.println();
+        }
+        out.println("single runs on a shared machine: `--jmh` gives numbers with error bars (hopper-bench/RESULTS.md)");
+    }
+
+    private static Row find(List<Row> rows, String scenario, String queue, int p) {
+        for (Row r : rows) {
+            if (r.scenario.equals(scenario) && r.queue.equals(queue) && r.producers == p) {
+                return r;
             }
         }
+        return null;
     }
 }

@@ -56,6 +56,16 @@ final class Transfer {
 
     /** Runs one transfer of {@code perProducer} records from each of {@code producers} threads; returns nanoseconds. */
     static long run(Target target, int producers, byte[][] records, int perProducer) throws Exception {
+        return run(target, producers, records, perProducer, 0)[1];
+    }
+
+    /**
+     * Runs one transfer with a consumer that works {@code consumerNanos} on each record (spins,
+     * so that a slow consumer does not also give its core away). Returns the nanoseconds until the
+     * last producer's last send returned, and until the consumer had every record.
+     */
+    static long[] run(Target target, int producers, byte[][] records, int perProducer, long consumerNanos)
+            throws Exception {
         CountDownLatch start = new CountDownLatch(1);
         AtomicReference<Throwable> failure = new AtomicReference<>();
         long total = (long) producers * perProducer;
@@ -65,6 +75,12 @@ final class Transfer {
                 long sum = 0;
                 for (long i = 0; i < total; i++) {
                     sum += target.receive().length;
+                    if (consumerNanos > 0) {
+                        long until = System.nanoTime() + consumerNanos;
+                        while (System.nanoTime() < until) {
+                            Thread.onSpinWait();
+                        }
+                    }
                 }
                 if (sum != total * records[0].length) {
                     throw new AssertionError("lost bytes");
@@ -96,11 +112,12 @@ final class Transfer {
         for (Thread t : threads) {
             t.join();
         }
+        long sent = System.nanoTime() - t0;
         consumer.join();
         long elapsed = System.nanoTime() - t0;
         if (failure.get() != null) {
             throw new IllegalStateException("transfer failed", failure.get());
         }
-        return elapsed;
+        return new long[] {sent, elapsed};
     }
 }

@@ -1,0 +1,304 @@
+package io.hopper.bench;
+
+import com.squareup.tape2.QueueFile;
+import io.hopper.Channel;
+import io.hopper.ChannelStats;
+import io.hopper.Hopper;
+import net.openhft.chronicle.bytes.Bytes;
+import net.openhft.chronicle.queue.ChronicleQueue;
+import net.openhft.chronicle.queue.ExcerptAppender;
+import net.openhft.chronicle.queue.ExcerptTailer;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Locale;
+import java.util.stream.Stream;
+
+/**
+ * The backlog scenario: a consumer is stopped while one writer appends a backlog of records,
+ * then the consumer drains it. The same records go through hopper (whose memory tier is small, so
+ * the backlog lands on disk), Chronicle Queue and Square's Tape ({@code QueueFile}), one writer
+ * and one reader each, each used the way its documentation shows.
+ *
+ * <p>A store may stop a phase early when {@code maxPhaseSeconds} runs out (Tape, whose every
+ * append and remove is a synchronous write, would take hours over a gigabyte); the rates then
+ * cover the records it did move, and {@link Result#records()} says how many.
+ */
+final class Backlog {
+    private Backlog() {
+    }
+
+    /** The stores compared, in the order a run reports them. */
+    static final List<String> STORES = List.of("hopper", "Chronicle Queue", "Tape");
+
+    /** One store's backlog numbers. Rates are per second of the phase; disk bytes are what the directory occupies after the writes. */
+    record Result(String store, long records, long drained, int recordBytes, long writeNanos, long drainNanos,
+                  long diskBytes, String diskMethod, long heapBytes, long rssBytes, String notes) {
+        double writeRecordsPerSec() {
+            return records / (writeNanos / 1e9);
+        }
+
+        double drainRecordsPerSec() {
+            return drained / (drainNanos / 1e9);
+        }
+
+        double writeMBPerSec() {
+            return writeRecordsPerSec() * recordBytes / 1e6;
+        }
+
+        double drainMBPerSec() {
+            return drainRecordsPerSec() * recordBytes / 1e6;
+        }
+
+        double diskBytesPerRecord() {
+            return (double) diskBytes / records;
+        }
+    }
+
+    /** What the scenario needs from a store: append with no reader, then read everything back. */
+    interface Store extends AutoCloseable {
+        void append(byte[] record) throws Exception;
+
+        /** The next record, or null when none is left. */
+        byte[] take() throws Exception;
+
+        /** Extra facts for the report (e.g. compression), read after the writes. */
+        default String notes() {
+            return "";
+        }
+
+        @Override
+        void close() throws Exception;
+    }
+
+    static Store open(String store, Path dir, long backlogBytes) throws Exception {
+        Files.createDirectories(dir);
+        return switch (store) {
+            case "hopper" -> new HopperStore(dir, backlogBytes);
+            case "Chronicle Queue" -> new ChronicleStore(dir);
+            case "Tape" -> new TapeStore(dir);
+            default -> throw new IllegalArgumentException("unknown store " + store + "; one of " + STORES);
+        };
+    }
+
+    /**
+     * Writes {@code count} records (cycling through {@code records}) with the reader stopped, then
+     * drains them, checking every record's length and first byte.
+     */
+    static Result run(String store, Path dir, byte[][] records, long count, double maxPhaseSeconds) throws Exception {
+        long deadline;
+        long written = 0;
+        long drained = 0;
+        long writeNanos;
+        long drainNanos;
+        long disk;
+        String method;
+        long heap;
+        long rss;
+        String notes;
+        long backlogBytes = count * records[0].length;
+        try (Store s = open(store, dir, backlogBytes)) {
+            long t0 = System.nanoTime();
+            deadline = t0 + (long) (maxPhaseSeconds * 1e9);
+            while (written < count) {
+                s.append(records[(int) (written % records.length)]);
+                written++;
+                if ((written & 255) == 0 && System.nanoTime() > deadline) {
+                    break;
+                }
+            }
+            writeNanos = System.nanoTime() - t0;
+            long[] du = diskUsage(dir);
+            disk = du[0];
+            method = du[1] == 1 ? "allocated" : "file sizes";
+            System.gc(); // what the store retains, not the garbage of earlier scenarios
+            heap = heapUsed();
+            rss = rssBytes();
+            notes = s.notes();
+            t0 = System.nanoTime();
+            deadline = t0 + (long) (maxPhaseSeconds * 1e9);
+            byte[] r;
+            while (drained < written && (r = s.take()) != null) {
+                byte[] expected = records[(int) (drained % records.length)];
+                if (r.length != expected.length || r[r.length - 1] != expected[expected.length - 1]) {
+                    throw new IllegalStateException(store + " returned a wrong record at " + drained);
+                }
+                drained++;
+                if ((drained & 255) == 0 && System.nanoTime() > deadline) {
+                    break;
+                }
+            }
+            drainNanos = System.nanoTime() - t0;
+        } finally {
+            deleteTree(dir);
+        }
+        return new Result(store, written, drained, records[0].length, writeNanos, drainNanos, disk, method, heap, rss,
+                notes);
+    }
+
+    /** hopper with a 4 MiB memory tier: a backlog of this size lands on disk. */
+    private static final class HopperStore implements Store {
+        private final Channel<byte[]> channel;
+        private long appended;
+
+        HopperStore(Path dir, long backlogBytes) throws IOException {
+            long disk = Math.max(256L << 20, 2 * backlogBytes);
+            channel = Hopper.builder(byte[].class, dir.resolve("ch"))
+                    .inMemoryBytes(4L << 20).diskBytes(disk).maxDiskFiles(256)
+                    .weigher(b -> 16L + b.length)
+                    .open();
+        }
+
+        @Override
+        public void append(byte[] record) {
+            if (!channel.sender().offer(record)) {
+                throw new IllegalStateException("hopper refused a backlog record: disk budget too small");
+            }
+            appended++;
+        }
+
+        @Override
+        public byte[] take() {
+            return channel.receiver().poll();
+        }
+
+        @Override
+        public String notes() {
+            ChannelStats st = channel.stats();
+            return String.format(Locale.ROOT, "%.0f%% on disk, LZ4 %.2f:1, %s",
+                    100.0 * st.recordsSpilled() / Math.max(1, appended), st.compressionRatio(), st.storage());
+        }
+
+        @Override
+        public void close() {
+            channel.close();
+        }
+    }
+
+    /** Chronicle Queue (binary wire, default roll cycle), one appender and one tailer. */
+    private static final class ChronicleStore implements Store {
+        private final ChronicleQueue queue;
+        private final ExcerptAppender appender;
+        private final ExcerptTailer tailer;
+        private final Bytes<?> in = Bytes.allocateElasticDirect(4096);
+        private final Bytes<?> out = Bytes.allocateElasticDirect(4096);
+
+        ChronicleStore(Path dir) {
+            queue = ChronicleQueue.singleBuilder(dir.resolve("cq")).build();
+            appender = queue.createAppender();
+            tailer = queue.createTailer();
+        }
+
+        @Override
+        public void append(byte[] record) {
+            in.clear();
+            in.write(record);
+            appender.writeBytes(in);
+        }
+
+        @Override
+        public byte[] take() {
+            out.clear();
+            if (!tailer.readBytes(out)) {
+                return null;
+            }
+            return out.toByteArray();
+        }
+
+        @Override
+        public void close() {
+            in.releaseLast();
+            out.releaseLast();
+            appender.close();
+            tailer.close();
+            queue.close();
+        }
+    }
+
+    /** Tape's {@code QueueFile}: add, then peek and remove one record at a time. */
+    private static final class TapeStore implements Store {
+        private final QueueFile file;
+
+        TapeStore(Path dir) throws IOException {
+            file = new QueueFile.Builder(dir.resolve("tape").toFile()).build();
+        }
+
+        @Override
+        public void append(byte[] record) throws IOException {
+            file.add(record);
+        }
+
+        @Override
+        public byte[] take() throws IOException {
+            byte[] r = file.peek();
+            if (r != null) {
+                file.remove();
+            }
+            return r;
+        }
+
+        @Override
+        public void close() throws IOException {
+            file.close();
+        }
+    }
+
+    /**
+     * Bytes the directory occupies: allocated blocks from {@code du} where it exists (memory-mapped
+     * stores pre-size sparse files, so their lengths overstate), else the sum of file lengths.
+     * Element 1 is 1 when the figure is allocated blocks.
+     */
+    static long[] diskUsage(Path dir) throws IOException {
+        try {
+            Process p = new ProcessBuilder("du", "-s", "-B1", dir.toString()).redirectErrorStream(true).start();
+            String out = new String(p.getInputStream().readAllBytes()).trim();
+            if (p.waitFor() == 0 && !out.isEmpty()) {
+                return new long[] {Long.parseLong(out.split("\\s+")[0]), 1};
+            }
+        } catch (IOException | NumberFormatException e) {
+            // no du here: fall back to lengths
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        long sum = 0;
+        try (Stream<Path> s = Files.walk(dir)) {
+            for (Path f : s.filter(Files::isRegularFile).toList()) {
+                sum += Files.size(f);
+            }
+        }
+        return new long[] {sum, 0};
+    }
+
+    static long heapUsed() {
+        Runtime rt = Runtime.getRuntime();
+        return rt.totalMemory() - rt.freeMemory();
+    }
+
+    /** Resident set size from /proc (Linux), or -1 where that is not available. */
+    static long rssBytes() {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+                if (line.startsWith("VmRSS:")) {
+                    return Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;
+                }
+            }
+        } catch (IOException | NumberFormatException e) {
+            return -1;
+        }
+        return -1;
+    }
+
+    static void deleteTree(Path dir) throws IOException {
+        if (!Files.exists(dir)) {
+            return;
+        }
+        try (Stream<Path> s = Files.walk(dir)) {
+            for (Path p : s.sorted(Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(p);
+            }
+        }
+    }
+}

@@ -1,0 +1,108 @@
+package io.hopper.bench;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The pieces of the quick comparison: its command line, each backlog store, the latency run and the reports. */
+class QuickComparisonTest {
+
+    @Test
+    void optionsHaveEmbeddedDefaultsAndRejectNonsense() {
+        Main.Options o = Main.Options.parse(new String[0]);
+        assertEquals(2.0, o.seconds());
+        assertArrayEquals(new int[] {1, 2, 4}, o.producers());
+        assertEquals(64, o.backlogMiB());
+        assertNull(o.json());
+        Main.Options p = Main.Options.parse(new String[] {"--seconds", "0.5", "--producers", "1, 8",
+            "--backlog-mib", "16", "--json", "r.json", "--html", "r.html"});
+        assertEquals(0.5, p.seconds());
+        assertArrayEquals(new int[] {1, 8}, p.producers());
+        assertEquals(16, p.backlogMiB());
+        assertEquals(Path.of("r.html"), p.html());
+        assertNull(Main.Options.parse(new String[] {"--help"}));
+        assertThrows(IllegalArgumentException.class, () -> Main.Options.parse(new String[] {"--seconds", "0"}));
+        assertThrows(IllegalArgumentException.class, () -> Main.Options.parse(new String[] {"--seconds", "x"}));
+        assertThrows(IllegalArgumentException.class, () -> Main.Options.parse(new String[] {"--producers", "0"}));
+        assertThrows(IllegalArgumentException.class, () -> Main.Options.parse(new String[] {"--backlog-mib", "0"}));
+        assertThrows(IllegalArgumentException.class, () -> Main.Options.parse(new String[] {"--bogus", "1"}));
+        assertThrows(IllegalArgumentException.class, () -> Main.Options.parse(new String[] {"--json"}));
+    }
+
+    @Test
+    void everyBacklogStoreReturnsEveryRecordAndCleansUp(@TempDir Path tmp) throws Exception {
+        byte[][] records = Workload.lines(64, 1024);
+        for (String store : Backlog.STORES) {
+            Path dir = tmp.resolve(store.replace(' ', '-'));
+            Backlog.Result r = Backlog.run(store, dir, records, 3_000, 60);
+            assertEquals(3_000, r.records(), store);
+            assertEquals(3_000, r.drained(), store);
+            assertTrue(r.diskBytes() > 0, store + " wrote nothing to disk");
+            assertTrue(r.writeRecordsPerSec() > 0 && r.drainRecordsPerSec() > 0, store);
+            assertFalse(Files.exists(dir), store + " left its directory behind");
+        }
+    }
+
+    @Test
+    void hopperBacklogGoesToDiskCompressed(@TempDir Path tmp) throws Exception {
+        // 3,000 x 1 KiB: with a 4 MiB memory tier most stays in memory, so write more than that.
+        Backlog.Result r = Backlog.run("hopper", tmp.resolve("h"), Workload.lines(256, 1024), 12_000, 60);
+        assertTrue(r.notes().contains("on disk"), r.notes());
+        assertTrue(r.diskBytesPerRecord() < 1024, "LZ4 should shrink JSON-like lines: " + r.diskBytesPerRecord());
+    }
+
+    @Test
+    void unknownStoreIsRefused(@TempDir Path tmp) {
+        assertThrows(IllegalArgumentException.class, () -> Backlog.open("bigqueue", tmp, 1));
+    }
+
+    @Test
+    void latencyRunTimesEveryRecord() throws Exception {
+        Latency.Result r = Latency.run("ArrayBlockingQueue", Transfer.arrayBlockingQueue(1024), 20_000, 0.1, 0.05);
+        assertEquals(2_000, r.records());
+        assertTrue(r.p50() > 0 && r.p50() <= r.p99() && r.p99() <= r.p999() && r.p999() <= r.max(), r.toString());
+    }
+
+    @Test
+    void slowConsumerTransferReportsSendAndDrainTimes() throws Exception {
+        long[] ns = Transfer.run(Transfer.arrayBlockingQueue(16), 2, Workload.lines(8, 64), 500, 1_000);
+        assertTrue(ns[0] > 0 && ns[0] <= ns[1], ns[0] + " " + ns[1]);
+        // 1,000 records at >= 1 us each.
+        assertTrue(ns[1] >= 1_000_000L, "consumer work was not applied: " + ns[1]);
+    }
+
+    @Test
+    void reportsCarryEveryRow() {
+        List<Main.Row> rows = List.of(
+                new Main.Row(Main.IN_MEMORY, "hopper", 1, 64, 1e7, 1.1e7, ""),
+                new Main.Row(Main.IN_MEMORY, "ArrayBlockingQueue", 1, 64, 9e6, 9e6, "a \"quoted\" note"),
+                new Main.Row(Main.IN_MEMORY, "hopper", 4, 64, 2e7, 2e7, ""),
+                new Main.Row(Main.SPILL, "hopper", 1, 1024, 4e5, 9e5, "50% spilled"));
+        List<Backlog.Result> backlog = List.of(new Backlog.Result("Tape", 10, 10, 1024, 1_000_000, 2_000_000, 10240,
+                "allocated", 1 << 20, 1 << 24, ""));
+        List<Latency.Result> latency = List.of(new Latency.Result("hopper", 1e6, 1000, 100, 200, 300, 400));
+        String json = Report.json(rows, backlog, latency, 2);
+        assertTrue(json.contains("\"recordsPerSec\": 20000000.000"), json);
+        assertTrue(json.contains("a \\\"quoted\\\" note"), json);
+        assertTrue(json.contains("\"writeRecordsPerSec\": 10000.000"), json);
+        assertTrue(json.contains("\"p999Nanos\": 300"), json);
+        assertEquals(json.chars().filter(c -> c == '{').count(), json.chars().filter(c -> c == '}').count());
+        String html = Report.html(rows, backlog, latency);
+        assertEquals(2, html.split("<svg", -1).length - 1, "one chart per throughput scenario");
+        assertTrue(html.contains("<polyline"), html);
+        assertTrue(html.contains("&quot;") || !html.contains("\"quoted\""), "text is escaped");
+        assertEquals(50.0, Report.niceCeiling(41));
+        assertEquals(2e7, Report.niceCeiling(1.2e7));
+        assertEquals("12.0M", Report.human(1.2e7));
+    }
+}
