@@ -27,12 +27,12 @@ import java.util.stream.Stream;
  * append and remove is a synchronous write, would take hours over a gigabyte); the rates then
  * cover the records it did move, and {@link Result#records()} says how many.
  */
-final class Backlog {
+public final class Backlog {
     private Backlog() {
     }
 
     /** The stores compared, in the order a run reports them. */
-    static final List<String> STORES = List.of("hopper", "Chronicle Queue", "Tape");
+    public static final List<String> STORES = List.of("hopper", "Chronicle Queue", "Tape");
 
     /** One store's backlog numbers. Rates are per second of the phase; disk bytes are what the directory occupies after the writes. */
     record Result(String store, long records, long drained, int recordBytes, long writeNanos, long drainNanos,
@@ -59,7 +59,7 @@ final class Backlog {
     }
 
     /** What the scenario needs from a store: append with no reader, then read everything back. */
-    interface Store extends AutoCloseable {
+    public interface Store extends AutoCloseable {
         void append(byte[] record) throws Exception;
 
         /** The next record, or null when none is left. */
@@ -74,7 +74,7 @@ final class Backlog {
         void close() throws Exception;
     }
 
-    static Store open(String store, Path dir, long backlogBytes) throws Exception {
+    public static Store open(String store, Path dir, long backlogBytes) throws Exception {
         Files.createDirectories(dir);
         return switch (store) {
             case "hopper" -> new HopperStore(dir, backlogBytes);
@@ -291,7 +291,7 @@ final class Backlog {
         return -1;
     }
 
-    static void deleteTree(Path dir) throws IOException {
+    public static void deleteTree(Path dir) throws IOException {
         if (!Files.exists(dir)) {
             return;
         }

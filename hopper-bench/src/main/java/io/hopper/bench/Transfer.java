@@ -12,7 +12,7 @@ import java.util.concurrent.atomic.AtomicReference;
  * a hopper channel or a {@link BlockingQueue}, and reports the elapsed time. The records are
  * built beforehand so that only the hand-off is measured.
  */
-final class Transfer {
+public final class Transfer {
     private Transfer() {
     }
 
@@ -60,8 +60,46 @@ final class Transfer {
     }
 
     /**
-     * Runs one transfer with a consumer that works {@code consumerNanos} on each record (spins,
-     * so that a slow consumer does not also give its core away). Returns the nanoseconds until the
+     * A consumer that takes {@code nanosPerRecord} per record the way a downstream sink does:
+     * waiting (for a network or disk round trip), not computing. The debt is paid in sleeps of at
+     * least a millisecond, so the slow consumer leaves its CPU to the producers and the
+     * average rate is right even though the OS cannot sleep for microseconds.
+     */
+    public static final class SlowSink {
+        private final long nanosPerRecord;
+        private long debt;
+        private long since = System.nanoTime();
+
+        public SlowSink(long nanosPerRecord) {
+            this.nanosPerRecord = nanosPerRecord;
+        }
+
+        /** Accounts for one record; sleeps when a millisecond or more is owed. */
+        public void record() throws InterruptedException {
+            if (nanosPerRecord <= 0) {
+                return;
+            }
+            debt += nanosPerRecord;
+            if (debt >= 1_000_000) {
+                long now = System.nanoTime();
+                debt -= now - since; // time spent receiving counts as time worked
+                if (debt > 0) {
+                    java.util.concurrent.locks.LockSupport.parkNanos(debt);
+                    if (Thread.interrupted()) {
+                        throw new InterruptedException();
+                    }
+                }
+                long after = System.nanoTime();
+                debt -= after - now;
+                debt = Math.max(debt, -1_000_000); // a slow OS wake-up is not credit forever
+                since = after;
+            }
+        }
+    }
+
+    /**
+     * Runs one transfer with a consumer that takes {@code consumerNanos} per record, like a
+     * downstream sink (see {@link SlowSink}). Returns the nanoseconds until the
      * last producer's last send returned, and until the consumer had every record.
      */
     static long[] run(Target target, int producers, byte[][] records, int perProducer, long consumerNanos)
@@ -69,18 +107,14 @@ final class Transfer {
         CountDownLatch start = new CountDownLatch(1);
         AtomicReference<Throwable> failure = new AtomicReference<>();
         long total = (long) producers * perProducer;
+        SlowSink pace = new SlowSink(consumerNanos);
         Thread consumer = new Thread(() -> {
             try {
                 start.await();
                 long sum = 0;
                 for (long i = 0; i < total; i++) {
                     sum += target.receive().length;
-                    if (consumerNanos > 0) {
-                        long until = System.nanoTime() + consumerNanos;
-                        while (System.nanoTime() < until) {
-                            Thread.onSpinWait();
-                        }
-                    }
+                    pace.record();
                 }
                 if (sum != total * records[0].length) {
                     throw new AssertionError("lost bytes");

@@ -3,12 +3,12 @@ package io.hopper.bench;
 import java.nio.charset.StandardCharsets;
 
 /** Semi-compressible, JSON-like log lines of a fixed size, as ingest services see them. */
-final class Workload {
+public final class Workload {
     private Workload() {
     }
 
     /** A record of exactly {@code size} bytes whose content varies with {@code seq}. */
-    static byte[] line(long seq, int size) {
+    public static byte[] line(long seq, int size) {
         StringBuilder sb = new StringBuilder(size + 64);
         sb.append("{\"seq\":").append(seq).append(",\"host\":\"web-").append(seq % 17).append("\",\"msg\":\"");
         long x = seq * 0x9E3779B97F4A7C15L + 1;
@@ -25,7 +25,7 @@ final class Workload {
     }
 
     /** {@code count} distinct records, built before timing starts. */
-    static byte[][] lines(int count, int size) {
+    public static byte[][] lines(int count, int size) {
         byte[][] out = new byte[count][];
         for (int i = 0; i < count; i++) {
             out[i] = line(i, size);

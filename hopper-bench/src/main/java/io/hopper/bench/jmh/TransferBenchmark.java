@@ -4,7 +4,6 @@ import io.hopper.Channel;
 import io.hopper.Hopper;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
-import org.openjdk.jmh.annotations.Fork;
 import org.openjdk.jmh.annotations.Level;
 import org.openjdk.jmh.annotations.Measurement;
 import org.openjdk.jmh.annotations.Mode;
@@ -17,7 +16,6 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Comparator;
@@ -38,27 +36,20 @@ import java.util.stream.Stream;
 @OutputTimeUnit(TimeUnit.SECONDS)
 @Warmup(iterations = 3, time = 2)
 @Measurement(iterations = 5, time = 2)
-@Fork(value = 3, jvmArgsAppend = {
-    "--add-opens=java.base/java.lang=ALL-UNNAMED", "--add-opens=java.base/java.lang.reflect=ALL-UNNAMED",
-    "--add-opens=java.base/java.nio=ALL-UNNAMED", "--add-opens=java.base/sun.nio.ch=ALL-UNNAMED",
-    "--add-opens=java.base/jdk.internal.misc=ALL-UNNAMED", "--add-exports=java.base/jdk.internal.ref=ALL-UNNAMED",
-    "--add-exports=java.base/sun.nio.ch=ALL-UNNAMED", "--add-exports=jdk.unsupported/sun.misc=ALL-UNNAMED",
-    "--add-opens=java.base/java.io=ALL-UNNAMED", "--add-opens=java.base/java.util=ALL-UNNAMED",
-    "-Dchronicle.analytics.disable=true"})
-public class TransferBenchmark {
+public class TransferBenchmark extends ChronicleForks {
     static final int BATCH = 200_000;
 
     @Param({"hopper", "ArrayBlockingQueue", "LinkedBlockingQueue", "MpscArrayQueue"})
     public String queue;
 
-    @Param({"1", "2", "4"})
+    @Param({"1", "2", "4", "8"})
     public int producers;
 
-    @Param({"64"})
+    @Param({"64", "1024"})
     public int recordBytes;
 
     /** Memory budget for hopper; ABQ/LBQ get the same number of records as slots. */
-    @Param({"67108864"})
+    @Param({"268435456"})
     public long memoryBytes;
 
     private byte[][] records;
@@ -68,12 +59,7 @@ public class TransferBenchmark {
 
     @Setup(Level.Trial)
     public void setUp() throws Exception {
-        records = new byte[1024][];
-        for (int i = 0; i < records.length; i++) {
-            byte[] b = ("{\"seq\":" + i + ",\"msg\":\"GET /api/items took " + (i * 37 % 1000) + "ms\"}  ")
-                    .repeat(1 + recordBytes / 32).getBytes(StandardCharsets.US_ASCII);
-            records[i] = java.util.Arrays.copyOf(b, recordBytes);
-        }
+        records = io.hopper.bench.Workload.lines(1024, recordBytes);
         int slots = (int) Math.min(1 << 20, memoryBytes / (16 + recordBytes));
         switch (queue) {
             case "hopper" -> {

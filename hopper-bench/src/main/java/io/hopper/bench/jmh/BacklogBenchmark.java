@@ -1,0 +1,97 @@
+package io.hopper.bench.jmh;
+
+import io.hopper.bench.Backlog;
+import io.hopper.bench.Workload;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Warmup;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A backlog written with the consumer stopped, then drained: hopper (4 MiB memory tier, so the
+ * backlog lands on disk) against Chronicle Queue and Tape, one writer and one reader each.
+ *
+ * <p>Each measured iteration is one single shot of {@code -bs} calls (default 65,536 records of
+ * {@code recordBytes}, i.e. 64 MiB of 1 KiB records): {@code write} appends that many records to
+ * a fresh store; {@code drain} takes that many back out of a store the iteration's set-up filled
+ * (untimed). The score is seconds per batch: records/s = batch / score. Tape syncs every append
+ * and every remove, so give it a smaller batch ({@code -bs 4096}).
+ */
+@State(Scope.Thread)
+@BenchmarkMode(Mode.SingleShotTime)
+@OutputTimeUnit(TimeUnit.SECONDS)
+@Warmup(iterations = 2, batchSize = 65_536)
+@Measurement(iterations = 5, batchSize = 65_536)
+public class BacklogBenchmark extends ChronicleForks {
+
+    @Param({"hopper", "ChronicleQueue", "Tape"})
+    public String store;
+
+    @Param({"1024"})
+    public int recordBytes;
+
+    /** Records the drain set-up writes first; must be at least the batch size. */
+    @Param({"65536"})
+    public int backlogRecords;
+
+    private byte[][] records;
+    private Path dir;
+    private Backlog.Store target;
+    private int next;
+
+    @Setup(Level.Trial)
+    public void records() {
+        records = Workload.lines(4096, recordBytes);
+    }
+
+    private void openStore(long records) throws Exception {
+        dir = Files.createTempDirectory("hopper-jmh-backlog-");
+        target = Backlog.open(store.equals("ChronicleQueue") ? "Chronicle Queue" : store, dir.resolve("s"),
+                records * recordBytes);
+        next = 0;
+    }
+
+    /** Fresh store per iteration; for drain, filled with the backlog outside the timing. */
+    @Setup(Level.Iteration)
+    public void setUp(org.openjdk.jmh.infra.BenchmarkParams params) throws Exception {
+        boolean drain = params.getBenchmark().endsWith("drain");
+        openStore(Math.max(backlogRecords, 65_536L) * 2);
+        if (drain) {
+            for (int i = 0; i < backlogRecords; i++) {
+                target.append(records[i & 4095]);
+            }
+        }
+    }
+
+    @TearDown(Level.Iteration)
+    public void tearDown() throws Exception {
+        target.close();
+        Backlog.deleteTree(dir);
+    }
+
+    @Benchmark
+    public void write() throws Exception {
+        target.append(records[next++ & 4095]);
+    }
+
+    @Benchmark
+    public byte[] drain() throws Exception {
+        byte[] r = target.take();
+        if (r == null) {
+            throw new IllegalStateException("the backlog ran out: -p backlogRecords must be at least -bs");
+        }
+        return r;
+    }
+}

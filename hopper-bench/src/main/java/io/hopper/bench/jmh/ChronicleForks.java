@@ -1,0 +1,18 @@
+package io.hopper.bench.jmh;
+
+import org.openjdk.jmh.annotations.Fork;
+
+/**
+ * Base of every benchmark: forks get the JVM flags Chronicle Bytes needs (the README's list) and
+ * Chronicle's usage analytics switched off. A forked JVM is started by class name, so the jar
+ * manifest's Add-Opens do not apply there. JMH inherits {@code @Fork} from a superclass.
+ */
+@Fork(value = 3, jvmArgsAppend = {
+    "--add-opens=java.base/java.lang=ALL-UNNAMED", "--add-opens=java.base/java.lang.reflect=ALL-UNNAMED",
+    "--add-opens=java.base/java.nio=ALL-UNNAMED", "--add-opens=java.base/sun.nio.ch=ALL-UNNAMED",
+    "--add-opens=java.base/jdk.internal.misc=ALL-UNNAMED", "--add-exports=java.base/jdk.internal.ref=ALL-UNNAMED",
+    "--add-exports=java.base/sun.nio.ch=ALL-UNNAMED", "--add-exports=jdk.unsupported/sun.misc=ALL-UNNAMED",
+    "--add-opens=java.base/java.io=ALL-UNNAMED", "--add-opens=java.base/java.util=ALL-UNNAMED",
+    "-Dchronicle.analytics.disable=true"})
+public abstract class ChronicleForks {
+}

@@ -1,0 +1,151 @@
+package io.hopper.bench.jmh;
+
+import io.hopper.Channel;
+import io.hopper.Hopper;
+import io.hopper.bench.Backlog;
+import io.hopper.bench.Workload;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OperationsPerInvocation;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Warmup;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * Producers' send rate while the consumer is slower than they are: the disk path carries the
+ * load. A consumer thread runs for the whole trial and takes {@code consumerNanos} per record
+ * (default 20 us: a downstream sink at 50,000 records/s), waiting rather than computing, as a
+ * sink does. One invocation is P producer threads sending {@link #BATCH} records in total,
+ * timed until the last send returns; between invocations (untimed) the consumer catches up, so
+ * every invocation starts from an empty queue.
+ *
+ * <p>hopper has {@code memoryBytes} of memory and overflows to disk, so its producers run at the
+ * speed of serialization + LZ4 + append, in parallel outside the lock; {@code ArrayBlockingQueue}
+ * gets the same memory as slots and makes producers wait for the consumer.
+ */
+@State(Scope.Benchmark)
+@BenchmarkMode(Mode.Throughput)
+@OutputTimeUnit(TimeUnit.SECONDS)
+@Warmup(iterations = 3, time = 2)
+@Measurement(iterations = 5, time = 2)
+public class SpillBenchmark extends ChronicleForks {
+    static final int BATCH = 50_000;
+
+    @Param({"hopper", "ArrayBlockingQueue"})
+    public String queue;
+
+    @Param({"1", "2", "4"})
+    public int producers;
+
+    @Param({"1024"})
+    public int recordBytes;
+
+    @Param({"1048576"})
+    public long memoryBytes;
+
+    @Param({"20000"})
+    public long consumerNanos;
+
+    private byte[][] records;
+    private Path dir;
+    private Channel<byte[]> channel;
+    private BlockingQueue<byte[]> blockingQueue;
+    private Thread consumer;
+    private final AtomicLong consumed = new AtomicLong();
+    private long sent;
+
+    @Setup(Level.Trial)
+    public void setUp() throws Exception {
+        records = Workload.lines(4096, recordBytes);
+        if (queue.equals("hopper")) {
+            dir = Files.createTempDirectory("hopper-jmh-spill-");
+            channel = Hopper.builder(byte[].class, dir.resolve("ch"))
+                    .inMemoryBytes(memoryBytes).diskBytes(8L << 30).maxDiskFiles(128)
+                    .weigher(b -> 16L + b.length).open();
+        } else if (queue.equals("ArrayBlockingQueue")) {
+            blockingQueue = new ArrayBlockingQueue<>((int) Math.max(1, memoryBytes / (16 + recordBytes)));
+        } else {
+            throw new IllegalArgumentException(queue);
+        }
+        io.hopper.bench.Transfer.SlowSink pace = new io.hopper.bench.Transfer.SlowSink(consumerNanos);
+        consumer = new Thread(() -> {
+            try {
+                for (;;) {
+                    byte[] r = channel != null ? channel.receiver().receive() : blockingQueue.take();
+                    if (r.length != recordBytes) {
+                        throw new IllegalStateException("wrong record");
+                    }
+                    pace.record();
+                    consumed.incrementAndGet();
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            } catch (io.hopper.ChannelClosedException e) {
+                // trial over
+            }
+        }, "slow-consumer");
+        consumer.setDaemon(true);
+        consumer.start();
+    }
+
+    /** Untimed: lets the consumer drain what the last invocation sent. */
+    @TearDown(Level.Invocation)
+    public void catchUp() throws InterruptedException {
+        while (consumed.get() < sent) {
+            Thread.sleep(1);
+        }
+    }
+
+    @TearDown(Level.Trial)
+    public void tearDown() throws Exception {
+        consumer.interrupt();
+        if (channel != null) {
+            channel.close();
+            Backlog.deleteTree(dir);
+        }
+        consumer.join(10_000);
+    }
+
+    @Benchmark
+    @OperationsPerInvocation(BATCH)
+    public void send() throws Exception {
+        int per = BATCH / producers;
+        Thread[] threads = new Thread[producers];
+        for (int p = 0; p < producers; p++) {
+            int id = p;
+            threads[p] = new Thread(() -> {
+                try {
+                    for (int i = 0; i < per; i++) {
+                        byte[] r = records[(id * 131 + i) & 4095];
+                        if (channel != null) {
+                            channel.sender().send(r);
+                        } else {
+                            blockingQueue.put(r);
+                        }
+                    }
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            });
+            threads[p].start();
+        }
+        for (Thread t : threads) {
+            t.join();
+        }
+        sent += (long) per * producers;
+    }
+}
