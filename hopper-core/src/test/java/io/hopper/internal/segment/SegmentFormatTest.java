@@ -1,0 +1,134 @@
+package io.hopper.internal.segment;
+
+import org.junit.jupiter.api.Test;
+
+import java.util.Arrays;
+import java.util.HexFormat;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The on-disk layout, byte for byte. Queue files outlive the build that wrote them, so the
+ * encoding is pinned by golden bytes, not only by round trips (a round trip stays green when the
+ * writer and the reader change together).
+ */
+class SegmentFormatTest {
+
+    @Test
+    void fileHeaderBytesArePinned() {
+        byte[] b = new byte[SegmentFormat.FILE_HEADER_BYTES];
+        SegmentFormat.writeFileHeader(b, 0x0102030405060708L);
+        String hex = HexFormat.of().formatHex(b);
+        // magic "HOPPERQS", version 1, header length 32, sequence (LE), reserved 0, CRC32C (LE)
+        assertEquals("484f505045525153" + "01000000" + "20000000" + "0807060504030201" + "00000000",
+                hex.substring(0, 56));
+        assertEquals(SegmentFormat.crc(b, 0, 28), SegmentFormat.getInt(b, 28));
+        assertNull(SegmentFormat.checkFileHeader(b, 0, 0x0102030405060708L));
+    }
+
+    @Test
+    void fileHeaderIsCheckedAtAnOffset() {
+        byte[] b = new byte[7 + SegmentFormat.FILE_HEADER_BYTES];
+        byte[] h = new byte[SegmentFormat.FILE_HEADER_BYTES];
+        SegmentFormat.writeFileHeader(h, 42);
+        System.arraycopy(h, 0, b, 7, h.length);
+        assertNull(SegmentFormat.checkFileHeader(b, 7, 42));
+        assertEquals("header names sequence 42 but the file name says 43", SegmentFormat.checkFileHeader(b, 7, 43));
+    }
+
+    @Test
+    void everyFileHeaderDefectHasItsOwnReason() {
+        byte[] good = new byte[SegmentFormat.FILE_HEADER_BYTES];
+        SegmentFormat.writeFileHeader(good, 9);
+
+        byte[] magic = good.clone();
+        magic[7] ^= 1;
+        assertEquals("bad magic", SegmentFormat.checkFileHeader(magic, 0, 9));
+
+        byte[] crc = good.clone();
+        crc[20] ^= 1;
+        assertEquals("header checksum mismatch", SegmentFormat.checkFileHeader(crc, 0, 9));
+
+        byte[] version = good.clone();
+        SegmentFormat.putInt(version, 8, 2);
+        SegmentFormat.putInt(version, 28, SegmentFormat.crc(version, 0, 28));
+        assertEquals("unsupported format version 2 (this build reads 1)",
+                SegmentFormat.checkFileHeader(version, 0, 9));
+
+        byte[] length = good.clone();
+        SegmentFormat.putInt(length, 12, 33);
+        SegmentFormat.putInt(length, 28, SegmentFormat.crc(length, 0, 28));
+        assertEquals("unexpected header length 33", SegmentFormat.checkFileHeader(length, 0, 9));
+    }
+
+    @Test
+    void frameHeaderBytesArePinned() {
+        byte[] b = new byte[3 + SegmentFormat.FRAME_HEADER_BYTES];
+        SegmentFormat.writeFrameHeader(b, 3, 0x11223344, 0xCAFEBABE, SegmentFormat.FLAG_COMPRESSED, 0x1234,
+                0x0A0B0C0D0E0F1011L);
+        assertEquals("44332211" + "bebafeca" + "0100" + "3412" + "11100f0e0d0c0b0a",
+                HexFormat.of().formatHex(b, 3, 3 + 20));
+        assertTrue(SegmentFormat.frameHeaderValid(b, 3));
+        assertEquals(0x11223344, SegmentFormat.framePayloadLength(b, 3));
+        assertEquals(0xCAFEBABE, SegmentFormat.framePayloadCrc(b, 3));
+        assertEquals(SegmentFormat.FLAG_COMPRESSED, SegmentFormat.frameFlags(b, 3));
+        assertEquals(0x1234, SegmentFormat.frameRecordCount(b, 3));
+        assertEquals(0x0A0B0C0D0E0F1011L, SegmentFormat.frameRecordIndex(b, 3));
+    }
+
+    @Test
+    void unsignedFieldsSurviveTheirTopBits() {
+        byte[] b = new byte[SegmentFormat.FRAME_HEADER_BYTES];
+        SegmentFormat.writeFrameHeader(b, 0, -1, Integer.MIN_VALUE, SegmentFormat.FLAG_END, 0xFFFF, Long.MIN_VALUE + 5);
+        assertEquals(-1, SegmentFormat.framePayloadLength(b, 0));
+        assertEquals(Integer.MIN_VALUE, SegmentFormat.framePayloadCrc(b, 0));
+        assertEquals(0xFFFF, SegmentFormat.frameRecordCount(b, 0));
+        assertEquals(Long.MIN_VALUE + 5, SegmentFormat.frameRecordIndex(b, 0));
+        byte[] l = new byte[8];
+        SegmentFormat.putLong(l, 0, 0x8000_0001_8000_0002L);
+        assertEquals(0x8000_0001_8000_0002L, SegmentFormat.getLong(l, 0));
+        assertArrayEquals(new byte[] {2, 0, 0, (byte) 0x80, 1, 0, 0, (byte) 0x80}, l);
+        byte[] s = new byte[2];
+        SegmentFormat.putShort(s, 0, 0xABCD);
+        assertArrayEquals(new byte[] {(byte) 0xCD, (byte) 0xAB}, s);
+        assertEquals(0xABCD, SegmentFormat.getShort(s, 0));
+    }
+
+    @Test
+    void frameHeaderWithDamageOrUnknownFlagsIsInvalid() {
+        byte[] b = new byte[SegmentFormat.FRAME_HEADER_BYTES];
+        SegmentFormat.writeFrameHeader(b, 0, 10, 0, SegmentFormat.FLAG_MARKER, 1, 7);
+        assertTrue(SegmentFormat.frameHeaderValid(b, 0));
+        for (int i = 0; i < b.length; i++) {
+            byte[] d = b.clone();
+            d[i] ^= 0x40;
+            assertFalse(SegmentFormat.frameHeaderValid(d, 0), "flipped byte " + i);
+        }
+        SegmentFormat.writeFrameHeader(b, 0, 10, 0, 8, 1, 7);
+        assertFalse(SegmentFormat.frameHeaderValid(b, 0), "flag 8 is not one this build knows");
+    }
+
+    @Test
+    void fileNamesRoundTripAndStrangersAreRefused() {
+        assertEquals("segment-00000000000000000042.hop", SegmentFormat.fileName(42));
+        assertEquals(42, SegmentFormat.parseFileName("segment-00000000000000000042.hop"));
+        assertEquals(0, SegmentFormat.parseFileName(SegmentFormat.fileName(0)));
+        assertEquals(Long.MAX_VALUE, SegmentFormat.parseFileName(SegmentFormat.fileName(Long.MAX_VALUE)));
+        for (String bad : Arrays.asList("segment-0000000000000000042.hop", "segment-000000000000000000042.hop",
+                "segment-00000000000000000042.tmp", "segmenx-00000000000000000042.hop",
+                "segment-0000000000000000004x.hop", "segment-99999999999999999999.hop", "snapshot.hop",
+                "segment-0000000000000000-042.hop")) {
+            assertEquals(-1, SegmentFormat.parseFileName(bad), bad);
+        }
+    }
+
+    @Test
+    void maxPayloadLeavesRoomForTheHeadersAndTheEndFrame() {
+        assertEquals(1000 - 32 - 24 - 24, SegmentFormat.maxPayload(1000));
+        assertEquals(1, SegmentFormat.maxPayload(SegmentFormat.MIN_SEGMENT_BYTES));
+    }
+}
