@@ -17,7 +17,8 @@ package io.hopper;
  * @param filesDeleted          fully consumed queue files deleted since the channel opened
  * @param bytesWrittenToDisk    bytes appended to queue files since the channel opened
  * @param corruptFramesSkipped  damaged frames or undecodable records the receiver skipped
- * @param recordsLost           records that were on disk but could not be recovered from a damaged file
+ * @param recordsLost           records that were accepted but cannot be delivered: on disk in a damaged
+ *                              file, or (counted at close) held in memory by a serializer that failed
  * @param recordsRecovered      records found on disk when the channel was opened (an earlier run's)
  * @param filesRepaired         queue files found torn (tail cut off) or unreadable (set aside) at open
  * @param forces                times queue files were forced to the device (sync policy, seals, flush)

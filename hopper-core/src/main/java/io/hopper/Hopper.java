@@ -325,9 +325,14 @@ public final class Hopper {
                 if (snapshot == null && committed != null) {
                     receiverMachine.snapshotMissing(committed.snapshotRecords());
                 }
-                if (committed != null && committed.readIndex() < firstOnDisk && recovered.files() > 0) {
-                    // Files are deleted only after the position passed them: these were lost.
-                    cursor.countDamage(firstOnDisk - committed.readIndex());
+                if (committed != null && committed.readIndex() < firstOnDisk) {
+                    // Files are deleted only after the position passed them: these were lost (their
+                    // files were removed behind the channel's back, or set aside as unreadable).
+                    long lost = firstOnDisk - committed.readIndex();
+                    cursor.countDamage(lost);
+                    System.getLogger("io.hopper").log(System.Logger.Level.WARNING, "hopper: records "
+                            + committed.readIndex() + " to " + (firstOnDisk - 1) + " in " + directory
+                            + " were not read and no queue file holds them; " + lost + " counted as lost");
                 }
                 channel = new Channel<>(directory, ring, log, new Sender<>(senderMachine), receiverMachine,
                         lock, recovered, sync, syncPolicy);

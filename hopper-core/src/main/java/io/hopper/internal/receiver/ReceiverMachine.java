@@ -422,6 +422,9 @@ public final class ReceiverMachine<T> {
                     }
                     w.marker(senderState.appender().nextIndex());
                     w.commit();
+                    if (dropped > 0) {
+                        cursor.countLost(dropped); // visible in stats() after close
+                    }
                     snapshotRecords = w.records();
                 }
                 if (snapshot != null) {

@@ -253,6 +253,11 @@ public final class SegmentCursor {
         recordsLost += lost;
     }
 
+    /** Counts records lost without damage to a file (e.g. one whose serializer failed at close). */
+    public void countLost(long n) {
+        recordsLost += n;
+    }
+
     private void lose(long n) {
         recordsLost += n;
         readIndex += n;

@@ -1,0 +1,331 @@
+package io.hopper;
+
+import io.hopper.internal.recovery.ReadCursorFile;
+import io.hopper.internal.recovery.SnapshotFile;
+import io.hopper.internal.segment.SegmentFormat;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.RandomAccessFile;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The receiver's bookkeeping seen from outside: when the read position reaches the cursor file,
+ * what a closed channel does to a waiting consumer, and exactly how damage found while reading
+ * is counted (file by file, frame by frame).
+ */
+class ReceiverLifecycleTest {
+
+    private Path dir;
+
+    @BeforeEach
+    void setUp() {
+        dir = TestDirs.create();
+    }
+
+    @AfterEach
+    void tearDown() {
+        TestDirs.delete(dir);
+    }
+
+    /** Every record goes to disk, uncompressed, so frames sit at predictable places. */
+    private Channel<byte[]> diskOnly() throws IOException {
+        return Hopper.builder(byte[].class, dir).inMemoryBytes(0).compression(Compression.NONE)
+                .diskBytes(16 * 65536).maxDiskFiles(16).open();
+    }
+
+    private static void send(Channel<byte[]> ch, int from, int to) {
+        for (int i = from; i < to; i++) {
+            assertTrue(ch.sender().offer(Records.make(0, i, 100)));
+        }
+    }
+
+    private static List<Long> drain(Channel<byte[]> ch) {
+        List<Long> got = new ArrayList<>();
+        byte[] r;
+        while ((r = ch.receiver().poll()) != null) {
+            assertTrue(Records.valid(r), "a damaged record was delivered");
+            got.add(Records.seq(r));
+        }
+        return got;
+    }
+
+    private static List<Long> range(long from, long to) {
+        List<Long> l = new ArrayList<>();
+        for (long i = from; i < to; i++) {
+            l.add(i);
+        }
+        return l;
+    }
+
+    @Test
+    void commitWritesTheReadPositionAtOnce() throws Exception {
+        try (Channel<byte[]> ch = diskOnly()) {
+            send(ch, 0, 10);
+            for (int i = 0; i < 3; i++) {
+                assertEquals(i, Records.seq(ch.receiver().poll()));
+            }
+            ch.receiver().commit();
+            assertEquals(3, ReadCursorFile.load(dir).readIndex());
+            assertEquals(10, ReadCursorFile.load(dir).nextIndex());
+            ch.receiver().poll();
+            ch.receiver().commit();
+            assertEquals(4, ReadCursorFile.load(dir).readIndex());
+        }
+        try (Channel<byte[]> ch = diskOnly()) {
+            assertEquals(range(4, 10), drain(ch));
+        }
+    }
+
+    @Test
+    void thePositionIsCommittedOnItsOwnWhileReadingFromDisk() throws Exception {
+        try (Channel<byte[]> ch = diskOnly()) {
+            send(ch, 0, 10);
+            ch.receiver().poll();
+            ch.receiver().commit();
+            assertEquals(1, ReadCursorFile.load(dir).readIndex());
+            ch.receiver().poll();
+            assertEquals(1, ReadCursorFile.load(dir).readIndex(), "not yet: the interval has not passed");
+            Thread.sleep(TimeUnit.NANOSECONDS.toMillis(io.hopper.internal.receiver.ReceiverMachine.AUTO_COMMIT_NANOS)
+                    + 100);
+            ch.receiver().poll();
+            assertEquals(3, ReadCursorFile.load(dir).readIndex(), "committed on its own after the interval");
+        }
+    }
+
+    @Test
+    void aClosedChannelRefusesTheConsumer() throws Exception {
+        Channel<byte[]> ch = diskOnly();
+        send(ch, 0, 2);
+        ch.close();
+        assertThrows(ChannelClosedException.class, () -> ch.receiver().commit());
+        assertThrows(ChannelClosedException.class, () -> ch.receiver().poll());
+        assertThrows(ChannelClosedException.class, () -> ch.receiver().drainTo(new ArrayList<>(), 10));
+        assertThrows(ChannelClosedException.class, () -> ch.receiver().receive());
+    }
+
+    @Test
+    void aConsumerWaitingInReceiveIsReleasedByClose() throws Exception {
+        Channel<byte[]> ch = diskOnly();
+        CompletableFuture<byte[]> waiting = CompletableFuture.supplyAsync(() -> {
+            try {
+                return ch.receiver().receive();
+            } catch (InterruptedException e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        Thread.sleep(100); // let it park (if it has not, close still wins and the outcome is the same)
+        ch.close();
+        ExecutionException e = assertThrows(ExecutionException.class, () -> waiting.get(10, TimeUnit.SECONDS));
+        assertInstanceOf(ChannelClosedException.class, e.getCause());
+    }
+
+    @Test
+    void aMissingSnapshotIsCountedAsLost() throws Exception {
+        try (Channel<byte[]> ch = Hopper.builder(byte[].class, dir).open()) {
+            send(ch, 0, 5);
+            assertEquals(5, ch.stats().recordsInMemory());
+        }
+        Files.delete(dir.resolve(SnapshotFile.FILE_NAME));
+        try (Channel<byte[]> ch = Hopper.builder(byte[].class, dir).open()) {
+            assertEquals(List.of(), drain(ch));
+            assertEquals(5, ch.stats().recordsLost());
+            assertEquals(1, ch.stats().corruptFramesSkipped());
+            send(ch, 5, 6);
+            assertEquals(List.of(5L), drain(ch));
+        }
+    }
+
+    /** Strings, refusing to serialize "poison". */
+    static final class Picky implements Serializer<String> {
+        @Override
+        public void serialize(String value, OutputStream out) throws IOException {
+            if (value.equals("poison")) {
+                throw new IOException("cannot serialize poison");
+            }
+            out.write(value.getBytes(StandardCharsets.UTF_8));
+        }
+
+        @Override
+        public String deserialize(byte[] bytes, int offset, int length) {
+            return new String(bytes, offset, length, StandardCharsets.UTF_8);
+        }
+    }
+
+    @Test
+    void aRecordThatCannotBeSerializedAtCloseIsCountedNotHidden() throws Exception {
+        Channel<String> ch = Hopper.builder(String.class, dir).serializer(new Picky()).open();
+        ch.sender().offer("a");
+        ch.sender().offer("poison");
+        ch.sender().offer("b");
+        ch.close();
+        assertEquals(1, ch.stats().recordsLost());
+        try (Channel<String> again = Hopper.builder(String.class, dir).serializer(new Picky()).open()) {
+            assertEquals("a", again.receiver().poll());
+            assertEquals("b", again.receiver().poll());
+            assertNull(again.receiver().poll());
+        }
+    }
+
+    @Test
+    void announcedRecordsWhoseFilesVanishedAreWrittenOff() throws Exception {
+        try (Channel<byte[]> ch = diskOnly()) {
+            send(ch, 0, 10);
+        }
+        for (Path f : TestDirs.segmentFileList(dir)) {
+            Files.delete(f);
+        }
+        try (Channel<byte[]> ch = diskOnly()) {
+            assertEquals(List.of(), drain(ch));
+            assertEquals(10, ch.stats().recordsLost());
+            send(ch, 10, 12);
+            assertEquals(List.of(10L, 11L), drain(ch));
+        }
+    }
+
+    // ---- damage found while the channel is open ------------------------------------------
+
+    /** Offset of frame {@code k} (0-based) in a queue file, found by walking the frame lengths. */
+    private static long frameOffset(Path file, int k) throws IOException {
+        try (RandomAccessFile raf = new RandomAccessFile(file.toFile(), "r")) {
+            long off = SegmentFormat.FILE_HEADER_BYTES;
+            byte[] h = new byte[SegmentFormat.FRAME_HEADER_BYTES];
+            for (int i = 0; i < k; i++) {
+                raf.seek(off);
+                raf.readFully(h);
+                off += SegmentFormat.FRAME_HEADER_BYTES + SegmentFormat.framePayloadLength(h, 0);
+            }
+            return off;
+        }
+    }
+
+    private static void flip(Path file, long offset) throws IOException {
+        try (RandomAccessFile raf = new RandomAccessFile(file.toFile(), "rw")) {
+            raf.seek(offset);
+            int b = raf.read();
+            raf.seek(offset);
+            raf.write(b ^ 0x5A);
+        }
+    }
+
+    private Path onlyFile() {
+        List<Path> files = TestDirs.segmentFileList(dir);
+        assertEquals(1, files.size(), files.toString());
+        return files.get(0);
+    }
+
+    @Test
+    void aDamagedPayloadCostsExactlyItsRecord() throws Exception {
+        try (Channel<byte[]> ch = diskOnly()) {
+            send(ch, 0, 10);
+            Path f = onlyFile();
+            flip(f, frameOffset(f, 3) + SegmentFormat.FRAME_HEADER_BYTES + 50);
+            List<Long> expected = range(0, 10);
+            expected.remove(3L);
+            assertEquals(expected, drain(ch));
+            assertEquals(1, ch.stats().recordsLost());
+            assertEquals(1, ch.stats().corruptFramesSkipped());
+            send(ch, 10, 12);
+            assertEquals(List.of(10L, 11L), drain(ch));
+            assertEquals(1, ch.stats().recordsLost());
+        }
+    }
+
+    @Test
+    void aDamagedLastPayloadOfTheFileBeingWrittenCostsOnlyItsRecord() throws Exception {
+        try (Channel<byte[]> ch = diskOnly()) {
+            send(ch, 0, 10);
+            Path f = onlyFile();
+            flip(f, frameOffset(f, 9) + SegmentFormat.FRAME_HEADER_BYTES + 10);
+            assertEquals(range(0, 9), drain(ch));
+            assertEquals(1, ch.stats().recordsLost());
+            assertEquals(1, ch.stats().corruptFramesSkipped());
+        }
+    }
+
+    @Test
+    void aDamagedFrameHeaderWritesOffTheRestOfTheFileAndWritingMovesOn() throws Exception {
+        try (Channel<byte[]> ch = diskOnly()) {
+            send(ch, 0, 10);
+            Path f = onlyFile();
+            flip(f, frameOffset(f, 3) + 1); // the length: the rest of the file cannot be walked
+            assertEquals(range(0, 3), drain(ch));
+            assertEquals(7, ch.stats().recordsLost());
+            assertEquals(1, ch.stats().corruptFramesSkipped());
+            send(ch, 10, 13);
+            assertEquals(range(10, 13), drain(ch));
+            assertEquals(7, ch.stats().recordsLost());
+            assertTrue(TestDirs.segmentFileList(dir).size() <= 2, "the damaged file is not kept forever");
+        }
+    }
+
+    @Test
+    void aDamagedFileHeaderWritesOffTheWholeFile() throws Exception {
+        try (Channel<byte[]> ch = diskOnly()) {
+            send(ch, 0, 10);
+            flip(onlyFile(), 2);
+            assertEquals(List.of(), drain(ch));
+            assertEquals(10, ch.stats().recordsLost());
+            assertEquals(1, ch.stats().corruptFramesSkipped());
+            send(ch, 10, 11);
+            assertEquals(List.of(10L), drain(ch));
+        }
+    }
+
+    @Test
+    void aFrameThatClaimsALaterIndexWritesOffTheGapAndDeliversOnlyNewerRecords() throws Exception {
+        try (Channel<byte[]> ch = diskOnly()) {
+            send(ch, 0, 10);
+            Path f = onlyFile();
+            long at = frameOffset(f, 3);
+            byte[] h = new byte[SegmentFormat.FRAME_HEADER_BYTES];
+            try (RandomAccessFile raf = new RandomAccessFile(f.toFile(), "rw")) {
+                raf.seek(at);
+                raf.readFully(h);
+                // Rewrite frame 3 as if it held record index 5, with a valid header checksum.
+                SegmentFormat.writeFrameHeader(h, 0, SegmentFormat.framePayloadLength(h, 0),
+                        SegmentFormat.framePayloadCrc(h, 0), SegmentFormat.frameFlags(h, 0), 1, 5);
+                raf.seek(at);
+                raf.write(h);
+            }
+            // Records 3 and 4 are written off; frame 3's payload is delivered as the fifth index
+            // (it is record 3's bytes); frames 4 and 5 are older than the read position by then.
+            assertEquals(List.of(0L, 1L, 2L, 3L, 6L, 7L, 8L, 9L), drain(ch));
+            assertEquals(2, ch.stats().recordsLost());
+        }
+    }
+
+    @Test
+    void aTruncatedFileWritesOffWhatIsMissing() throws Exception {
+        try (Channel<byte[]> ch = Hopper.builder(byte[].class, dir).inMemoryBytes(0).compression(Compression.NONE)
+                .diskBytes(16 * 65536).maxDiskFiles(16).storage(StorageBackend.FILE_CHANNEL).open()) {
+            send(ch, 0, 10);
+            Path f = onlyFile();
+            long cut = frameOffset(f, 6) + 10;
+            try (RandomAccessFile raf = new RandomAccessFile(f.toFile(), "rw")) {
+                raf.setLength(cut);
+            }
+            assertEquals(range(0, 6), drain(ch));
+            assertEquals(4, ch.stats().recordsLost());
+            assertEquals(1, ch.stats().corruptFramesSkipped());
+            send(ch, 10, 11);
+            assertEquals(List.of(10L), drain(ch));
+        }
+    }
+}
