@@ -328,4 +328,31 @@ class ReceiverLifecycleTest {
             assertEquals(List.of(10L), drain(ch));
         }
     }
+
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.EnumSource(value = StorageBackend.class, names = {"CHRONICLE_BYTES",
+        "FILE_CHANNEL"})
+    void recordsOfEverySizeAroundTheReadWindowComeBackWhole(StorageBackend storage) throws Exception {
+        int window = 64 * 1024;
+        int[] sizes = {100, window - 24 - 8, window - 24, window - 23, window, window + 1, 3 * window, 2 << 20, 100,
+            window + 100, 17};
+        try (Channel<byte[]> ch = Hopper.builder(byte[].class, dir).inMemoryBytes(0).compression(Compression.NONE)
+                .diskBytes(64L << 20).maxDiskFiles(8).storage(storage).open()) {
+            long seq = 0;
+            for (int size : sizes) {
+                // Runs of records so that frames straddle the window's edge at many offsets.
+                for (int k = 0; k < 3; k++) {
+                    assertTrue(ch.sender().offer(Records.make(0, seq++, size)));
+                }
+            }
+            for (long i = 0; i < seq; i++) {
+                byte[] r = ch.receiver().poll();
+                assertTrue(r != null && Records.valid(r), "record " + i);
+                assertEquals(i, Records.seq(r));
+                assertEquals(sizes[(int) (i / 3)], r.length);
+            }
+            assertNull(ch.receiver().poll());
+            assertEquals(0, ch.stats().recordsLost());
+        }
+    }
 }
