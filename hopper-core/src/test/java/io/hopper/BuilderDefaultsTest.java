@@ -1,0 +1,91 @@
+package io.hopper;
+
+import io.hopper.internal.segment.SegmentFormat;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Path;
+
+import static org.junit.jupiter.api.Assertions.assertDoesNotThrow;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The builder's limits at their exact edges, and what the defaults derive from the budgets. */
+class BuilderDefaultsTest {
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void limitsAreInclusive() {
+        Hopper.Builder<Long> b = Hopper.builder(Long.class, dir);
+        assertDoesNotThrow(() -> b.inMemoryRecords(2));
+        assertDoesNotThrow(() -> b.inMemoryRecords(Hopper.MAX_SLOTS));
+        assertThrows(IllegalArgumentException.class, () -> b.inMemoryRecords(Hopper.MAX_SLOTS + 1));
+        assertDoesNotThrow(() -> b.inMemoryBytes(0));
+        assertDoesNotThrow(() -> b.inMemoryBytes(Hopper.MAX_IN_MEMORY_BYTES));
+        assertThrows(IllegalArgumentException.class, () -> b.inMemoryBytes(Hopper.MAX_IN_MEMORY_BYTES + 1));
+        assertDoesNotThrow(() -> b.diskBytes(SegmentFormat.MIN_SEGMENT_BYTES));
+        assertThrows(IllegalArgumentException.class, () -> b.diskBytes(SegmentFormat.MIN_SEGMENT_BYTES - 1));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> b.diskBytes("12 K"));
+        assertTrue(e.getMessage().startsWith("diskBytes: "), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> b.inMemoryBytes("lots"));
+        assertTrue(e.getMessage().startsWith("inMemoryBytes: "), e.getMessage());
+    }
+
+    @Test
+    void defaultWeightsFollowTheRecordsSize() throws Exception {
+        try (Channel<Object> ch = Hopper.builder(Object.class, dir).open()) {
+            ch.sender().offer(new byte[10]);
+            assertEquals(16 + 10, ch.stats().bytesInMemory());
+            ch.receiver().poll();
+            ch.sender().offer("abc");
+            assertEquals(40 + 2 * 3, ch.stats().bytesInMemory());
+            ch.receiver().poll();
+            ch.sender().offer(new StringBuilder("abcd"));
+            assertEquals(40 + 2 * 4, ch.stats().bytesInMemory());
+            ch.receiver().poll();
+            ch.sender().offer(42L);
+            assertEquals(Hopper.DEFAULT_RECORD_WEIGHT, ch.stats().bytesInMemory());
+        }
+    }
+
+    @Test
+    void theDefaultSlotCountIsOnePerEightBytesOfBudget() throws Exception {
+        // 800 bytes: 100 slots, so with weightless records the 101st goes to disk.
+        try (Channel<Long> ch = Hopper.builder(Long.class, dir).inMemoryBytes(800).weigher(x -> 0).open()) {
+            for (long i = 0; i < 150; i++) {
+                assertTrue(ch.sender().offer(i));
+            }
+            assertEquals(100, ch.stats().recordsInMemory());
+            assertEquals(50, ch.stats().recordsSpilled());
+            for (long i = 0; i < 150; i++) {
+                assertEquals(i, ch.receiver().poll());
+            }
+        }
+    }
+
+    @Test
+    void theDefaultSlotCountHasAFloorOf64() throws Exception {
+        try (Channel<Long> ch = Hopper.builder(Long.class, dir).inMemoryBytes(8).weigher(x -> 0).open()) {
+            for (long i = 0; i < 70; i++) {
+                assertTrue(ch.sender().offer(i));
+            }
+            assertEquals(64, ch.stats().recordsInMemory());
+            assertEquals(6, ch.stats().recordsSpilled());
+        }
+    }
+
+    @Test
+    void anExplicitSlotCountWins() throws Exception {
+        try (Channel<Long> ch = Hopper.builder(Long.class, dir).inMemoryBytes(1 << 20).inMemoryRecords(3)
+                .weigher(x -> 8).open()) {
+            for (long i = 0; i < 5; i++) {
+                assertTrue(ch.sender().offer(i));
+            }
+            assertEquals(3, ch.stats().recordsInMemory());
+            assertEquals(2, ch.stats().recordsSpilled());
+        }
+    }
+}
