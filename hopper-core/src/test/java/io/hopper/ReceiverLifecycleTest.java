@@ -312,6 +312,30 @@ class ReceiverLifecycleTest {
     }
 
     @Test
+    void aFrameWithAValidChecksumThatDoesNotDecodeCostsOnlyItsRecord() throws Exception {
+        try (Channel<byte[]> ch = diskOnly()) {
+            send(ch, 0, 6);
+            Path f = onlyFile();
+            long at = frameOffset(f, 2);
+            byte[] h = new byte[SegmentFormat.FRAME_HEADER_BYTES];
+            try (RandomAccessFile raf = new RandomAccessFile(f.toFile(), "rw")) {
+                raf.seek(at);
+                raf.readFully(h);
+                // Claim LZ4 for a payload that is not: checksums stay valid, decoding fails.
+                SegmentFormat.writeFrameHeader(h, 0, SegmentFormat.framePayloadLength(h, 0),
+                        SegmentFormat.framePayloadCrc(h, 0), SegmentFormat.FLAG_COMPRESSED, 1,
+                        SegmentFormat.frameRecordIndex(h, 0));
+                raf.seek(at);
+                raf.write(h);
+            }
+            assertEquals(List.of(0L, 1L, 3L, 4L, 5L), drain(ch));
+            assertEquals(1, ch.stats().recordsLost());
+            assertEquals(1, ch.stats().corruptFramesSkipped());
+            assertEquals(5, ch.stats().recordsReadFromDisk());
+        }
+    }
+
+    @Test
     void aTruncatedFileWritesOffWhatIsMissing() throws Exception {
         try (Channel<byte[]> ch = Hopper.builder(byte[].class, dir).inMemoryBytes(0).compression(Compression.NONE)
                 .diskBytes(16 * 65536).maxDiskFiles(16).storage(StorageBackend.FILE_CHANNEL).open()) {
