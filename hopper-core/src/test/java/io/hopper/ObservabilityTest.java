@@ -47,6 +47,49 @@ class ObservabilityTest {
     }
 
     @Test
+    void everyMBeanAttributeIsTheMatchingStatsField() throws Exception {
+        MBeanServer server = ManagementFactory.getPlatformMBeanServer();
+        ObjectName name = new ObjectName("io.hopper:type=Channel,name=" + ObjectName.quote("attributes"));
+        try (Channel<byte[]> ch = Hopper.builder(byte[].class, dir.resolve("ch")).inMemoryBytes(100)
+                .weigher(b -> 50).diskBytes(4 * 4096).maxDiskFiles(4).syncPolicy(SyncPolicy.every(1))
+                .jmxName("attributes").open()) {
+            for (int i = 0; i < 40; i++) {
+                byte[] r = new byte[200];
+                new java.util.Random(i).nextBytes(r); // incompressible: the disk records span several files
+                ch.sender().offer(r); // 2 in memory, the rest on disk
+            }
+            for (int i = 0; i < 30; i++) {
+                ch.receiver().poll();
+            }
+            ChannelStats st = ch.stats();
+            assertTrue(st.filesDeleted() > 0 && st.recordsReadFromDisk() > 0 && st.forces() > 0, st.toString());
+            assertEquals(st.recordsInMemory(), server.getAttribute(name, "RecordsInMemory"));
+            assertEquals(st.bytesInMemory(), server.getAttribute(name, "BytesInMemory"));
+            assertEquals(st.inMemoryBytesLimit(), server.getAttribute(name, "InMemoryBytesLimit"));
+            assertEquals(st.recordsOnDisk(), server.getAttribute(name, "RecordsOnDisk"));
+            assertEquals(st.bytesOnDisk(), server.getAttribute(name, "BytesOnDisk"));
+            assertEquals(st.diskBytesLimit(), server.getAttribute(name, "DiskBytesLimit"));
+            assertEquals(st.diskFiles(), server.getAttribute(name, "DiskFiles"));
+            assertEquals(st.maxDiskFiles(), server.getAttribute(name, "MaxDiskFiles"));
+            assertEquals(st.recordsSpilled(), server.getAttribute(name, "RecordsSpilled"));
+            assertEquals(st.recordsReadFromDisk(), server.getAttribute(name, "RecordsReadFromDisk"));
+            assertEquals(st.filesDeleted(), server.getAttribute(name, "FilesDeleted"));
+            assertEquals(st.bytesWrittenToDisk(), server.getAttribute(name, "BytesWrittenToDisk"));
+            assertEquals(st.bytesReadFromDisk(), server.getAttribute(name, "BytesReadFromDisk"));
+            assertEquals(st.compressionRatio(), (double) server.getAttribute(name, "CompressionRatio"), 1e-9);
+            assertEquals(st.corruptFramesSkipped(), server.getAttribute(name, "CorruptFramesSkipped"));
+            assertEquals(st.recordsLost(), server.getAttribute(name, "RecordsLost"));
+            assertEquals(st.recordsRecovered(), server.getAttribute(name, "RecordsRecovered"));
+            assertEquals(st.filesRepaired(), server.getAttribute(name, "FilesRepaired"));
+            assertEquals(st.forces(), server.getAttribute(name, "Forces"));
+            assertEquals(st.meanForceNanos(), server.getAttribute(name, "MeanForceNanos"));
+            assertEquals(st.maxForceNanos(), server.getAttribute(name, "MaxForceNanos"));
+            assertTrue((long) server.getAttribute(name, "BytesOnDisk") > 0);
+            assertTrue((long) server.getAttribute(name, "MaxForceNanos") > 0);
+        }
+    }
+
+    @Test
     void sizesParseInBinaryAndDecimalUnits() {
         assertEquals(64L << 20, ByteSize.parse("64MiB"));
         assertEquals(10L << 30, ByteSize.parse("10 GiB"));
