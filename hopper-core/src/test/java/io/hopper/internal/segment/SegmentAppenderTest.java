@@ -50,7 +50,7 @@ class SegmentAppenderTest {
     }
 
     private static SegmentStorage storage(String name) {
-        return name.equals("file") ? new FileChannelStorage() : new ChronicleStorage();
+        return name.equals("file") ? new FileChannelStorage() : StorageBackendsTest.chronicle();
     }
 
     @ParameterizedTest

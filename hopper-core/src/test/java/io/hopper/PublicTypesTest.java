@@ -1,0 +1,116 @@
+package io.hopper;
+
+import com.esotericsoftware.kryo.Kryo;
+import com.esotericsoftware.kryo.io.Input;
+import com.esotericsoftware.kryo.io.Output;
+import org.junit.jupiter.api.Test;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.time.Duration;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The small public value types: exceptions' accessors, sync policies, the Kryo serializer's configuration hook. */
+class PublicTypesTest {
+
+    @Test
+    void storageExceptionExposesTheIoErrorBehindIt() {
+        IOException io = new IOException("No space left on device");
+        assertSame(io, new StorageException("append", io).ioCause());
+        assertSame(io, new StorageException("append", new IOException("wrapper", io)).ioCause().getCause());
+        StorageException unchecked = new StorageException("append");
+        unchecked.initCause(new UncheckedIOException(io));
+        assertSame(io, unchecked.ioCause());
+        StorageException other = new StorageException("append");
+        other.initCause(new IllegalStateException("x"));
+        assertNull(other.ioCause());
+        assertNull(new StorageException("no cause").ioCause());
+    }
+
+    @Test
+    void recordTooLargeKeepsEverySize() {
+        RecordTooLargeException e = new RecordTooLargeException(10, 20, 30, 40);
+        assertEquals(10, e.recordWeight());
+        assertEquals(20, e.encodedBytes());
+        assertEquals(30, e.inMemoryBytes());
+        assertEquals(40, e.maxFrameBytes());
+        for (String n : new String[] {"10", "20", "30", "40"}) {
+            assertTrue(e.getMessage().contains(n), e.getMessage());
+        }
+    }
+
+    @Test
+    void syncPoliciesCheckTheirArgumentsAndSayWhatTheyAre() {
+        assertEquals("SyncPolicy.every(1)", SyncPolicy.every(1).toString());
+        assertThrows(IllegalArgumentException.class, () -> SyncPolicy.every(0));
+        assertEquals("SyncPolicy.interval(PT0.001S)", SyncPolicy.interval(Duration.ofMillis(1)).toString());
+        assertThrows(IllegalArgumentException.class, () -> SyncPolicy.interval(Duration.ZERO));
+        assertThrows(IllegalArgumentException.class, () -> SyncPolicy.interval(Duration.ofMillis(-1)));
+        assertEquals("SyncPolicy.NONE", SyncPolicy.NONE.toString());
+        assertEquals("SyncPolicy.ALWAYS", SyncPolicy.ALWAYS.toString());
+    }
+
+    /** A class Kryo only handles through the serializer the configuration hook registers. */
+    static final class Point {
+        final int x;
+        final int y;
+
+        Point(int x, int y) {
+            this.x = x;
+            this.y = y;
+        }
+    }
+
+    @Test
+    void theKryoHookConfiguresEveryThreadsInstance() throws Exception {
+        AtomicInteger configured = new AtomicInteger();
+        AtomicInteger written = new AtomicInteger();
+        Serializer<Point> s = Serializer.kryo(Point.class, kryo -> {
+            configured.incrementAndGet();
+            kryo.register(Point.class, new com.esotericsoftware.kryo.Serializer<Point>() {
+                @Override
+                public void write(Kryo k, Output out, Point p) {
+                    written.incrementAndGet();
+                    out.writeInt(p.x);
+                    out.writeInt(p.y);
+                }
+
+                @Override
+                public Point read(Kryo k, Input in, Class<? extends Point> type) {
+                    return new Point(in.readInt(), in.readInt());
+                }
+            });
+        });
+        int atBuild = configured.get();
+        assertTrue(atBuild >= 1, "configured when built, to fail fast");
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        s.serialize(new Point(3, 4), out);
+        s.serialize(new Point(5, 6), out);
+        assertEquals(2, written.get(), "the registered serializer was used");
+        byte[] b = out.toByteArray();
+        assertEquals(16, b.length, "two fixed-width points, nothing else");
+        Point p = s.deserialize(b, 8, 8);
+        assertEquals(5, p.x);
+        assertEquals(6, p.y);
+        Point q = s.deserialize(b, 0, 8);
+        assertEquals(3, q.x);
+        Thread t = new Thread(() -> {
+            try {
+                s.serialize(new Point(1, 1), new ByteArrayOutputStream());
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        });
+        t.start();
+        t.join();
+        assertEquals(atBuild + 2, configured.get(), "one more instance for this thread and one for the other");
+        assertThrows(IllegalStateException.class, () -> s.deserialize(b, 0, 9), "trailing bytes are not ignored");
+    }
+}
