@@ -89,7 +89,60 @@ class ReceiverLifecycleTest {
             assertEquals(4, ReadCursorFile.load(dir).readIndex());
         }
         try (Channel<byte[]> ch = diskOnly()) {
+            assertEquals(0, ch.stats().corruptFramesSkipped(), "a clean reopen finds nothing wrong");
+            assertEquals(0, ch.stats().recordsLost());
             assertEquals(range(4, 10), drain(ch));
+        }
+    }
+
+    @Test
+    void thePositionIsStoredBeforeAConsumedFileIsDeleted() throws Exception {
+        try (Channel<byte[]> ch = Hopper.builder(byte[].class, dir).inMemoryBytes(0).compression(Compression.NONE)
+                .diskBytes(8 * 2048).maxDiskFiles(8).open()) {
+            send(ch, 0, 60); // 100-byte records: several small files
+            int files = TestDirs.segmentFileList(dir).size();
+            assertTrue(files >= 2, "files: " + files);
+            long read = 0;
+            while (ch.stats().filesDeleted() == 0) {
+                assertEquals(read++, Records.seq(ch.receiver().poll()));
+            }
+            ReadCursorFile.State st = ReadCursorFile.load(dir);
+            assertTrue(st != null && st.readIndex() == read, "a restart must not look for records in the deleted file: "
+                    + st + " after " + read);
+        }
+    }
+
+    @Test
+    void replayingTheLastSnapshotRecordUpdatesTheCursorAtOnce() throws Exception {
+        try (Channel<byte[]> ch = Hopper.builder(byte[].class, dir).open()) {
+            send(ch, 0, 3);
+        }
+        assertEquals(3, ReadCursorFile.load(dir).snapshotRecords());
+        try (Channel<byte[]> ch = Hopper.builder(byte[].class, dir).open()) {
+            assertEquals(List.of(0L, 1L, 2L), drain(ch));
+            assertEquals(0, ReadCursorFile.load(dir).snapshotRecords(),
+                    "the snapshot is gone: a crash now must not count its records as lost");
+            assertEquals(0, ch.stats().recordsLost());
+        }
+    }
+
+    @Test
+    void consumerCallsMayMoveBetweenThreads() throws Exception {
+        try (Channel<byte[]> ch = diskOnly()) {
+            send(ch, 0, 6);
+            List<byte[]> sink = new ArrayList<>();
+            assertEquals(2, ch.receiver().drainTo(sink, 2));
+            ch.receiver().commit();
+            assertEquals(2, Records.seq(ch.receiver().poll()));
+            CompletableFuture<Long> other = CompletableFuture.supplyAsync(() -> {
+                long s = Records.seq(ch.receiver().poll());
+                ch.receiver().commit();
+                List<byte[]> more = new ArrayList<>();
+                ch.receiver().drainTo(more, 10);
+                return s + 10 * more.size();
+            });
+            assertEquals(3 + 10 * 2, other.get(10, TimeUnit.SECONDS), "no lock was left held by the first thread");
+            assertEquals(6, ReadCursorFile.load(dir).readIndex() + 2, "the other thread's commit counted 4");
         }
     }
 
