@@ -27,6 +27,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * came back.
  * Cycles: {@code -Dhopper.crash.cycles} (default 50; the {@code stress} profile runs 500).
  */
+@org.junit.jupiter.api.Timeout(value = 2, unit = java.util.concurrent.TimeUnit.HOURS) // -Pstress runs long
 class CrashTest {
     private static final int CYCLES = Integer.getInteger("hopper.crash.cycles", 50);
     private static final int PRODUCERS = 3;

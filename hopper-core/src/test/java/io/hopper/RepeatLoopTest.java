@@ -15,6 +15,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
  * small that almost every record pages to disk, thousands of times, hammering the same spot to
  * shake out scheduling-dependent bugs. Loops: {@code -Dhopper.repeat.loops} (default 2,500).
  */
+@org.junit.jupiter.api.Timeout(value = 2, unit = java.util.concurrent.TimeUnit.HOURS) // -Pstress runs long
 class RepeatLoopTest {
 
     private static final int LOOPS = Integer.getInteger("hopper.repeat.loops", 2_500);

@@ -31,6 +31,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
  * {@code stress} profile runs 200).
  */
 @Param(name = "weight", gen = IntGen.class, conf = "1:3")
+@org.junit.jupiter.api.Timeout(value = 2, unit = java.util.concurrent.TimeUnit.HOURS) // -Pstress runs long
 public class RingDequeLincheckTest {
     private static final int ITERATIONS = Integer.getInteger("hopper.lincheck.iterations", 10);
 
