@@ -189,6 +189,77 @@ class ReceiverLifecycleTest {
         assertInstanceOf(ChannelClosedException.class, e.getCause());
     }
 
+    /**
+     * Two consumer threads wait; two records arrive with one wake-up (the second push finds the
+     * ring non-empty). The consumer that wakes must pass the wake-up on, or the other record waits
+     * with a consumer asleep beside it. The test holds the consumers' lock while the records
+     * arrive, so that the second push surely happens before anyone wakes.
+     */
+    @Test
+    void aSecondWaitingConsumerIsWokenByTheFirst() throws Exception {
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(2);
+        try (Channel<byte[]> ch = Hopper.builder(byte[].class, dir).open()) {
+            java.lang.reflect.Field f = Channel.class.getDeclaredField("ring");
+            f.setAccessible(true);
+            io.hopper.internal.ring.RingDeque<?> ring = (io.hopper.internal.ring.RingDeque<?>) f.get(ch);
+            java.util.concurrent.locks.ReentrantLock front = ring.frontLock();
+            List<CompletableFuture<byte[]>> consumers = new ArrayList<>();
+            for (int i = 0; i < 2; i++) {
+                consumers.add(CompletableFuture.supplyAsync(() -> {
+                    try {
+                        return ch.receiver().receive();
+                    } catch (InterruptedException e) {
+                        throw new IllegalStateException(e);
+                    }
+                }, pool));
+            }
+            // Both consumers parked: each announced itself under the lock, then released it in await.
+            while (!ring.consumerParked() || front.isLocked() || front.hasQueuedThreads()
+                    || ch.stats().recordsInMemory() != 0 || !bothWaiting(front, ring)) {
+                Thread.onSpinWait();
+            }
+            front.lock();
+            try {
+                Thread producer = new Thread(() -> send(ch, 0, 1)); // into the empty ring: signals
+                producer.start();
+                while (!front.hasQueuedThread(producer)) { // ... and blocks on the lock we hold
+                    Thread.onSpinWait();
+                }
+                send(ch, 1, 2); // the ring is not empty now: no signal of its own
+                front.unlock();
+                producer.join();
+                front.lock();
+            } finally {
+                front.unlock();
+            }
+            java.util.Set<Long> got = new java.util.HashSet<>();
+            for (CompletableFuture<byte[]> c : consumers) {
+                got.add(Records.seq(c.get(10, TimeUnit.SECONDS)));
+            }
+            assertEquals(java.util.Set.of(0L, 1L), got);
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    /** Whether two consumers wait on the ring's condition. */
+    private static boolean bothWaiting(java.util.concurrent.locks.ReentrantLock front,
+                                       io.hopper.internal.ring.RingDeque<?> ring) {
+        try {
+            java.lang.reflect.Field c = ring.getClass().getDeclaredField("notEmpty");
+            c.setAccessible(true);
+            java.util.concurrent.locks.Condition cond = (java.util.concurrent.locks.Condition) c.get(ring);
+            front.lock();
+            try {
+                return front.getWaitQueueLength(cond) == 2;
+            } finally {
+                front.unlock();
+            }
+        } catch (ReflectiveOperationException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
     @Test
     void aMissingSnapshotIsCountedAsLost() throws Exception {
         try (Channel<byte[]> ch = Hopper.builder(byte[].class, dir).open()) {
