@@ -325,18 +325,9 @@ class ReceiverLifecycleTest {
 
     // ---- damage found while the channel is open ------------------------------------------
 
-    /** Offset of frame {@code k} (0-based) in a queue file, found by walking the frame lengths. */
+    /** Offset of frame {@code k} (0-based) in a queue file. */
     private static long frameOffset(Path file, int k) throws IOException {
-        try (RandomAccessFile raf = new RandomAccessFile(file.toFile(), "r")) {
-            long off = SegmentFormat.FILE_HEADER_BYTES;
-            byte[] h = new byte[SegmentFormat.FRAME_HEADER_BYTES];
-            for (int i = 0; i < k; i++) {
-                raf.seek(off);
-                raf.readFully(h);
-                off += SegmentFormat.FRAME_HEADER_BYTES + SegmentFormat.framePayloadLength(h, 0);
-            }
-            return off;
-        }
+        return io.hopper.internal.segment.Frames.offset(file, SegmentFormat.FILE_HEADER_BYTES, k);
     }
 
     private static void flip(Path file, long offset) throws IOException {

@@ -124,25 +124,7 @@ public class SpillBenchmark extends ChronicleForks {
     @OperationsPerInvocation(BATCH)
     public void send() throws Exception {
         int per = BATCH / producers;
-        Thread[] threads = new Thread[producers];
-        for (int p = 0; p < producers; p++) {
-            int id = p;
-            threads[p] = new Thread(() -> {
-                try {
-                    for (int i = 0; i < per; i++) {
-                        byte[] r = records[(id * 131 + i) & 4095];
-                        if (channel != null) {
-                            channel.sender().send(r);
-                        } else {
-                            blockingQueue.put(r);
-                        }
-                    }
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
-            });
-            threads[p].start();
-        }
+        Thread[] threads = Producers.start(producers, per, records, channel, blockingQueue);
         for (Thread t : threads) {
             t.join();
         }

@@ -21,7 +21,6 @@ import java.nio.file.Path;
 import java.util.Comparator;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
@@ -91,33 +90,15 @@ public class TransferBenchmark extends ChronicleForks {
     @OperationsPerInvocation(BATCH)
     public long transfer() throws Exception {
         int per = BATCH / producers;
-        CountDownLatch done = new CountDownLatch(producers);
-        Thread[] threads = new Thread[producers];
-        for (int p = 0; p < producers; p++) {
-            int id = p;
-            threads[p] = new Thread(() -> {
-                try {
-                    for (int i = 0; i < per; i++) {
-                        byte[] r = records[(id * 131 + i) & 1023];
-                        if (channel != null) {
-                            channel.sender().send(r);
-                        } else {
-                            blockingQueue.put(r);
-                        }
-                    }
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
-                done.countDown();
-            });
-            threads[p].start();
-        }
+        Thread[] threads = Producers.start(producers, per, records, channel, blockingQueue);
         long sum = 0;
         for (int i = 0; i < per * producers; i++) {
             byte[] r = channel != null ? channel.receiver().receive() : blockingQueue.take();
             sum += r.length;
         }
-        done.await();
+        for (Thread t : threads) {
+            t.join();
+        }
         return sum;
     }
 }

@@ -21,19 +21,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /** The payload encoding a frame carries: raw or LZ4 with a length prefix, checksummed, never trusted on the way back. */
 class RecordCodecTest {
 
-    /** Writes the bytes as they are, so that payload sizes are exact. */
-    static final class RawBytes implements Serializer<byte[]> {
-        @Override
-        public void serialize(byte[] value, OutputStream out) throws IOException {
-            out.write(value);
-        }
-
-        @Override
-        public byte[] deserialize(byte[] bytes, int offset, int length) {
-            return Arrays.copyOfRange(bytes, offset, offset + length);
-        }
-    }
-
     private static final int HEADER = 24;
     private final RecordCodec<byte[]> lz4 = new RecordCodec<>(new RawBytes(), Compression.LZ4, HEADER);
     private final RecordCodec<byte[]> none = new RecordCodec<>(new RawBytes(), Compression.NONE, HEADER);

@@ -150,16 +150,7 @@ class StateFilesTest {
     }
 
     private long entryOffset(int k) throws IOException {
-        try (RandomAccessFile raf = new RandomAccessFile(dir.resolve(SnapshotFile.FILE_NAME).toFile(), "r")) {
-            long off = 32;
-            byte[] h = new byte[SegmentFormat.FRAME_HEADER_BYTES];
-            for (int i = 0; i < k; i++) {
-                raf.seek(off);
-                raf.readFully(h);
-                off += SegmentFormat.FRAME_HEADER_BYTES + SegmentFormat.framePayloadLength(h, 0);
-            }
-            return off;
-        }
+        return io.hopper.internal.segment.Frames.offset(dir.resolve(SnapshotFile.FILE_NAME), 32, k);
     }
 
     private void flip(long at) throws IOException {

@@ -1,7 +1,6 @@
 package io.hopper.internal.segment;
 
 import io.hopper.Compression;
-import io.hopper.Serializer;
 import io.hopper.internal.codec.EncodedRecord;
 import io.hopper.internal.codec.RecordCodec;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -10,10 +9,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
-import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Arrays;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -26,20 +23,7 @@ class SegmentAppenderTest {
     @TempDir
     Path dir;
 
-    /** Payload = the bytes themselves, so frame lengths are exact. */
-    static final class Raw implements Serializer<byte[]> {
-        @Override
-        public void serialize(byte[] value, OutputStream out) throws IOException {
-            out.write(value);
-        }
-
-        @Override
-        public byte[] deserialize(byte[] bytes, int offset, int length) {
-            return Arrays.copyOfRange(bytes, offset, offset + length);
-        }
-    }
-
-    private final RecordCodec<byte[]> codec = new RecordCodec<>(new Raw(), Compression.NONE,
+    private final RecordCodec<byte[]> codec = new RecordCodec<>(new io.hopper.internal.codec.RawBytes(), Compression.NONE,
             SegmentFormat.FRAME_HEADER_BYTES);
 
     private static final int FH = SegmentFormat.FRAME_HEADER_BYTES;
