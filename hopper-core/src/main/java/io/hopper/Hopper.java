@@ -288,7 +288,7 @@ public final class Hopper {
          *                                  Chronicle Bytes cannot initialise
          */
         public Channel<T> open() throws IOException {
-            SegmentStorage segmentStorage = chooseStorage();
+            SegmentStorage segmentStorage = chooseStorage(storage, ChronicleAvailability::check);
             Files.createDirectories(directory);
             SegmentLog log = new SegmentLog(directory, segmentStorage, diskBytes, maxDiskFiles);
             DirectoryLock lock = DirectoryLock.acquire(directory);
@@ -351,29 +351,28 @@ public final class Hopper {
             return channel;
         }
 
-        private SegmentStorage chooseStorage() {
-            ChronicleAvailability.Result chronicle;
-            switch (storage) {
-                case FILE_CHANNEL:
-                    return new FileChannelStorage();
-                case CHRONICLE_BYTES:
-                    chronicle = ChronicleAvailability.check();
-                    if (!chronicle.available()) {
-                        throw new IllegalStateException("storage CHRONICLE_BYTES was requested but Chronicle Bytes "
-                                + "cannot initialise: " + chronicle.reason());
-                    }
-                    return new ChronicleStorage();
-                default:
-                    chronicle = ChronicleAvailability.check();
-                    if (chronicle.available()) {
-                        return new ChronicleStorage();
-                    }
-                    if (FALLBACK_LOGGED.compareAndSet(false, true)) {
-                        LOG.log(Level.INFO, "hopper: Chronicle Bytes unavailable (" + chronicle.reason()
-                                + "); queue files use plain FileChannel I/O");
-                    }
-                    return new FileChannelStorage();
+        /**
+         * The storage back end for {@code storage}, asking {@code probe} whether Chronicle Bytes can
+         * run here only when it matters.
+         */
+        static SegmentStorage chooseStorage(StorageBackend storage,
+                                            java.util.function.Supplier<ChronicleAvailability.Result> probe) {
+            if (storage == StorageBackend.FILE_CHANNEL) {
+                return new FileChannelStorage();
             }
+            ChronicleAvailability.Result chronicle = probe.get();
+            if (chronicle.available()) {
+                return new ChronicleStorage();
+            }
+            if (storage == StorageBackend.CHRONICLE_BYTES) {
+                throw new IllegalStateException("storage CHRONICLE_BYTES was requested but Chronicle Bytes "
+                        + "cannot initialise: " + chronicle.reason());
+            }
+            if (FALLBACK_LOGGED.compareAndSet(false, true)) {
+                LOG.log(Level.INFO, "hopper: Chronicle Bytes unavailable (" + chronicle.reason()
+                        + "); queue files use plain FileChannel I/O");
+            }
+            return new FileChannelStorage();
         }
 
         private static long defaultWeight(Object record) {

@@ -88,4 +88,23 @@ class BuilderDefaultsTest {
             assertEquals(2, ch.stats().recordsSpilled());
         }
     }
+
+    @Test
+    void storageFollowsWhatChronicleCanDoHere() {
+        var missing = new io.hopper.internal.segment.ChronicleAvailability.Result(false,
+                java.util.List.of("--add-opens=java.base/java.nio=ALL-UNNAMED"),
+                "missing JVM flags --add-opens=java.base/java.nio=ALL-UNNAMED");
+        var present = new io.hopper.internal.segment.ChronicleAvailability.Result(true, java.util.List.of(),
+                "available");
+        assertEquals("file-channel", Hopper.Builder.chooseStorage(StorageBackend.AUTO, () -> missing).name());
+        assertEquals("chronicle-bytes", Hopper.Builder.chooseStorage(StorageBackend.AUTO, () -> present).name());
+        assertEquals("chronicle-bytes",
+                Hopper.Builder.chooseStorage(StorageBackend.CHRONICLE_BYTES, () -> present).name());
+        IllegalStateException e = assertThrows(IllegalStateException.class,
+                () -> Hopper.Builder.chooseStorage(StorageBackend.CHRONICLE_BYTES, () -> missing));
+        assertTrue(e.getMessage().contains("java.base/java.nio"), e.getMessage());
+        assertEquals("file-channel", Hopper.Builder.chooseStorage(StorageBackend.FILE_CHANNEL, () -> {
+            throw new AssertionError("FILE_CHANNEL must not probe Chronicle");
+        }).name());
+    }
 }

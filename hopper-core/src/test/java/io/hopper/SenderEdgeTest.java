@@ -94,4 +94,48 @@ class SenderEdgeTest {
             assertEquals("a", ch.receiver().poll(), "the record stayed for the next receive");
         }
     }
+
+    @Test
+    void aWeightOfExactlyIntegerMaxValueStillFitsInALargeMemoryTier() throws Exception {
+        try (Channel<String> ch = Hopper.builder(String.class, dir).inMemoryBytes(4L << 30).inMemoryRecords(64)
+                .weigher(s -> Integer.MAX_VALUE).open()) {
+            assertTrue(ch.sender().offer("heavy"));
+            assertEquals(1, ch.stats().recordsInMemory());
+            assertEquals(Integer.MAX_VALUE, ch.stats().bytesInMemory());
+        }
+    }
+
+    @Test
+    void aFrameOfExactlyTheFileCapacityIsAcceptedAndOneByteMoreIsNot() throws Exception {
+        try (Channel<byte[]> ch = Hopper.builder(byte[].class, dir).inMemoryBytes(0)
+                .serializer(new io.hopper.internal.codec.RawBytes()).compression(Compression.NONE)
+                .storage(StorageBackend.FILE_CHANNEL).diskBytes(2 * 4096).maxDiskFiles(2).open()) {
+            int maxPayload = (int) io.hopper.internal.segment.SegmentFormat.maxPayload(4096);
+            assertTrue(ch.sender().offer(new byte[maxPayload]));
+            RecordTooLargeException e = assertThrows(RecordTooLargeException.class,
+                    () -> ch.sender().offer(new byte[maxPayload + 1]));
+            assertEquals(maxPayload + 1 + io.hopper.internal.segment.SegmentFormat.FRAME_HEADER_BYTES,
+                    e.encodedBytes());
+            assertEquals(maxPayload, ch.receiver().poll().length);
+        }
+    }
+
+    @Test
+    void withSyncAlwaysASendReturnsOnlyOnceItsRecordIsForcedEvenWhenItWakesTheConsumer() throws Exception {
+        try (Channel<Long> ch = Hopper.builder(Long.class, dir).durability(Durability.WRITE_THROUGH)
+                .syncPolicy(SyncPolicy.ALWAYS).open()) {
+            java.util.concurrent.CompletableFuture<Long> consumer = java.util.concurrent.CompletableFuture.supplyAsync(
+                    () -> {
+                        try {
+                            return ch.receiver().receive();
+                        } catch (InterruptedException e) {
+                            throw new IllegalStateException(e);
+                        }
+                    });
+            Thread.sleep(100); // let it park, so the send takes the wake-up path
+            ch.sender().send(7L);
+            assertTrue(ch.stats().forces() >= 1, "returned before the record was forced");
+            assertEquals(7L, consumer.get(10, java.util.concurrent.TimeUnit.SECONDS));
+        }
+    }
 }
