@@ -323,6 +323,30 @@ class ReceiverLifecycleTest {
         }
     }
 
+    @Test
+    void recordsOfAnUnreadableLastFileAreWrittenOffWhenTheReaderGetsThere() throws Exception {
+        try (Channel<byte[]> ch = Hopper.builder(byte[].class, dir).inMemoryBytes(0).compression(Compression.NONE)
+                .diskBytes(8 * 2048).maxDiskFiles(8).open()) {
+            send(ch, 0, 40);
+        }
+        List<Path> files = TestDirs.segmentFileList(dir);
+        assertTrue(files.size() >= 2, files.toString());
+        Path last = files.get(files.size() - 1);
+        byte[] head = Files.readAllBytes(last);
+        long firstInLast = SegmentFormat.frameRecordIndex(head, SegmentFormat.FILE_HEADER_BYTES);
+        head[1] ^= 1; // its header no longer reads: set aside at open
+        Files.write(last, head);
+        try (Channel<byte[]> ch = Hopper.builder(byte[].class, dir).inMemoryBytes(0).compression(Compression.NONE)
+                .diskBytes(8 * 2048).maxDiskFiles(8).open()) {
+            assertEquals(1, ch.stats().filesRepaired());
+            assertEquals(range(0, firstInLast), drain(ch));
+            assertEquals(40 - firstInLast, ch.stats().recordsLost(), "the cursor knew 40 records were written");
+            assertEquals(1, ch.stats().corruptFramesSkipped());
+            send(ch, 40, 42);
+            assertEquals(List.of(40L, 41L), drain(ch), "new records follow the gap");
+        }
+    }
+
     // ---- damage found while the channel is open ------------------------------------------
 
     /** Offset of frame {@code k} (0-based) in a queue file. */
