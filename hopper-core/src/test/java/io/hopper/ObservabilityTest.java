@@ -50,19 +50,41 @@ class ObservabilityTest {
     void everyMBeanAttributeIsTheMatchingStatsField() throws Exception {
         MBeanServer server = ManagementFactory.getPlatformMBeanServer();
         ObjectName name = new ObjectName("io.hopper:type=Channel,name=" + ObjectName.quote("attributes"));
-        try (Channel<byte[]> ch = Hopper.builder(byte[].class, dir.resolve("ch")).inMemoryBytes(100)
-                .weigher(b -> 50).diskBytes(4 * 4096).maxDiskFiles(4).syncPolicy(SyncPolicy.every(1))
-                .jmxName("attributes").open()) {
+        Path chDir = dir.resolve("ch");
+        Hopper.Builder<byte[]> b = Hopper.builder(byte[].class, chDir).inMemoryBytes(100).weigher(r -> 50)
+                .compression(Compression.NONE).diskBytes(4 * 4096).maxDiskFiles(4).syncPolicy(SyncPolicy.every(1));
+        try (Channel<byte[]> ch = b.open()) {
             for (int i = 0; i < 40; i++) {
                 byte[] r = new byte[200];
-                new java.util.Random(i).nextBytes(r); // incompressible: the disk records span several files
-                ch.sender().offer(r); // 2 in memory, the rest on disk
+                new java.util.Random(i).nextBytes(r); // 2 in memory, the rest on disk over several files
+                ch.sender().offer(r);
             }
+        }
+        // Damage what the next open and the reader will meet: a torn last file, a bad payload in the first.
+        java.util.List<Path> files = TestDirs.segmentFileList(chDir);
+        try (java.io.RandomAccessFile raf = new java.io.RandomAccessFile(files.get(files.size() - 1).toFile(), "rw")) {
+            raf.setLength(raf.length() - io.hopper.internal.segment.SegmentFormat.END_FRAME_BYTES - 5);
+        }
+        try (java.io.RandomAccessFile raf = new java.io.RandomAccessFile(files.get(0).toFile(), "rw")) {
+            long at = io.hopper.internal.segment.SegmentFormat.FILE_HEADER_BYTES
+                    + io.hopper.internal.segment.SegmentFormat.FRAME_HEADER_BYTES + 7;
+            raf.seek(at);
+            int v = raf.read();
+            raf.seek(at);
+            raf.write(v ^ 1);
+        }
+        try (Channel<byte[]> ch = b.jmxName("attributes").open()) {
+            ch.sender().offer(new byte[200]);
             for (int i = 0; i < 30; i++) {
                 ch.receiver().poll();
             }
+            for (int i = 0; i < 5; i++) {
+                ch.sender().offer(new byte[200]); // memory holds two: the rest spills and is forced
+            }
             ChannelStats st = ch.stats();
-            assertTrue(st.filesDeleted() > 0 && st.recordsReadFromDisk() > 0 && st.forces() > 0, st.toString());
+            assertTrue(st.filesDeleted() > 0 && st.recordsReadFromDisk() > 0 && st.forces() > 0
+                    && st.bytesInMemory() > 0 && st.corruptFramesSkipped() > 0 && st.recordsLost() > 0
+                    && st.recordsRecovered() > 0 && st.filesRepaired() > 0, st.toString());
             assertEquals(st.recordsInMemory(), server.getAttribute(name, "RecordsInMemory"));
             assertEquals(st.bytesInMemory(), server.getAttribute(name, "BytesInMemory"));
             assertEquals(st.inMemoryBytesLimit(), server.getAttribute(name, "InMemoryBytesLimit"));
@@ -86,6 +108,10 @@ class ObservabilityTest {
             assertEquals(st.maxForceNanos(), server.getAttribute(name, "MaxForceNanos"));
             assertTrue((long) server.getAttribute(name, "BytesOnDisk") > 0);
             assertTrue((long) server.getAttribute(name, "MaxForceNanos") > 0);
+            ChannelMBean direct = new ChannelMBean(ch);
+            assertEquals(false, direct.isClosed());
+            ch.close();
+            assertEquals(true, direct.isClosed(), "the attribute follows the channel");
         }
     }
 
