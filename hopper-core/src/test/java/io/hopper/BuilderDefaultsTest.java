@@ -107,4 +107,43 @@ class BuilderDefaultsTest {
             throw new AssertionError("FILE_CHANNEL must not probe Chronicle");
         }).name());
     }
+
+    @Test
+    void theSmallestFileTheBudgetAllowsIsAccepted() throws Exception {
+        long perFile = io.hopper.internal.segment.SegmentFormat.MIN_SEGMENT_BYTES;
+        try (Channel<byte[]> ch = Hopper.builder(byte[].class, dir).inMemoryBytes(0).storage(StorageBackend.FILE_CHANNEL)
+                .compression(Compression.NONE).diskBytes(2 * perFile).maxDiskFiles(2).open()) {
+            assertEquals(2 * perFile, ch.stats().diskBytesLimit());
+            assertEquals(2, ch.stats().maxDiskFiles());
+        }
+        assertThrows(IllegalArgumentException.class, () -> Hopper.builder(byte[].class, dir.resolve("x"))
+                .diskBytes(2 * perFile - 1).maxDiskFiles(2).open());
+    }
+
+    @Test
+    void sizesFormatAtTheirUnitBoundaries() {
+        assertEquals("1023 B", ByteSize.format(1023));
+        assertEquals("1.0 KiB", ByteSize.format(1024));
+        assertEquals("1024.0 KiB", ByteSize.format((1L << 20) - 1), "one byte short of a MiB");
+        assertEquals("1.0 MiB", ByteSize.format(1L << 20));
+        assertEquals("1.0 GiB", ByteSize.format(1L << 30));
+        assertEquals("1.0 TiB", ByteSize.format(1L << 40));
+        assertEquals("-1.0 KiB", ByteSize.format(-1024));
+    }
+
+    @Test
+    void remainingCapacityCountsFreeSlotsWhenSlotsBind() throws Exception {
+        try (Channel<Long> ch = Hopper.builder(Long.class, dir).inMemoryBytes(1000).inMemoryRecords(4)
+                .weigher(x -> 10).diskBytes(4 * 4096).maxDiskFiles(4).open()) {
+            ch.sender().offer(1L);
+            ch.sender().offer(2L);
+            assertEquals(2 + 4 * 4096 / Hopper.DEFAULT_RECORD_WEIGHT, ch.asBlockingQueue().remainingCapacity(),
+                    "two free slots, though the bytes would take 98 more");
+        }
+        try (Channel<Long> ch = Hopper.builder(Long.class, dir.resolve("none")).inMemoryBytes(0)
+                .diskBytes(4 * 4096).maxDiskFiles(4).open()) {
+            assertEquals(4 * 4096 / Hopper.DEFAULT_RECORD_WEIGHT, ch.asBlockingQueue().remainingCapacity(),
+                    "no memory budget: only disk room counts");
+        }
+    }
 }

@@ -108,6 +108,9 @@ class ObservabilityTest {
             assertEquals(st.maxForceNanos(), server.getAttribute(name, "MaxForceNanos"));
             assertTrue((long) server.getAttribute(name, "BytesOnDisk") > 0);
             assertTrue((long) server.getAttribute(name, "MaxForceNanos") > 0);
+            assertTrue(st.maxForceNanos() < java.util.concurrent.TimeUnit.MINUTES.toNanos(1),
+                    "a force is timed from its start: " + st.maxForceNanos());
+            assertTrue(st.storage().equals("chronicle-bytes") || st.storage().equals("file-channel"), st.storage());
             ChannelMBean direct = new ChannelMBean(ch);
             assertEquals(false, direct.isClosed());
             ch.close();
