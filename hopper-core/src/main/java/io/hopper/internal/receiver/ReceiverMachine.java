@@ -173,10 +173,8 @@ public final class ReceiverMachine<T> {
     }
 
     private T delivered(T t) {
-        // Cascade: if another consumer thread is parked and work remains, pass the wake-up on.
-        // The parked count is the consumers' own field; the ring's count is only read when it
-        // matters, since producers write it all the time.
-        if (ring.consumerParked() && (ring.size() > 0 || cursor.readIndex() < limit || snapshot != null)) {
+        // Cascade: if work remains and another consumer thread is parked, pass the wake-up on.
+        if (ring.size() > 0 || cursor.readIndex() < limit || snapshot != null) {
             ring.signalNotEmptyLocked();
         }
         return t;

@@ -24,19 +24,12 @@ import java.util.concurrent.locks.ReentrantLock;
  * <ul>
  *   <li><b>Publishing a slot.</b> A producer writes {@code slots[tail]} and {@code weights[tail]}
  *   with plain stores, then adds one slot and its weight to {@code state} with a volatile
- *   read-modify-write (release). The consumer only reads a slot that a value of {@code state} it
- *   acquired counts as filled, so a slot it reads is fully written.</li>
+ *   read-modify-write (release). The consumer reads {@code state} with a volatile load (acquire)
+ *   before it reads the slot, so a slot it sees counted is fully written.</li>
  *   <li><b>Freeing a slot.</b> The consumer nulls the slot, then subtracts it and its weight from
- *   {@code state} (release). A producer only writes a slot that a value of {@code state} it
- *   acquired shows free, so the consumer's last read of the slot happens-before the producer's
- *   overwrite.</li>
- *   <li><b>One shared access per record.</b> Each side remembers the value its own last
- *   read-modify-write returned (an acquire read as well): producers an upper bound of
- *   {@code state} ({@code backSeen}: only they add), the consumer a lower bound of the filled
- *   slots ({@code frontKnown}: only it subtracts). A push or pop that the remembered value already
- *   allows skips the separate volatile read; only "looks full" or "looks empty" reads {@code state}
- *   again. So in steady state a record costs one atomic add at each end and no other access to
- *   the cache line both ends write.</li>
+ *   {@code state} (release). A producer only writes a slot after an acquire load of
+ *   {@code state} showed it free, so the consumer's last read of the slot happens-before the
+ *   producer's overwrite.</li>
  *   <li><b>Bounds.</b> {@code state} only grows under the back lock (one producer at a time
  *   checks and adds) and only shrinks on the consumer side, so a producer's check-then-add can be
  *   overtaken only by frees: {@code size <= capacity} and {@code bytes <= maxBytes} always hold.
@@ -107,13 +100,6 @@ public final class RingDeque<S> {
     private final Condition notFull = backLock.newCondition();
     /** Next slot to fill. Guarded by the back lock. */
     private int tail;
-    /**
-     * The producers' last view of {@link #state}: an upper bound of it, since only producers add
-     * to it and the consumer only subtracts. Guarded by the back lock. A push that fits within it
-     * needs no separate read of {@code state}: the value came from a volatile read or from the last
-     * push's read-modify-write, either of which ordered every pop it reflects before this push.
-     */
-    private long backSeen;
     /** The producers' shared state; its contents are guarded by the back lock. */
     private final S backState;
     /** Producers blocked in {@link #awaitNotFull}. Written under the back lock; read by the consumer without it (volatile). */
@@ -125,12 +111,6 @@ public final class RingDeque<S> {
     private final Condition notEmpty = frontLock.newCondition();
     /** Next slot to pop. Guarded by the front lock. */
     private int head;
-    /**
-     * Slots the consumer knows are filled: a lower bound of the slot count in {@link #state}, since
-     * only the consumer subtracts. Guarded by the front lock. Taken from a volatile read or from the
-     * last pop's read-modify-write, so every slot it counts was published before it was read.
-     */
-    private int frontKnown;
     /** Consumers that announced they are about to park. Written under the front lock; read by producers without it (volatile). */
     private volatile int consumersParked;
 
@@ -196,16 +176,7 @@ public final class RingDeque<S> {
 
     /** Whether {@code n} more slots carrying {@code weight} bytes in total would fit now. Exact under the back lock (the consumer can only add room). */
     public boolean hasRoom(int n, long weight) {
-        assert backLock.isHeldByCurrentThread();
-        if (fits(backSeen, n, weight)) {
-            return true;
-        }
-        long s = state; // acquire: the consumer may have made room since
-        backSeen = s;
-        return fits(s, n, weight);
-    }
-
-    private boolean fits(long s, int n, long weight) {
+        long s = state;
         return slotsOf(s) + n <= capacity && bytesOf(s) + weight <= maxBytes;
     }
 
@@ -216,32 +187,24 @@ public final class RingDeque<S> {
      */
     public int tryPushBack(Object element, int weight) {
         assert backLock.isHeldByCurrentThread();
-        if (!fits(backSeen, 1, weight)) {
-            long s = state; // acquire: a slot seen free was fully read by the consumer
-            backSeen = s;
-            if (!fits(s, 1, weight)) {
-                return FULL;
-            }
+        long s = state; // acquire: a slot seen free was fully read by the consumer
+        if (slotsOf(s) == capacity || bytesOf(s) + weight > maxBytes) {
+            return FULL;
         }
         int t = tail;
         slots[t] = element;
         weights[t] = weight;
         tail = (t + 1 == capacity) ? 0 : t + 1;
         // Release: the plain slot writes above become visible to a consumer that reads the new state.
-        long delta = ONE_SLOT + weight;
-        long before = (long) STATE.getAndAdd(this, delta);
-        backSeen = before + delta;
+        long before = (long) STATE.getAndAdd(this, ONE_SLOT + weight);
         return slotsOf(before) == 0 ? PUSHED_INTO_EMPTY : PUSHED;
     }
 
     /** Pops the front element, or returns {@code null} when the ring is empty. Caller holds the front lock. */
     public Object pollFront() {
         assert frontLock.isHeldByCurrentThread();
-        if (frontKnown == 0) {
-            frontKnown = size(); // acquire: the slots it counts are fully written
-            if (frontKnown == 0) {
-                return null;
-            }
+        if (size() == 0) { // acquire: the slot below is fully written
+            return null;
         }
         int h = head;
         Object e = slots[h];
@@ -249,9 +212,7 @@ public final class RingDeque<S> {
         slots[h] = null;
         head = (h + 1 == capacity) ? 0 : h + 1;
         // Release: the slot is cleared before a producer can see it free; slot and bytes go together.
-        // The value before is also an acquire read: the slots it counts beyond this one are written.
-        long before = (long) STATE.getAndAdd(this, -(ONE_SLOT + w));
-        frontKnown = slotsOf(before) - 1;
+        STATE.getAndAdd(this, -(ONE_SLOT + w));
         return e;
     }
 
