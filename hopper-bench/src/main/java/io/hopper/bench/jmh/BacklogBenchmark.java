@@ -27,7 +27,7 @@ import java.util.concurrent.TimeUnit;
  * {@code recordBytes}, i.e. 64 MiB of 1 KiB records): {@code write} appends that many records to
  * a fresh store; {@code drain} takes that many back out of a store the iteration's set-up filled
  * (untimed). The score is seconds per batch: records/s = batch / score. Tape syncs every append
- * and every remove, so give it a smaller batch ({@code -bs 4096}).
+ * and every remove, so give it a smaller batch for both phases ({@code -bs 2048 -wbs 2048}).
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.SingleShotTime)
