@@ -276,6 +276,21 @@ class ReceiverLifecycleTest {
         }
     }
 
+    @Test
+    void aDamagedSnapshotEntryCostsExactlyItsRecord() throws Exception {
+        try (Channel<byte[]> ch = Hopper.builder(byte[].class, dir).compression(Compression.NONE).open()) {
+            send(ch, 0, 5);
+        }
+        Path snap = dir.resolve(SnapshotFile.FILE_NAME);
+        // Entries: five records, then the closing marker; damage record 2's payload.
+        flip(snap, io.hopper.internal.segment.Frames.offset(snap, 32, 2) + SegmentFormat.FRAME_HEADER_BYTES + 20);
+        try (Channel<byte[]> ch = Hopper.builder(byte[].class, dir).compression(Compression.NONE).open()) {
+            assertEquals(List.of(0L, 1L, 3L, 4L), drain(ch));
+            assertEquals(1, ch.stats().recordsLost());
+            assertEquals(1, ch.stats().corruptFramesSkipped());
+        }
+    }
+
     /** Strings, refusing to serialize "poison". */
     static final class Picky implements Serializer<String> {
         @Override
