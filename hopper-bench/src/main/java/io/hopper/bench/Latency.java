@@ -41,6 +41,18 @@ final class Latency {
         return new Result(name, rate, records, pct(sample, 0.50), pct(sample, 0.99), pct(sample, 0.999), max);
     }
 
+    /**
+     * The highest rate this harness's producer reaches through {@code target}: the same fresh,
+     * time-stamped records, sent without pacing. Half of it is a load the queue and the producer
+     * can both sustain, so latency is measured below saturation rather than on a growing backlog.
+     */
+    static double saturatedRate(Transfer.Target target, long records) throws Exception {
+        measure(target, Double.POSITIVE_INFINITY, records); // warm-up
+        long t0 = System.nanoTime();
+        measure(target, Double.POSITIVE_INFINITY, records);
+        return records / ((System.nanoTime() - t0) / 1e9);
+    }
+
     private static long pct(long[] sorted, double q) {
         if (sorted.length == 0) {
             return 0;
@@ -51,7 +63,11 @@ final class Latency {
 
     /** Returns the sampled latencies followed by the record count and the maximum. */
     private static long[] measure(Transfer.Target target, double rate, double seconds) throws Exception {
-        long total = Math.max(1, (long) (rate * seconds));
+        return measure(target, rate, Math.max(1, (long) (rate * seconds)));
+    }
+
+    /** Sends {@code total} records at {@code rate} (unpaced when infinite). */
+    private static long[] measure(Transfer.Target target, double rate, long total) throws Exception {
         long stride = Math.max(1, (total + MAX_SAMPLES - 1) / MAX_SAMPLES);
         int samples = (int) ((total + stride - 1) / stride);
         long[] out = new long[samples + 2];
@@ -84,7 +100,7 @@ final class Latency {
         ready.countDown();
         long t0 = start[0];
         for (long i = 0; i < total; i++) {
-            long due = t0 + (long) (i * periodNanos);
+            long due = Double.isInfinite(rate) ? System.nanoTime() : t0 + (long) (i * periodNanos);
             while (System.nanoTime() < due) {
                 Thread.onSpinWait();
             }

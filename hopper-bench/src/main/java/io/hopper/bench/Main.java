@@ -187,11 +187,7 @@ public final class Main {
 
     private List<Latency.Result> latencyRows() throws Exception {
         progress("latency · ArrayBlockingQueue saturated throughput (1 producer)");
-        byte[][] records = Workload.lines(1024, Latency.RECORD_BYTES);
-        Transfer.Target abq = Transfer.arrayBlockingQueue(8192);
-        Transfer.run(abq, 1, records, 200_000);
-        long per = 1_000_000;
-        double saturated = per / (Transfer.run(abq, 1, records, (int) per) / 1e9);
+        double saturated = Latency.saturatedRate(Transfer.arrayBlockingQueue(8192), 1_000_000);
         double rate = saturated / 2;
         List<Latency.Result> r = new ArrayList<>();
         progress(String.format(Locale.ROOT, "latency at %,.0f records/s · ArrayBlockingQueue", rate));
@@ -317,7 +313,7 @@ public final class Main {
         out.println();
         if (!latency.isEmpty()) {
             out.printf(Locale.ROOT, "Latency: send to receive, one producer at %,.0f records/s"
-                    + " (half of ArrayBlockingQueue's saturated rate here)%n", latency.get(0).offeredPerSec());
+                    + " (half of what this producer reaches through ArrayBlockingQueue unpaced)%n", latency.get(0).offeredPerSec());
             out.printf(Locale.ROOT, "%-20s %12s %10s %10s %10s %12s%n", "queue", "records", "p50 us", "p99 us",
                     "p99.9 us", "max us");
             for (Latency.Result l : latency) {

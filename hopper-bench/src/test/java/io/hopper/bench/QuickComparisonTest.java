@@ -74,6 +74,12 @@ class QuickComparisonTest {
     }
 
     @Test
+    void saturatedRateIsMeasuredWithTheLatencyProducersOwnWork() throws Exception {
+        double r = Latency.saturatedRate(Transfer.arrayBlockingQueue(1024), 20_000);
+        assertTrue(r > 0 && Double.isFinite(r), "rate " + r);
+    }
+
+    @Test
     void slowConsumerTransferReportsSendAndDrainTimes() throws Exception {
         long[] ns = Transfer.run(Transfer.arrayBlockingQueue(16), 2, Workload.lines(8, 64), 500, 1_000);
         assertTrue(ns[0] > 0 && ns[0] <= ns[1], ns[0] + " " + ns[1]);
