@@ -330,7 +330,7 @@ public final class Hopper {
                     // files were removed behind the channel's back, or set aside as unreadable).
                     long lost = firstOnDisk - committed.readIndex();
                     cursor.countDamage(lost);
-                    System.getLogger("io.hopper").log(System.Logger.Level.WARNING, "hopper: records "
+                    LOG.log(Level.WARNING, "hopper: records "
                             + committed.readIndex() + " to " + (firstOnDisk - 1) + " in " + directory
                             + " were not read and no queue file holds them; " + lost + " counted as lost");
                 }

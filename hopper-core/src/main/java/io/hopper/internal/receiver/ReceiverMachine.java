@@ -382,12 +382,13 @@ public final class ReceiverMachine<T> {
      * in order (records, and markers as markers), and last a marker for every disk record written,
      * since unannounced disk records follow everything in memory.
      *
-     * @return records that could not be persisted (their serializer failed), normally 0
+     * <p>A record whose serializer fails here is dropped with a log line and counted in the
+     * cursor's lost records, so {@code stats()} shows it after the close.
      */
     @SuppressWarnings("unchecked")
-    public long closeLocked() throws IOException {
+    public void closeLocked() throws IOException {
         if (closed) {
-            return 0;
+            return;
         }
         closed = true;
         List<Object> slots = new ArrayList<>();
@@ -438,7 +439,6 @@ public final class ReceiverMachine<T> {
         } finally {
             cursor.close();
         }
-        return dropped;
     }
 
     public SegmentCursor cursor() {

@@ -30,7 +30,7 @@ public final class SegmentCursor {
     private volatile long readIndex;
     /** Damaged frames, undecodable records and unreadable file tails skipped. */
     private volatile long corruptFrames;
-    /** Records that were written but could not be delivered because of damage. */
+    /** Records that were accepted but cannot be delivered: damaged on disk, or dropped at close. */
     private volatile long recordsLost;
     /** Records delivered from disk. */
     private volatile long recordsRead;
@@ -253,7 +253,7 @@ public final class SegmentCursor {
         recordsLost += lost;
     }
 
-    /** Counts records lost without damage to a file (e.g. one whose serializer failed at close). */
+    /** Counts records lost without damage to a file (e.g. one whose serializer failed at close). Front lock held. */
     public void countLost(long n) {
         recordsLost += n;
     }
