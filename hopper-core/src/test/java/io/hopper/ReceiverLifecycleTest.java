@@ -3,9 +3,8 @@ package io.hopper;
 import io.hopper.internal.recovery.ReadCursorFile;
 import io.hopper.internal.recovery.SnapshotFile;
 import io.hopper.internal.segment.SegmentFormat;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
 import java.io.OutputStream;
@@ -32,17 +31,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class ReceiverLifecycleTest {
 
-    private Path dir;
-
-    @BeforeEach
-    void setUp() {
-        dir = TestDirs.create();
-    }
-
-    @AfterEach
-    void tearDown() {
-        TestDirs.delete(dir);
-    }
+    @TempDir
+    Path dir;
 
     /** Every record goes to disk, uncompressed, so frames sit at predictable places. */
     private Channel<byte[]> diskOnly() throws IOException {

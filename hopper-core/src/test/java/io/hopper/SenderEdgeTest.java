@@ -1,8 +1,7 @@
 package io.hopper;
 
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Path;
 
@@ -14,17 +13,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /** The sender at its boundaries: weights of zero and of exactly the budget, and interrupts with room to spare. */
 class SenderEdgeTest {
 
-    private Path dir;
-
-    @BeforeEach
-    void setUp() {
-        dir = TestDirs.create();
-    }
-
-    @AfterEach
-    void tearDown() {
-        TestDirs.delete(dir);
-    }
+    @TempDir
+    Path dir;
 
     @Test
     void aWeightlessRecordIsAcceptedInMemory() throws Exception {
