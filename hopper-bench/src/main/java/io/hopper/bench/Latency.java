@@ -70,6 +70,8 @@ final class Latency {
     private static long[] measure(Transfer.Target target, double rate, long total) throws Exception {
         long stride = Math.max(1, (total + MAX_SAMPLES - 1) / MAX_SAMPLES);
         int samples = (int) ((total + stride - 1) / stride);
+        // Written only by the consumer thread; read by this thread after consumer.join(), which
+        // orders every write before the read.
         long[] out = new long[samples + 2];
         double periodNanos = 1e9 / rate;
         CountDownLatch ready = new CountDownLatch(1);

@@ -65,7 +65,7 @@ public final class Transfer {
      * least a millisecond, so the slow consumer leaves its CPU to the producers and the
      * average rate is right even though the OS cannot sleep for microseconds.
      */
-    public static final class SlowSink {
+    public static final class SlowSink { // one consumer thread's own pacing state: not shared
         private final long nanosPerRecord;
         private long debt;
         private long since = System.nanoTime();

@@ -65,7 +65,9 @@ public class SpillBenchmark extends ChronicleForks {
     private Channel<byte[]> channel;
     private BlockingQueue<byte[]> blockingQueue;
     private Thread consumer;
+    /** Records the consumer has taken. Written by the consumer thread only; atomic so the benchmark thread sees it. */
     private final AtomicLong consumed = new AtomicLong();
+    /** Records sent so far. Written and read only by the benchmark thread (send and its invocation tear-down). */
     private long sent;
 
     @Setup(Level.Trial)
