@@ -6,12 +6,16 @@ import io.hopper.Compression;
 import io.hopper.CorruptDataException;
 import io.hopper.Serializer;
 import io.hopper.internal.codec.EncodedRecord;
+import io.hopper.internal.codec.Lz4BlockCompressor;
 import io.hopper.internal.codec.RecordCodec;
+import net.jpountz.lz4.LZ4Factory;
+import net.jpountz.lz4.LZ4SafeDecompressor;
 
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 
@@ -20,6 +24,8 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
  * Kryo deserialization, on bytes the fuzzer controls. A payload must decode to a record or fail
  * with {@link CorruptDataException}, never with another exception, an {@code OutOfMemoryError}
  * from a length it read, or a hang. Records the fuzzer builds must also survive encode + decode.
+ * A second target feeds arbitrary bytes to hopper's own LZ4 block compressor, one instance reused
+ * across inputs as on a producer thread, and has lz4-java decompress every block.
  */
 class CodecFuzzTest {
 
@@ -40,6 +46,26 @@ class CodecFuzzTest {
     private static final RecordCodec<Event> LZ4 = new RecordCodec<>(Serializer.kryo(Event.class), Compression.LZ4, 24);
     private static final RecordCodec<Event> PLAIN = new RecordCodec<>(Serializer.kryo(Event.class), Compression.NONE, 24);
     private static final RecordCodec.DecodeScratch SCRATCH = new RecordCodec.DecodeScratch();
+    private static final Lz4BlockCompressor COMPRESSOR = new Lz4BlockCompressor();
+    private static final LZ4SafeDecompressor DECOMPRESSOR = LZ4Factory.safeInstance().safeDecompressor();
+
+    @FuzzTest(maxDuration = "24h")
+    void lz4Blocks(FuzzedDataProvider data) {
+        int offset = data.consumeInt(0, 64);
+        int repeat = data.consumeInt(1, 16);
+        byte[] unit = data.consumeRemainingAsBytes();
+        // repeating the input makes long matches and runs that small fuzz inputs would not reach
+        byte[] src = new byte[offset + unit.length * repeat];
+        for (int i = 0; i < repeat; i++) {
+            System.arraycopy(unit, 0, src, offset + i * unit.length, unit.length);
+        }
+        int len = src.length - offset;
+        byte[] block = new byte[Lz4BlockCompressor.maxCompressedLength(len)];
+        int n = COMPRESSOR.compress(src, offset, len, block, 0);
+        byte[] back = new byte[len];
+        assertEquals(len, DECOMPRESSOR.decompress(block, 0, n, back, 0, len));
+        assertArrayEquals(Arrays.copyOfRange(src, offset, src.length), back);
+    }
 
     @FuzzTest(maxDuration = "24h")
     void codec(FuzzedDataProvider data) {

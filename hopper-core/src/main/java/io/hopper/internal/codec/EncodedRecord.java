@@ -1,5 +1,7 @@
 package io.hopper.internal.codec;
 
+import java.util.zip.CRC32C;
+
 /**
  * One record encoded for the disk tier, in a buffer owned by the encoding thread:
  * {@code headerRoom} bytes left free for the frame header, then the payload. The segment writer
@@ -9,6 +11,9 @@ package io.hopper.internal.codec;
 public final class EncodedRecord {
     final ByteSink frame;
     final ByteSink raw;
+    /** This thread's compressor and checksum, kept so that encoding allocates nothing per record. */
+    final Lz4BlockCompressor compressor = new Lz4BlockCompressor();
+    final CRC32C crc = new CRC32C();
     int payloadLength;
     int serializedLength;
     int payloadCrc;

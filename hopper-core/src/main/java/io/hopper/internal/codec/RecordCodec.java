@@ -3,7 +3,6 @@ package io.hopper.internal.codec;
 import io.hopper.Compression;
 import io.hopper.CorruptDataException;
 import io.hopper.Serializer;
-import net.jpountz.lz4.LZ4Compressor;
 import net.jpountz.lz4.LZ4Factory;
 import net.jpountz.lz4.LZ4SafeDecompressor;
 
@@ -15,7 +14,8 @@ import java.util.zip.CRC32C;
  * Serializes and compresses records for the disk tier, and reverses it.
  *
  * <p>Encoding runs on producer threads, outside every channel lock, into a per-thread buffer
- * ({@link EncodedRecord}); nothing is allocated per record once the buffers have grown.
+ * ({@link EncodedRecord}) with that thread's {@link Lz4BlockCompressor} and checksum; nothing is
+ * allocated per record once the buffers have grown.
  * Decoding runs on the consumer under the front lock, into a {@link DecodeScratch} it owns.
  *
  * <p>Payload layout: the serialized bytes as they are, or, when LZ4 makes them smaller, a
@@ -31,7 +31,6 @@ public final class RecordCodec<T> {
     private final Serializer<T> serializer;
     private final Compression compression;
     private final int headerRoom;
-    private final LZ4Compressor compressor;
     private final LZ4SafeDecompressor decompressor;
     private final ThreadLocal<EncodedRecord> encodeBuffers;
 
@@ -39,9 +38,7 @@ public final class RecordCodec<T> {
         this.serializer = serializer;
         this.compression = compression;
         this.headerRoom = headerRoom;
-        LZ4Factory lz4 = LZ4Factory.fastestJavaInstance();
-        this.compressor = lz4.fastCompressor();
-        this.decompressor = lz4.safeDecompressor();
+        this.decompressor = LZ4Factory.safeInstance().safeDecompressor();
         this.encodeBuffers = ThreadLocal.withInitial(() -> new EncodedRecord(1024));
     }
 
@@ -69,10 +66,9 @@ public final class RecordCodec<T> {
         boolean compressed = false;
         int payloadLen = rawLen;
         if (compression == Compression.LZ4 && rawLen > 16) {
-            int max = compressor.maxCompressedLength(rawLen);
-            frame.reserve(headerRoom + 4 + max);
+            frame.reserve(headerRoom + 4 + Lz4BlockCompressor.maxCompressedLength(rawLen));
             byte[] out = frame.array();
-            int clen = compressor.compress(r.raw.array(), 0, rawLen, out, payloadStart + 4, max);
+            int clen = r.compressor.compress(r.raw.array(), 0, rawLen, out, payloadStart + 4);
             if (4 + clen < rawLen) {
                 putIntLE(out, payloadStart, rawLen);
                 compressed = true;
@@ -84,7 +80,8 @@ public final class RecordCodec<T> {
             System.arraycopy(r.raw.array(), 0, frame.array(), payloadStart, rawLen);
         }
         setLength(frame, headerRoom + payloadLen);
-        CRC32C crc = new CRC32C();
+        CRC32C crc = r.crc;
+        crc.reset();
         crc.update(frame.array(), payloadStart, payloadLen);
         r.payloadLength = payloadLen;
         r.serializedLength = rawLen;
