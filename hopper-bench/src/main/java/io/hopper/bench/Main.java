@@ -9,8 +9,10 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
+import java.util.Set;
 import java.util.concurrent.ArrayBlockingQueue;
 
 /**
@@ -30,7 +32,7 @@ public final class Main {
 
     private static final String USAGE = """
             usage: java -jar hopper-bench.jar [--seconds N] [--producers 1,2,4] [--backlog-mib N]
-                                              [--json FILE] [--html FILE]
+                                              [--only PARTS] [--json FILE] [--html FILE]
                    java -jar hopper-bench.jar --jmh [JMH arguments, e.g. -h, -f 3 -rf json]
 
               (no arguments)   the quick comparison on embedded defaults, about a minute:
@@ -39,6 +41,8 @@ public final class Main {
               --seconds N      measured seconds per throughput row (default 2)
               --producers L    producer counts for the throughput rows (default 1,2,4)
               --backlog-mib N  size of the backlog written with the consumer stopped (default 64)
+              --only PARTS     run only these parts, comma-separated: in-memory, spill, backlog,
+                               latency (default all of them)
               --json FILE      write every number as JSON
               --html FILE      write a self-contained HTML page plotting throughput vs producers
               --jmh ...        run the JMH suite instead; see hopper-bench/RESULTS.md""";
@@ -80,7 +84,9 @@ public final class Main {
     }
 
     /** The command line. */
-    record Options(double seconds, int[] producers, long backlogMiB, Path json, Path html) {
+    record Options(double seconds, int[] producers, long backlogMiB, Set<String> parts, Path json, Path html) {
+        static final List<String> PARTS = List.of("in-memory", "spill", "backlog", "latency");
+
         /** Returns null for --help. */
         static Options parse(String[] args) {
             double seconds = 2;
@@ -88,6 +94,7 @@ public final class Main {
             long backlog = 64;
             Path json = null;
             Path html = null;
+            Set<String> parts = new LinkedHashSet<>(PARTS);
             for (int i = 0; i < args.length; i++) {
                 String a = args[i];
                 if (a.equals("-h") || a.equals("--help")) {
@@ -105,6 +112,16 @@ public final class Main {
                         case "--backlog-mib" -> backlog = Long.parseLong(v);
                         case "--json" -> json = Path.of(v);
                         case "--html" -> html = Path.of(v);
+                        case "--only" -> {
+                            parts = new LinkedHashSet<>();
+                            for (String part : v.split(",")) {
+                                if (!PARTS.contains(part.trim())) {
+                                    throw new IllegalArgumentException("--only takes " + String.join(", ", PARTS)
+                                            + ": " + part.trim());
+                                }
+                                parts.add(part.trim());
+                            }
+                        }
                         default -> throw new IllegalArgumentException("unknown argument " + a);
                     }
                 } catch (NumberFormatException e) {
@@ -120,7 +137,7 @@ public final class Main {
             if (backlog < 1 || backlog > 1 << 20) {
                 throw new IllegalArgumentException("--backlog-mib must be in [1, 1048576]: " + backlog);
             }
-            return new Options(seconds, producers, backlog, json, html);
+            return new Options(seconds, producers, backlog, Set.copyOf(parts), json, html);
         }
     }
 
@@ -140,7 +157,9 @@ public final class Main {
     private void quickComparison() throws Exception {
         int cores = Runtime.getRuntime().availableProcessors();
         int[] ps = options.producers;
-        steps = ps.length * 4 + Backlog.STORES.size() + 3;
+        Set<String> parts = options.parts;
+        steps = (parts.contains("in-memory") ? ps.length * 2 : 0) + (parts.contains("spill") ? ps.length * 2 : 0)
+                + (parts.contains("backlog") ? Backlog.STORES.size() : 0) + (parts.contains("latency") ? 3 : 0);
         out.printf(Locale.ROOT, "hopper quick comparison: %d cores, %s %s, %.1f s per row; --help for options%n",
                 cores, System.getProperty("java.vm.name"), System.getProperty("java.version"), options.seconds);
         List<Row> rows = new ArrayList<>();
@@ -149,13 +168,13 @@ public final class Main {
         Path base = Files.createTempDirectory("hopper-bench-");
         try {
             byte[][] small = Workload.lines(4096, 64);
-            for (int p : ps) {
+            for (int p : parts.contains("in-memory") ? ps : new int[0]) {
                 // In memory: budgets large enough never to spill; ABQ gets 8,192 slots.
                 rows.add(throughput(IN_MEMORY, "hopper", p, small, () -> open(base, 64L << 20, 1L << 30), 0, 0));
                 rows.add(throughput(IN_MEMORY, "ArrayBlockingQueue", p, small, null, 8192, 0));
             }
             byte[][] big = Workload.lines(4096, 1024);
-            for (int p : ps) {
+            for (int p : parts.contains("spill") ? ps : new int[0]) {
                 // Spill: the consumer needs 20 us per record, the producers far less. hopper keeps
                 // 1 MiB in memory and overflows to disk, so producers never wait; ABQ with 1,024
                 // slots (the same bytes) makes them wait for the consumer.
@@ -164,12 +183,14 @@ public final class Main {
                 rows.add(throughput(SPILL, "ArrayBlockingQueue", p, big, null, 1024, SLOW_CONSUMER_NANOS));
             }
             long count = (options.backlogMiB << 20) / 1024;
-            for (String store : Backlog.STORES) {
+            for (String store : parts.contains("backlog") ? Backlog.STORES : List.<String>of()) {
                 progress("backlog " + options.backlogMiB + " MiB of 1 KiB records · " + store);
                 backlog.add(Backlog.run(store, base.resolve("backlog-" + store.replace(' ', '-')), big, count,
                         Math.max(3, options.seconds * 2)));
             }
-            latency.addAll(latencyRows());
+            if (parts.contains("latency")) {
+                latency.addAll(latencyRows());
+            }
         } finally {
             Backlog.deleteTree(base);
         }
@@ -271,6 +292,19 @@ public final class Main {
 
     private void printTables(List<Row> rows, List<Backlog.Result> backlog, List<Latency.Result> latency) {
         out.println();
+        if (!rows.isEmpty()) {
+            printThroughput(rows);
+        }
+        if (!backlog.isEmpty()) {
+            printBacklog(backlog);
+        }
+        if (!latency.isEmpty()) {
+            printLatency(latency);
+        }
+        out.println("single runs on a shared machine: `--jmh` gives numbers with error bars (hopper-bench/RESULTS.md)");
+    }
+
+    private void printThroughput(List<Row> rows) {
         out.println("Throughput: records move from P producer threads to one consumer (records/s, end to end)");
         out.printf(Locale.ROOT, "%-28s %-20s %3s %14s %9s %16s  %s%n", "scenario", "queue", "P", "records/s", "MB/s",
                 "sends done at/s", "notes");
@@ -289,11 +323,17 @@ public final class Main {
                     sb.append(String.format(Locale.ROOT, "  P=%d %.2fx", p, hv / av));
                 }
             }
+            if (sb.length() == 0) {
+                continue;
+            }
             out.println("  hopper / ArrayBlockingQueue, " + scenario
                     + (scenario.equals(SPILL) ? " (producer send rate):" : ":") + sb);
         }
         out.println();
-        Backlog.Result first = backlog.isEmpty() ? null : backlog.get(0);
+    }
+
+    private void printBacklog(List<Backlog.Result> backlog) {
+        Backlog.Result first = backlog.get(0);
         out.printf(Locale.ROOT, "Backlog: %s MiB of 1 KiB records written with the consumer stopped, then drained%n",
                 options.backlogMiB);
         out.printf(Locale.ROOT, "%-16s %10s %13s %9s %13s %9s %11s %9s  %s%n", "store", "records", "write rec/s",
@@ -307,22 +347,21 @@ public final class Main {
                     b.records(), b.writeRecordsPerSec(), b.writeMBPerSec(), b.drainRecordsPerSec(), b.drainMBPerSec(),
                     b.diskBytesPerRecord(), b.heapBytes() / 1048576.0, n);
         }
-        if (first != null) {
-            out.println("  disk: " + first.diskMethod() + " bytes of each store's directory after the writes");
+        out.println("  disk: " + first.diskMethod() + " bytes of each store's directory after the writes");
+        out.println();
+    }
+
+    private void printLatency(List<Latency.Result> latency) {
+        out.printf(Locale.ROOT, "Latency: send to receive, one producer at %,.0f records/s"
+                + " (half of what this producer reaches through ArrayBlockingQueue unpaced)%n",
+                latency.get(0).offeredPerSec());
+        out.printf(Locale.ROOT, "%-20s %12s %10s %10s %10s %12s%n", "queue", "records", "p50 us", "p99 us",
+                "p99.9 us", "max us");
+        for (Latency.Result l : latency) {
+            out.printf(Locale.ROOT, "%-20s %,12d %10.2f %10.2f %10.2f %12.1f%n", l.queue(), l.records(),
+                    l.p50() / 1e3, l.p99() / 1e3, l.p999() / 1e3, l.max() / 1e3);
         }
         out.println();
-        if (!latency.isEmpty()) {
-            out.printf(Locale.ROOT, "Latency: send to receive, one producer at %,.0f records/s"
-                    + " (half of what this producer reaches through ArrayBlockingQueue unpaced)%n", latency.get(0).offeredPerSec());
-            out.printf(Locale.ROOT, "%-20s %12s %10s %10s %10s %12s%n", "queue", "records", "p50 us", "p99 us",
-                    "p99.9 us", "max us");
-            for (Latency.Result l : latency) {
-                out.printf(Locale.ROOT, "%-20s %,12d %10.2f %10.2f %10.2f %12.1f%n", l.queue(), l.records(),
-                        l.p50() / 1e3, l.p99() / 1e3, l.p999() / 1e3, l.max() / 1e3);
-            }
-            out.println();
-        }
-        out.println("single runs on a shared machine: `--jmh` gives numbers with error bars (hopper-bench/RESULTS.md)");
     }
 
     private static Row find(List<Row> rows, String scenario, String queue, int p) {

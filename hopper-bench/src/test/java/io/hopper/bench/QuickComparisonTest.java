@@ -6,6 +6,7 @@ import org.junit.jupiter.api.io.TempDir;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Set;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -37,6 +38,16 @@ class QuickComparisonTest {
         assertThrows(IllegalArgumentException.class, () -> Main.Options.parse(new String[] {"--backlog-mib", "0"}));
         assertThrows(IllegalArgumentException.class, () -> Main.Options.parse(new String[] {"--bogus", "1"}));
         assertThrows(IllegalArgumentException.class, () -> Main.Options.parse(new String[] {"--json"}));
+    }
+
+    @Test
+    void onlySelectsPartsAndNamesTheValidOnes() {
+        assertEquals(Set.of("in-memory", "spill", "backlog", "latency"), Main.Options.parse(new String[0]).parts());
+        assertEquals(Set.of("latency", "spill"),
+                Main.Options.parse(new String[] {"--only", "latency, spill"}).parts());
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> Main.Options.parse(new String[] {"--only", "latency,disk"}));
+        assertEquals("--only takes in-memory, spill, backlog, latency: disk", e.getMessage());
     }
 
     @Test
