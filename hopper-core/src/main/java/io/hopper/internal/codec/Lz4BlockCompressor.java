@@ -39,8 +39,8 @@ public final class Lz4BlockCompressor {
     static final int MAX_DISTANCE = 65_535;
     private static final int HASH_LOG = 12;
     private static final int SKIP_TRIGGER = 6;
+    /** A length nibble of 15 means more length bytes follow. */
     private static final int RUN_MASK = 15;
-    private static final int ML_MASK = 15;
 
     /**
      * Hash slot to {@code epoch + position} of the last input position with that hash. An entry
@@ -98,15 +98,9 @@ public final class Lz4BlockCompressor {
                     if (forward > mfLimit) {
                         break search;
                     }
-                    int seq = readInt(src, ip);
-                    int h = hash(seq);
-                    int stored = t[h];
-                    t[h] = ip + shift;
-                    if (stored >= base) {
-                        ref = stored - shift;
-                        if (ip - ref <= MAX_DISTANCE && readInt(src, ref) == seq) {
-                            break;
-                        }
+                    ref = lookUpAndRecord(t, src, ip, shift, base);
+                    if (ref >= 0) {
+                        break;
                     }
                 }
                 // Take pending literals back into the match where they also match.
@@ -115,6 +109,7 @@ public final class Lz4BlockCompressor {
                     ref--;
                 }
                 int tokenAt = op++;
+                dst[tokenAt] = 0;
                 int literals = ip - anchor;
                 op = writeLength(dst, tokenAt, op, literals, 4);
                 System.arraycopy(src, anchor, dst, op, literals);
@@ -126,23 +121,17 @@ public final class Lz4BlockCompressor {
                     dst[op++] = (byte) (distance >>> 8);
                     int matchLen = commonLength(src, ip + MIN_MATCH, ref + MIN_MATCH, matchLimit);
                     ip += MIN_MATCH + matchLen;
-                    op = writeMatchLength(dst, tokenAt, op, matchLen);
+                    op = writeLength(dst, tokenAt, op, matchLen, 0);
                     anchor = ip;
                     if (ip > mfLimit) {
                         break search;
                     }
                     t[hash(readInt(src, ip - 2))] = ip - 2 + shift;
-                    int seq = readInt(src, ip);
-                    int h = hash(seq);
-                    int stored = t[h];
-                    t[h] = ip + shift;
-                    if (stored >= base) {
-                        ref = stored - shift;
-                        if (ip - ref <= MAX_DISTANCE && readInt(src, ref) == seq) {
-                            tokenAt = op++;
-                            dst[tokenAt] = 0;
-                            continue;
-                        }
+                    ref = lookUpAndRecord(t, src, ip, shift, base);
+                    if (ref >= 0) {
+                        tokenAt = op++;
+                        dst[tokenAt] = 0;
+                        continue;
                     }
                     ip++;
                     continue search;
@@ -151,6 +140,7 @@ public final class Lz4BlockCompressor {
         }
         int literals = srcEnd - anchor;
         int tokenAt = op++;
+        dst[tokenAt] = 0;
         op = writeLength(dst, tokenAt, op, literals, 4);
         System.arraycopy(src, anchor, dst, op, literals);
         return op + literals - dstOff;
@@ -202,31 +192,35 @@ public final class Lz4BlockCompressor {
     }
 
     /**
-     * Puts {@code length} into the token's nibble at {@code shift} (4: literals, 0: match), with
-     * the format's 255-runs after {@code op} when it does not fit; returns the new {@code op}.
+     * Records {@code ip} in the table and returns the earlier position its four bytes match,
+     * within the window and written by this call, or -1 when there is none.
+     */
+    private static int lookUpAndRecord(int[] table, byte[] src, int ip, int shift, int base) {
+        int seq = readInt(src, ip);
+        int h = hash(seq);
+        int stored = table[h];
+        table[h] = ip + shift;
+        if (stored >= base) {
+            int ref = stored - shift;
+            if (ip - ref <= MAX_DISTANCE && readInt(src, ref) == seq) {
+                return ref;
+            }
+        }
+        return -1;
+    }
+
+    /**
+     * Adds {@code length} to the token's nibble at {@code shift} (4: literals, 0: match length
+     * beyond the minimum), with the format's 255-runs after {@code op} when it does not fit;
+     * returns the new {@code op}. The caller zeroed the token when it claimed it.
      */
     private static int writeLength(byte[] dst, int tokenAt, int op, int length, int shift) {
         if (length < RUN_MASK) {
-            dst[tokenAt] = (byte) (length << shift);
+            dst[tokenAt] |= (byte) (length << shift);
             return op;
         }
-        dst[tokenAt] = (byte) (RUN_MASK << shift);
+        dst[tokenAt] |= (byte) (RUN_MASK << shift);
         int rest = length - RUN_MASK;
-        while (rest >= 255) {
-            dst[op++] = (byte) 255;
-            rest -= 255;
-        }
-        dst[op++] = (byte) rest;
-        return op;
-    }
-
-    private static int writeMatchLength(byte[] dst, int tokenAt, int op, int matchLen) {
-        if (matchLen < ML_MASK) {
-            dst[tokenAt] = (byte) (dst[tokenAt] | matchLen);
-            return op;
-        }
-        dst[tokenAt] = (byte) (dst[tokenAt] | ML_MASK);
-        int rest = matchLen - ML_MASK;
         while (rest >= 255) {
             dst[op++] = (byte) 255;
             rest -= 255;
