@@ -5,6 +5,7 @@ import net.jqwik.api.Arbitrary;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import net.jqwik.api.Provide;
+import net.jqwik.api.constraints.IntRange;
 
 import java.util.Arrays;
 import java.util.SplittableRandom;
@@ -37,15 +38,28 @@ class Lz4BlockCompressorProperties {
     }
 
     @Property(tries = 200)
-    void aReusedCompressorWritesWhatAFreshOneWrites(@ForAll("inputs") byte[] first, @ForAll("inputs") byte[] second) {
+    void aReusedCompressorWritesWhatAFreshOneWrites(@ForAll("inputs") byte[] first, @ForAll("inputs") byte[] second,
+                                                    @ForAll @IntRange(max = 40) int firstAt,
+                                                    @ForAll @IntRange(max = 40) int secondAt) {
+        // Each input sits at an offset inside a larger array, as records do in the encode buffer.
         Lz4BlockCompressor reused = new Lz4BlockCompressor();
-        Lz4BlockCompressorTest.roundTrip(reused, first, 0, first.length);
+        Lz4BlockCompressorTest.roundTrip(reused, at(first, firstAt), firstAt, first.length);
+        byte[] src = at(second, secondAt);
         byte[] a = new byte[Lz4BlockCompressor.maxCompressedLength(second.length)];
         byte[] b = a.clone();
-        int na = reused.compress(second, 0, second.length, a, 0);
+        int na = reused.compress(src, secondAt, second.length, a, 0);
         int nb = new Lz4BlockCompressor().compress(second, 0, second.length, b, 0);
         assertArrayEquals(Arrays.copyOf(b, nb), Arrays.copyOf(a, na),
                 "a position left in the table by the previous call leaked into this block");
+        Lz4BlockCompressorTest.roundTrip(reused, src, secondAt, second.length);
+    }
+
+    /** {@code data} at {@code offset} in an array with random bytes around it. */
+    private static byte[] at(byte[] data, int offset) {
+        byte[] out = new byte[offset + data.length + 13];
+        new SplittableRandom(offset).nextBytes(out);
+        System.arraycopy(data, 0, out, offset, data.length);
+        return out;
     }
 
 }

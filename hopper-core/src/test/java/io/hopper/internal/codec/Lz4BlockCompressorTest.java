@@ -101,6 +101,22 @@ class Lz4BlockCompressorTest {
     }
 
     @Test
+    void everyLengthAroundTheExtensionBoundariesRoundTrips() {
+        // Literal runs (noise) and match lengths (a run of one byte) of every length up to 1,100
+        // cross the nibble's 15 and the 255-byte extension steps at 270 and 525.
+        Lz4BlockCompressor c = new Lz4BlockCompressor();
+        SplittableRandom rnd = new SplittableRandom(7);
+        for (int n = 0; n <= 1100; n++) {
+            byte[] noise = new byte[n];
+            rnd.nextBytes(noise);
+            roundTrip(c, noise, 0, n);
+            byte[] run = new byte[n];
+            Arrays.fill(run, (byte) 'z');
+            roundTrip(c, run, 0, n);
+        }
+    }
+
+    @Test
     void longRunsUseExtensionBytesAndCompressHard() {
         byte[] zeros = new byte[1 << 20];
         int n = roundTrip(new Lz4BlockCompressor(), zeros, 0, zeros.length);
