@@ -288,22 +288,12 @@ public final class Main {
     /** {@code batches} transfers of {@code per} records per producer through one queue; returns the summed times. */
     private static long[] runOnce(ChannelOpener opener, int abqCapacity, int producers, byte[][] records, int per,
                                   int batches, long consumerNanos, String[] notes) throws Exception {
-        long[] sum = new long[2];
         if (opener == null) {
-            Transfer.Target abq = Transfer.of(new ArrayBlockingQueue<>(abqCapacity));
-            for (int b = 0; b < batches; b++) {
-                long[] ns = Transfer.run(abq, producers, records, per, consumerNanos);
-                sum[0] += ns[0];
-                sum[1] += ns[1];
-            }
-            return sum;
+            return runBatches(Transfer.of(new ArrayBlockingQueue<>(abqCapacity)), producers, records, per, batches,
+                    consumerNanos);
         }
         try (Channel<byte[]> ch = opener.open()) {
-            for (int b = 0; b < batches; b++) {
-                long[] ns = Transfer.run(Transfer.of(ch), producers, records, per, consumerNanos);
-                sum[0] += ns[0];
-                sum[1] += ns[1];
-            }
+            long[] sum = runBatches(Transfer.of(ch), producers, records, per, batches, consumerNanos);
             ChannelStats st = ch.stats();
             if (notes != null && st.recordsSpilled() > 0) {
                 notes[0] = String.format(Locale.ROOT, "%.0f%% spilled, %.0f B/record on disk",
@@ -312,6 +302,17 @@ public final class Main {
             }
             return sum;
         }
+    }
+
+    private static long[] runBatches(Transfer.Target target, int producers, byte[][] records, int per, int batches,
+                                     long consumerNanos) throws Exception {
+        long[] sum = new long[2];
+        for (int b = 0; b < batches; b++) {
+            long[] ns = Transfer.run(target, producers, records, per, consumerNanos);
+            sum[0] += ns[0];
+            sum[1] += ns[1];
+        }
+        return sum;
     }
 
     private void printTables(List<Row> rows, List<Backlog.Result> backlog, List<Latency.Result> latency) {
