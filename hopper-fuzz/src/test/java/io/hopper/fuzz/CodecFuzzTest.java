@@ -46,6 +46,7 @@ class CodecFuzzTest {
     private static final RecordCodec<Event> LZ4 = new RecordCodec<>(Serializer.kryo(Event.class), Compression.LZ4, 24);
     private static final RecordCodec<Event> PLAIN = new RecordCodec<>(Serializer.kryo(Event.class), Compression.NONE, 24);
     private static final RecordCodec.DecodeScratch SCRATCH = new RecordCodec.DecodeScratch();
+    /** Reused across inputs, as on a producer thread; Jazzer runs a target on one thread. */
     private static final Lz4BlockCompressor COMPRESSOR = new Lz4BlockCompressor();
     private static final LZ4SafeDecompressor DECOMPRESSOR = LZ4Factory.safeInstance().safeDecompressor();
 

@@ -45,9 +45,11 @@ public final class Lz4BlockCompressor {
     /**
      * Hash slot to {@code epoch + position} of the last input position with that hash. An entry
      * below the current epoch was written by an earlier call and is ignored, so the table never
-     * needs clearing until the epoch counter nears overflow.
+     * needs clearing until the epoch counter nears overflow. Read and written only by the thread
+     * that owns this instance (plain accesses; the instance is never shared).
      */
     private final int[] table = new int[1 << HASH_LOG];
+    /** Base of the next call's epoch range; owned like {@link #table}. */
     private int epoch = 1;
 
     /** The largest block {@code compress} can write for {@code length} input bytes. */
@@ -69,7 +71,7 @@ public final class Lz4BlockCompressor {
         if (srcOff < 0 || srcLen < 0 || srcOff > src.length - srcLen) {
             throw new IllegalArgumentException("source range " + srcOff + "+" + srcLen + " outside " + src.length);
         }
-        if (dstOff < 0 || dstOff > dst.length || dst.length - dstOff < maxCompressedLength(srcLen)) {
+        if (dstOff < 0 || dst.length - dstOff < maxCompressedLength(srcLen)) {
             throw new IllegalArgumentException("destination has " + (dst.length - dstOff)
                     + " bytes, a block of " + srcLen + " may need " + maxCompressedLength(srcLen));
         }
