@@ -184,6 +184,69 @@ class CorruptionTest {
         }
     }
 
+    /**
+     * One flipped bit in a frame header costs that record alone: the reader resumes at the next
+     * intact frame, both in the file still being written and, after a restart, in a sealed one.
+     */
+    @ParameterizedTest
+    @EnumSource(value = StorageBackend.class, names = {"CHRONICLE_BYTES", "FILE_CHANNEL"})
+    void aDamagedFrameHeaderCostsOnlyItsOwnRecord(StorageBackend storage) throws Exception {
+        Path dir = TestDirs.create();
+        try {
+            try (Channel<Long> ch = open(dir, storage, 0)) { // no memory: all 100 records in one queue file
+                for (long v = 0; v < 100; v++) {
+                    assertTrue(ch.sender().offer(v));
+                }
+                damageFrameHeader(TestDirs.segmentFileList(dir).get(0), 10);
+                assertEquals(everyValueBut(100, 10), receiveAll(ch));
+                assertEquals(1, ch.stats().recordsLost(), ch.stats().toString());
+                for (long v = 100; v < 200; v++) {
+                    assertTrue(ch.sender().offer(v));
+                }
+            } // records 100..199 stay on disk across the close; recovery seals their file
+            damageFrameHeader(TestDirs.segmentFileList(dir).get(0), 150);
+            try (Channel<Long> ch = open(dir, storage, 0)) {
+                List<Long> expected = everyValueBut(200, 150).subList(100, 199);
+                assertEquals(expected, receiveAll(ch));
+                assertEquals(1, ch.stats().recordsLost(), ch.stats().toString());
+                assertEquals(1, ch.stats().corruptFramesSkipped(), ch.stats().toString());
+            }
+        } finally {
+            TestDirs.delete(dir);
+        }
+    }
+
+    /** Flips a bit in the payload-length field of the frame of disk record {@code index}. */
+    private static void damageFrameHeader(Path file, long index) throws Exception {
+        long at = io.hopper.internal.segment.Frames.offsetOfRecord(file, index);
+        assertTrue(at > 0, "record " + index + " is in " + file);
+        try (RandomAccessFile raf = new RandomAccessFile(file.toFile(), "rw")) {
+            raf.seek(at + 1);
+            int b = raf.read();
+            raf.seek(at + 1);
+            raf.write(b ^ 0x04);
+        }
+    }
+
+    private static List<Long> everyValueBut(long n, long missing) {
+        List<Long> values = new java.util.ArrayList<>();
+        for (long v = 0; v < n; v++) {
+            if (v != missing) {
+                values.add(v);
+            }
+        }
+        return values;
+    }
+
+    private static List<Long> receiveAll(Channel<Long> ch) {
+        List<Long> got = new java.util.ArrayList<>();
+        Long v;
+        while ((v = ch.receiver().poll()) != null) {
+            got.add(v);
+        }
+        return got;
+    }
+
     private static Channel<Long> open(Path dir, StorageBackend storage, int memoryRecords) throws Exception {
         return Hopper.builder(Long.class, dir).storage(storage).compression(Compression.NONE)
                 .inMemoryBytes(8L * memoryRecords).weigher(x -> 8).diskBytes(64 * 1024).maxDiskFiles(4).open();

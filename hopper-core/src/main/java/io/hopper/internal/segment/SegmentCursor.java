@@ -12,9 +12,10 @@ import java.util.concurrent.locks.Lock;
  * verified with its checksum.
  *
  * <p>Damage is skipped, counted and logged, never delivered: a frame whose payload checksum fails
- * costs exactly its own records; a frame header that cannot be trusted makes the rest of that
- * file unreadable, and the records lost are known exactly from the writer's bookkeeping (the
- * indices written into the file). Fully read files are deleted. Holds at most one open file.
+ * costs exactly its own records; after a frame header that cannot be trusted, reading resumes at
+ * the next intact frame ({@link FrameScan}), and only when there is none is the rest of the file
+ * given up. The records lost are known exactly from the indices written into the file and from
+ * the writer's bookkeeping. Fully read files are deleted. Holds at most one open file.
  */
 public final class SegmentCursor {
     private static final System.Logger LOG = System.getLogger("io.hopper");
@@ -134,7 +135,7 @@ public final class SegmentCursor {
         }
         int h = (int) (pos - windowStart);
         if (!SegmentFormat.frameHeaderValid(window, h)) {
-            return skipRestOfFile("frame header checksum mismatch at offset " + pos);
+            return resync("frame header checksum mismatch at offset " + pos, readable);
         }
         int flags = SegmentFormat.frameFlags(window, h);
         int len = SegmentFormat.framePayloadLength(window, h);
@@ -143,7 +144,7 @@ public final class SegmentCursor {
         int crc = SegmentFormat.framePayloadCrc(window, h);
         if ((flags & SegmentFormat.FLAG_END) != 0) {
             if (len != 0 || count != 0) {
-                return skipRestOfFile("malformed end frame at offset " + pos);
+                return resync("malformed end frame at offset " + pos, readable);
             }
             if (index > readIndex) {
                 lose(index - readIndex);
@@ -153,8 +154,8 @@ public final class SegmentCursor {
         }
         long end = pos + SegmentFormat.FRAME_HEADER_BYTES + (len & 0xffffffffL);
         if (len < 0 || count != 1 || end > readable) {
-            return skipRestOfFile("implausible frame (length " + Integer.toUnsignedString(len) + ", records "
-                    + count + ") at offset " + pos);
+            return resync("implausible frame (length " + Integer.toUnsignedString(len) + ", records "
+                    + count + ") at offset " + pos, readable);
         }
         if (!ensure(pos, SegmentFormat.FRAME_HEADER_BYTES + len, readable)) {
             return skipRestOfFile("file ends inside the frame at offset " + pos);
@@ -290,6 +291,35 @@ public final class SegmentCursor {
         }
         pos = SegmentFormat.FILE_HEADER_BYTES;
         return true;
+    }
+
+    /**
+     * The frame at {@link #pos} cannot be trusted: moves to the next intact frame of the file, or,
+     * if there is none, writes off the rest of the file. The records in between are counted as
+     * lost by the next call, which finds the frame's index ahead of the read position.
+     */
+    private boolean resync(String reason, long readable) {
+        long next;
+        try {
+            next = FrameScan.nextIntactFrame(file::read, pos + 1, readable, readIndex);
+        } catch (IOException e) {
+            return skipRestOfFile(reason + "; reading on failed: " + e);
+        }
+        if (next < 0) {
+            return skipRestOfFile(reason);
+        }
+        pos = next;
+        // The scan has just read this header, so it is there to read again.
+        long index = ensure(next, SegmentFormat.FRAME_HEADER_BYTES, readable)
+                ? SegmentFormat.frameRecordIndex(window, (int) (next - windowStart)) : readIndex + 1;
+        if (index > readIndex) { // unread records were in the damage: the next call writes them off
+            corruptFrames++;
+            warn(reason + "; resuming at the next intact frame, at offset " + next);
+        } else { // the damage holds only records read before (met again after a restart)
+            LOG.log(Level.DEBUG, "hopper: stepping over damage in " + meta.path + " that holds no unread record ("
+                    + reason + ")");
+        }
+        return false;
     }
 
     /**

@@ -19,9 +19,10 @@ import java.util.TreeMap;
  * reader). A file that ends without an END frame was being written when the process stopped:
  * its torn tail (a half-written frame, or garbage after the last valid frame) is cut off and the
  * file is sealed, so that new records go to a new file. A file whose header is unreadable is set
- * aside as {@code *.corrupt} rather than deleted, for someone to look at. Frames that fail their
- * payload checksum inside an otherwise sound file are left in place: the reader skips and counts
- * them when it meets them.
+ * aside as {@code *.corrupt} rather than deleted, for someone to look at. Damage inside a file
+ * (a frame header that fails its checksum, a frame that fails its payload checksum) is left in
+ * place when intact frames follow it ({@link FrameScan}): the reader skips it, resumes at the same
+ * frame the scan found, and counts the records in between as lost.
  */
 public final class SegmentRecovery {
     private static final System.Logger LOG = System.getLogger("io.hopper");
@@ -38,6 +39,7 @@ public final class SegmentRecovery {
         long filesRepaired;
         long bytesTruncated;
         long filesSetAside;
+        long damagedRegions;
 
         /** Sequence number for the next new file. */
         public long nextSequence() {
@@ -67,6 +69,11 @@ public final class SegmentRecovery {
         /** Bytes cut off torn tails. */
         public long bytesTruncated() {
             return bytesTruncated;
+        }
+
+        /** Damaged stretches inside files that the scan stepped over to intact frames behind them. */
+        public long damagedRegions() {
+            return damagedRegions;
         }
 
         /** Files with an unreadable header, renamed to {@code *.corrupt}. */
@@ -107,7 +114,8 @@ public final class SegmentRecovery {
             LOG.log(Level.INFO, "hopper: recovered " + r.segments.size() + " queue file(s) in " + log.directory
                     + " holding records " + r.firstIndex() + " to " + (r.nextIndex - 1) + "; repaired "
                     + r.filesRepaired + " torn file(s) (" + r.bytesTruncated + " bytes cut), set aside "
-                    + r.filesSetAside + " unreadable file(s)");
+                    + r.filesSetAside + " unreadable file(s), found " + r.damagedRegions
+                    + " damaged stretch(es) with intact frames after them");
         }
         return r;
     }
@@ -136,23 +144,32 @@ public final class SegmentRecovery {
             int lastLen = 0;
             int lastCrc = 0;
             byte[] frame = new byte[SegmentFormat.FRAME_HEADER_BYTES];
+            FrameScan.Source source = (at, dst, off, n) -> PositionalIo.readFully(ch, at, dst, off, n);
             while (pos + SegmentFormat.FRAME_HEADER_BYTES <= size) {
-                if (read(ch, pos, frame, SegmentFormat.FRAME_HEADER_BYTES) < SegmentFormat.FRAME_HEADER_BYTES
-                        || !SegmentFormat.frameHeaderValid(frame, 0)) {
-                    break;
-                }
+                boolean valid = read(ch, pos, frame, SegmentFormat.FRAME_HEADER_BYTES) == SegmentFormat.FRAME_HEADER_BYTES
+                        && SegmentFormat.frameHeaderValid(frame, 0);
                 int flags = SegmentFormat.frameFlags(frame, 0);
                 long index = SegmentFormat.frameRecordIndex(frame, 0);
                 int count = SegmentFormat.frameRecordCount(frame, 0);
                 long len = SegmentFormat.framePayloadLength(frame, 0) & 0xffffffffL;
-                if ((flags & SegmentFormat.FLAG_END) != 0) {
-                    if (len == 0 && count == 0) {
-                        sealed = true;
-                        end = index;
+                boolean isEnd = (flags & SegmentFormat.FLAG_END) != 0;
+                if (!valid || (isEnd ? len != 0 || count != 0 : count != 1)
+                        || pos + SegmentFormat.FRAME_HEADER_BYTES + len > size || index < Math.max(end, 0)) {
+                    // Damage, or the end of what was written. Intact frames after it are kept (the
+                    // reader counts the records in between as lost); with none, this is the tail.
+                    long next = FrameScan.nextIntactFrame(source, pos + 1, size, Math.max(end, 0));
+                    if (next < 0) {
+                        break;
                     }
-                    break;
+                    LOG.log(Level.WARNING, "hopper: queue file " + path + " is damaged at offset " + pos
+                            + "; the frames from offset " + next + " on are intact and kept");
+                    r.damagedRegions++;
+                    pos = next;
+                    continue;
                 }
-                if (count != 1 || pos + SegmentFormat.FRAME_HEADER_BYTES + len > size || (end >= 0 && index < end)) {
+                if (isEnd) {
+                    sealed = true;
+                    end = index;
                     break;
                 }
                 // The payload checksum is the reader's business: a bad payload costs one record there.

@@ -22,4 +22,19 @@ public final class Frames {
             return off;
         }
     }
+
+    /**
+     * Offset of the record frame of disk record {@code index} in a queue file, found by its intact
+     * header wherever it is (damage elsewhere in the file does not matter); -1 if there is none.
+     */
+    public static long offsetOfRecord(Path file, long index) throws IOException {
+        byte[] b = java.nio.file.Files.readAllBytes(file);
+        for (int at = SegmentFormat.FILE_HEADER_BYTES; at + SegmentFormat.FRAME_HEADER_BYTES <= b.length; at++) {
+            if (SegmentFormat.frameHeaderValid(b, at) && SegmentFormat.frameRecordCount(b, at) == 1
+                    && SegmentFormat.frameRecordIndex(b, at) == index) {
+                return at;
+            }
+        }
+        return -1;
+    }
 }

@@ -169,15 +169,45 @@ class SegmentRecoveryTest {
     }
 
     @Test
-    void framesStopAtTheFirstBadHeaderOrAnIndexGoingBack() throws IOException {
+    void aFrameWhoseIndexGoesBackIsSteppedOverAndTheFramesAfterItKept() throws IOException {
         FileBuilder f = new FileBuilder(0).frame(5, 40).frame(6, 40);
-        int good = f.size();
-        f.frame(4, 40).frame(7, 40); // an index going back: garbage from an older life of the file
+        f.frame(4, 40).frame(7, 40); // an index going back: not a frame this position can hold
+        int size = f.size();
         Path p = f.write(dir, 0);
         SegmentRecovery.Result r = SegmentRecovery.recover(log());
         assertEquals(5, r.firstIndex());
-        assertEquals(7, r.nextIndex());
-        assertEquals(2L * FRAME, r.bytesTruncated());
+        assertEquals(8, r.nextIndex());
+        assertEquals(1, r.damagedRegions());
+        assertEquals(0, r.bytesTruncated());
+        assertEquals(size + SegmentFormat.END_FRAME_BYTES, Files.size(p));
+    }
+
+    @Test
+    void aDamagedFrameHeaderInsideASealedFileKeepsTheIntactFramesAfterIt() throws IOException {
+        byte[] b = new FileBuilder(0).frame(0, 40).frame(1, 40).frame(2, 40).frame(3, 40).end(4).out.toByteArray();
+        b[HEADER + FRAME + 3] ^= 0x10; // record 1's payload length: its header checksum fails
+        Path p = Files.write(dir.resolve(SegmentFormat.fileName(0)), b);
+        SegmentRecovery.Result r = SegmentRecovery.recover(log());
+        assertEquals(0, r.firstIndex());
+        assertEquals(4, r.nextIndex());
+        assertEquals(1, r.damagedRegions());
+        assertEquals(0, r.filesRepaired());
+        assertEquals(b.length, Files.size(p)); // nothing cut: the reader skips record 1 and counts it
+    }
+
+    @Test
+    void damageFollowedOnlyByAFrameWithABadPayloadIsTheTornTail() throws IOException {
+        FileBuilder f = new FileBuilder(0).frame(0, 40);
+        int good = f.size();
+        byte[] tail = new FileBuilder(0).frame(1, 40).frame(2, 40).out.toByteArray();
+        byte[] frames = java.util.Arrays.copyOfRange(tail, HEADER, tail.length);
+        frames[2] ^= 1; // record 1's header
+        frames[FRAME + SegmentFormat.FRAME_HEADER_BYTES + 5] ^= 1; // record 2's payload: the last frame is torn
+        Path p = f.raw(frames).raw(new byte[4096]).write(dir, 0);
+        SegmentRecovery.Result r = SegmentRecovery.recover(log());
+        assertEquals(1, r.nextIndex());
+        assertEquals(0, r.damagedRegions()); // record 2's header is intact, but a frame is trusted whole or not at all
+        assertEquals(1, r.filesRepaired());
         assertEquals(good + SegmentFormat.END_FRAME_BYTES, Files.size(p));
     }
 
