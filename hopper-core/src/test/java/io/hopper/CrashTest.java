@@ -12,7 +12,9 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import java.util.Random;
+import java.util.TreeMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
@@ -24,21 +26,28 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * channel while a consumer receives and commits; it reports every send that returned ("A"), every
  * receive ("R") and every commit (intent "K", done "D") on its standard output. The parent kills it
  * with SIGKILL after a random number of acknowledged sends, reopens the directory and checks what
- * came back.
+ * came back. {@code WRITE_THROUGH} cycles take the sync policies in turn ({@code NONE},
+ * {@code every(64)}, {@code interval(20 ms)}, {@code ALWAYS}): forcing matters for a power loss,
+ * and a process kill must cost nothing acknowledged under any of them.
  * Cycles: {@code -Dhopper.crash.cycles} (default 50; the {@code stress} profile runs 500).
  */
 @org.junit.jupiter.api.Timeout(value = 2, unit = java.util.concurrent.TimeUnit.HOURS) // -Pstress runs long
 class CrashTest {
     private static final int CYCLES = Integer.getInteger("hopper.crash.cycles", 50);
     private static final int PRODUCERS = 3;
+    private static final String[] SYNC_POLICIES = {"none", "every-64", "interval-20ms", "always"};
 
     @Test
     void writeThroughLosesNothingWhoseSendReturned() throws Exception {
         Random rnd = new Random(Long.getLong("hopper.crash.seed", System.nanoTime()));
         long totalAcked = 0;
         long totalRedelivered = 0;
+        Map<String, Integer> cyclesPerPolicy = new TreeMap<>();
         for (int cycle = 0; cycle < CYCLES; cycle++) {
-            Outcome o = cycle(Durability.WRITE_THROUGH, rnd.nextInt(4000), cycle);
+            // Every sync policy, in turn: a process kill must cost nothing acknowledged under any of them.
+            String policy = SYNC_POLICIES[cycle % SYNC_POLICIES.length];
+            cyclesPerPolicy.merge(policy, 1, Integer::sum);
+            Outcome o = cycle(Durability.WRITE_THROUGH, policy, rnd.nextInt(4000), cycle);
             // The read position is also committed on its own (before a consumed file is deleted,
             // and at most once a second): records the child received after its last explicit
             // commit need not come back. Each of those must have been reported received, except
@@ -46,7 +55,7 @@ class CrashTest {
             long unreported = 0;
             for (int p = 0; p < PRODUCERS; p++) {
                 List<Long> got = o.received.get(p);
-                String where = "cycle " + cycle + " producer " + p + ": " + o;
+                String where = "cycle " + cycle + " (" + policy + ") producer " + p + ": " + o;
                 for (int i = 1; i < got.size(); i++) {
                     assertEquals(got.get(i - 1) + 1, got.get(i), "contiguous and in order, " + where);
                 }
@@ -65,8 +74,9 @@ class CrashTest {
                 totalRedelivered += Math.max(0, o.intent[p] + 1 - first);
             }
         }
-        System.out.printf("crash test WRITE_THROUGH: %d cycles, %d acknowledged records checked, %d redelivered"
-                + " after a commit that the kill interrupted, none lost%n", CYCLES, totalAcked, totalRedelivered);
+        System.out.printf("crash test WRITE_THROUGH: %d cycles (per sync policy: %s), %d acknowledged records"
+                + " checked, %d redelivered after a commit that the kill interrupted, none lost%n",
+                CYCLES, cyclesPerPolicy, totalAcked, totalRedelivered);
     }
 
     @Test
@@ -75,7 +85,7 @@ class CrashTest {
         int cycles = Math.max(5, CYCLES / 5);
         long maxLost = 0;
         for (int cycle = 0; cycle < cycles; cycle++) {
-            Outcome o = cycle(Durability.MEMORY_FIRST, rnd.nextInt(4000), cycle);
+            Outcome o = cycle(Durability.MEMORY_FIRST, "none", rnd.nextInt(4000), cycle);
             long lost = 0;
             for (int p = 0; p < PRODUCERS; p++) {
                 List<Long> got = o.received.get(p);
@@ -113,7 +123,8 @@ class CrashTest {
         }
     }
 
-    private static Outcome cycle(Durability durability, int killAfterAcks, int cycle) throws Exception {
+    private static Outcome cycle(Durability durability, String syncPolicy, int killAfterAcks, int cycle)
+            throws Exception {
         Path dir = TestDirs.create();
         try {
             List<String> cmd = new ArrayList<>();
@@ -124,6 +135,7 @@ class CrashTest {
             cmd.add(Child.class.getName());
             cmd.add(dir.toString());
             cmd.add(durability.name());
+            cmd.add(syncPolicy);
             Process child = new ProcessBuilder(cmd).redirectErrorStream(true).start();
             long[] acked = new long[PRODUCERS];
             long[] done = new long[PRODUCERS];
@@ -176,7 +188,7 @@ class CrashTest {
             for (int p = 0; p < PRODUCERS; p++) {
                 received.add(new ArrayList<>());
             }
-            try (Channel<Long> ch = Child.open(dir, durability)) {
+            try (Channel<Long> ch = Child.open(dir, durability, Child.syncPolicy(syncPolicy))) {
                 Long v;
                 while ((v = ch.receiver().poll()) != null) {
                     int p = (int) (v >>> 32);
@@ -195,8 +207,18 @@ class CrashTest {
     public static final class Child {
         static final int MEMORY_RECORDS = 64;
 
-        static Channel<Long> open(Path dir, Durability durability) throws Exception {
-            return Hopper.builder(Long.class, dir).durability(durability)
+        static SyncPolicy syncPolicy(String name) {
+            return switch (name) {
+                case "none" -> SyncPolicy.NONE;
+                case "every-64" -> SyncPolicy.every(64);
+                case "interval-20ms" -> SyncPolicy.interval(java.time.Duration.ofMillis(20));
+                case "always" -> SyncPolicy.ALWAYS;
+                default -> throw new IllegalArgumentException(name);
+            };
+        }
+
+        static Channel<Long> open(Path dir, Durability durability, SyncPolicy syncPolicy) throws Exception {
+            return Hopper.builder(Long.class, dir).durability(durability).syncPolicy(syncPolicy)
                     .inMemoryBytes(8L * MEMORY_RECORDS).weigher(x -> 8)
                     .diskBytes(4L << 20).maxDiskFiles(16)
                     .open();
@@ -205,7 +227,7 @@ class CrashTest {
         public static void main(String[] args) throws Exception {
             PrintStream out = new PrintStream(new FileOutputStream(FileDescriptor.out), false, StandardCharsets.UTF_8);
             Durability durability = Durability.valueOf(args[1]);
-            Channel<Long> ch = open(Path.of(args[0]), durability);
+            Channel<Long> ch = open(Path.of(args[0]), durability, syncPolicy(args[2]));
             Object lock = new Object();
             for (int p = 0; p < PRODUCERS; p++) {
                 int id = p;
