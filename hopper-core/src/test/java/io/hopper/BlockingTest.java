@@ -18,7 +18,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * Blocking sends and receives wake when they should. The generous timeouts on futures only keep a
- * broken build from hanging; the wake-up latency is printed, not asserted (JMH measures speed).
+ * broken build from hanging; the wake-up latency is printed, not asserted: the JMH
+ * {@code WakeUpBenchmark} in hopper-bench measures it.
  */
 class BlockingTest {
 
