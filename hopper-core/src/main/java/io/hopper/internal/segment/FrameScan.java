@@ -58,24 +58,12 @@ final class FrameScan {
                 p += 5;
                 continue;
             }
-            if (plausibleHeader(buf, h, minIndex, limit - p) && payloadIntact(src, buf, h, bufLen, p)) {
+            if (SegmentFormat.frameWellFormed(buf, h, limit - p) && SegmentFormat.frameRecordIndex(buf, h) >= minIndex
+                    && payloadIntact(src, buf, h, bufLen, p)) {
                 return p;
             }
         }
         return -1;
-    }
-
-    /** The header checks, cheapest first: shape, room, index, then the header checksum. */
-    private static boolean plausibleHeader(byte[] b, int h, long minIndex, long available) {
-        int count = SegmentFormat.frameRecordCount(b, h);
-        long len = SegmentFormat.framePayloadLength(b, h) & 0xffffffffL;
-        boolean end = (SegmentFormat.frameFlags(b, h) & SegmentFormat.FLAG_END) != 0;
-        if (end ? count != 0 || len != 0 : count != 1) {
-            return false;
-        }
-        return len <= Integer.MAX_VALUE - H && H + len <= available
-                && SegmentFormat.frameRecordIndex(b, h) >= minIndex
-                && SegmentFormat.frameHeaderValid(b, h);
     }
 
     private static boolean payloadIntact(Source src, byte[] buf, int h, int bufLen, long p) throws IOException {

@@ -134,29 +134,21 @@ public final class SegmentCursor {
             return skipRestOfFile("file ends before offset " + (pos + SegmentFormat.FRAME_HEADER_BYTES));
         }
         int h = (int) (pos - windowStart);
-        if (!SegmentFormat.frameHeaderValid(window, h)) {
-            return resync("frame header checksum mismatch at offset " + pos, readable);
+        if (!SegmentFormat.frameWellFormed(window, h, readable - pos)) {
+            return resync("frame header at offset " + pos + " fails its checks (checksum, shape or length)", readable);
         }
         int flags = SegmentFormat.frameFlags(window, h);
         int len = SegmentFormat.framePayloadLength(window, h);
-        int count = SegmentFormat.frameRecordCount(window, h);
         long index = SegmentFormat.frameRecordIndex(window, h);
         int crc = SegmentFormat.framePayloadCrc(window, h);
         if ((flags & SegmentFormat.FLAG_END) != 0) {
-            if (len != 0 || count != 0) {
-                return resync("malformed end frame at offset " + pos, readable);
-            }
             if (index > readIndex) {
                 lose(index - readIndex);
             }
             finishFile();
             return false;
         }
-        long end = pos + SegmentFormat.FRAME_HEADER_BYTES + (len & 0xffffffffL);
-        if (len < 0 || count != 1 || end > readable) {
-            return resync("implausible frame (length " + Integer.toUnsignedString(len) + ", records "
-                    + count + ") at offset " + pos, readable);
-        }
+        long end = pos + SegmentFormat.FRAME_HEADER_BYTES + len;
         if (!ensure(pos, SegmentFormat.FRAME_HEADER_BYTES + len, readable)) {
             return skipRestOfFile("file ends inside the frame at offset " + pos);
         }

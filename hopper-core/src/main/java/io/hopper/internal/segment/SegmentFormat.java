@@ -130,6 +130,23 @@ public final class SegmentFormat {
         putInt(b, off + 20, crc(b, off, 20));
     }
 
+    /**
+     * Whether the frame header at {@code off} can be believed, cheapest checks first: a
+     * single-record frame or a well-formed END frame, whose payload fits in the {@code available}
+     * bytes from the header on, and whose header checksum holds. The record index is the caller's
+     * to check.
+     */
+    public static boolean frameWellFormed(byte[] b, int off, long available) {
+        int count = frameRecordCount(b, off);
+        long len = framePayloadLength(b, off) & 0xffffffffL;
+        boolean end = (frameFlags(b, off) & FLAG_END) != 0;
+        if (end ? count != 0 || len != 0 : count != 1) {
+            return false;
+        }
+        return len <= Integer.MAX_VALUE - FRAME_HEADER_BYTES && FRAME_HEADER_BYTES + len <= available
+                && frameHeaderValid(b, off);
+    }
+
     public static boolean frameHeaderValid(byte[] b, int off) {
         return getInt(b, off + 20) == crc(b, off, 20) && (frameFlags(b, off) & ~KNOWN_FLAGS) == 0;
     }

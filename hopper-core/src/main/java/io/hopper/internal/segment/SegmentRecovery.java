@@ -146,15 +146,10 @@ public final class SegmentRecovery {
             byte[] frame = new byte[SegmentFormat.FRAME_HEADER_BYTES];
             FrameScan.Source source = (at, dst, off, n) -> PositionalIo.readFully(ch, at, dst, off, n);
             while (pos + SegmentFormat.FRAME_HEADER_BYTES <= size) {
-                boolean valid = read(ch, pos, frame, SegmentFormat.FRAME_HEADER_BYTES) == SegmentFormat.FRAME_HEADER_BYTES
-                        && SegmentFormat.frameHeaderValid(frame, 0);
-                int flags = SegmentFormat.frameFlags(frame, 0);
+                boolean wellFormed = read(ch, pos, frame, SegmentFormat.FRAME_HEADER_BYTES)
+                        == SegmentFormat.FRAME_HEADER_BYTES && SegmentFormat.frameWellFormed(frame, 0, size - pos);
                 long index = SegmentFormat.frameRecordIndex(frame, 0);
-                int count = SegmentFormat.frameRecordCount(frame, 0);
-                long len = SegmentFormat.framePayloadLength(frame, 0) & 0xffffffffL;
-                boolean isEnd = (flags & SegmentFormat.FLAG_END) != 0;
-                if (!valid || (isEnd ? len != 0 || count != 0 : count != 1)
-                        || pos + SegmentFormat.FRAME_HEADER_BYTES + len > size || index < Math.max(end, 0)) {
+                if (!wellFormed || index < Math.max(end, 0)) {
                     // Damage, or the end of what was written. Intact frames after it are kept (the
                     // reader counts the records in between as lost); with none, this is the tail.
                     long next = FrameScan.nextIntactFrame(source, pos + 1, size, Math.max(end, 0));
@@ -167,7 +162,7 @@ public final class SegmentRecovery {
                     pos = next;
                     continue;
                 }
-                if (isEnd) {
+                if ((SegmentFormat.frameFlags(frame, 0) & SegmentFormat.FLAG_END) != 0) {
                     sealed = true;
                     end = index;
                     break;
@@ -177,8 +172,9 @@ public final class SegmentRecovery {
                     first = index;
                 }
                 end = index + 1;
+                int len = SegmentFormat.framePayloadLength(frame, 0); // fits in the file: checked above
                 lastAt = pos;
-                lastLen = (int) len;
+                lastLen = len;
                 lastCrc = SegmentFormat.framePayloadCrc(frame, 0);
                 pos += SegmentFormat.FRAME_HEADER_BYTES + len;
             }

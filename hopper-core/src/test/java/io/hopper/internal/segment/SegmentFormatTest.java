@@ -131,4 +131,25 @@ class SegmentFormatTest {
         assertEquals(1000 - 32 - 24 - 24, SegmentFormat.maxPayload(1000));
         assertEquals(1, SegmentFormat.maxPayload(SegmentFormat.MIN_SEGMENT_BYTES));
     }
+
+    @Test
+    void aFrameHeaderIsBelievedOnlyWhenItsShapeLengthAndChecksumHold() {
+        byte[] h = new byte[SegmentFormat.FRAME_HEADER_BYTES];
+        SegmentFormat.writeFrameHeader(h, 0, 100, 7, SegmentFormat.FLAG_COMPRESSED, 1, 42);
+        assertTrue(SegmentFormat.frameWellFormed(h, 0, 124));
+        assertFalse(SegmentFormat.frameWellFormed(h, 0, 123), "the payload runs past the readable bytes");
+        byte[] bad = h.clone();
+        bad[13] ^= 1;
+        assertFalse(SegmentFormat.frameWellFormed(bad, 0, 1000), "header checksum");
+        SegmentFormat.writeFrameHeader(h, 0, 0, 0, SegmentFormat.FLAG_END, 0, 43);
+        assertTrue(SegmentFormat.frameWellFormed(h, 0, 24));
+        SegmentFormat.writeFrameHeader(h, 0, 4, 0, SegmentFormat.FLAG_END, 0, 43);
+        assertFalse(SegmentFormat.frameWellFormed(h, 0, 1000), "an END frame carries no payload");
+        SegmentFormat.writeFrameHeader(h, 0, 0, 0, SegmentFormat.FLAG_END, 1, 43);
+        assertFalse(SegmentFormat.frameWellFormed(h, 0, 1000), "an END frame counts no record");
+        SegmentFormat.writeFrameHeader(h, 0, 10, 0, 0, 2, 43);
+        assertFalse(SegmentFormat.frameWellFormed(h, 0, 1000), "one record per frame");
+        SegmentFormat.writeFrameHeader(h, 0, -1, 0, 0, 1, 43);
+        assertFalse(SegmentFormat.frameWellFormed(h, 0, Long.MAX_VALUE), "a length past 2 GiB");
+    }
 }
