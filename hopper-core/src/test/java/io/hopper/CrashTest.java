@@ -2,12 +2,10 @@ package io.hopper;
 
 import org.junit.jupiter.api.Test;
 
-import java.io.BufferedReader;
-import java.io.InputStreamReader;
 import java.io.PrintStream;
 import java.io.FileOutputStream;
-import java.io.FileDescriptor;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -15,7 +13,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.TreeMap;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -24,7 +21,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * Kill -9 at random moments. A child JVM streams numbered records from several producers into a
  * channel while a consumer receives and commits; it reports every send that returned ("A"), every
- * receive ("R") and every commit (intent "K", done "D") on its standard output. The parent kills it
+ * receive ("R") and every commit (intent "K", done "D") in a report file. The parent kills it
  * with SIGKILL after a random number of acknowledged sends, reopens the directory and checks what
  * came back. {@code WRITE_THROUGH} cycles take the sync policies in turn ({@code NONE},
  * {@code every(64)}, {@code interval(20 ms)}, {@code ALWAYS}): forcing matters for a power loss,
@@ -115,17 +112,23 @@ class CrashTest {
 
     /** What one cycle saw: per producer, the last acknowledged seq, the commit bounds, and what came back. */
     record Outcome(long[] acked, long[] done, long[] intent, List<List<Long>> received,
-                   java.util.Set<Long> receivedByChild) {
+                   java.util.Set<Long> receivedByChild, String childLog) {
         @Override
         public String toString() {
             return "acked=" + Arrays.toString(acked) + " committed in [" + Arrays.toString(done) + ", "
-                    + Arrays.toString(intent) + "]";
+                    + Arrays.toString(intent) + "]" + (childLog.isBlank() ? "" : "; the child logged:\n" + childLog);
         }
     }
 
     private static Outcome cycle(Durability durability, String syncPolicy, int killAfterAcks, int cycle)
             throws Exception {
         Path dir = TestDirs.create();
+        // The child writes its report to a file of its own: every line it flushed is in the page
+        // cache and survives the SIGKILL, and nothing else writes there. (Its standard output and
+        // error, where the JVM and the libraries log, go to a second file: sharing one stream
+        // with the report could glue a log fragment to a report line and hide that line.)
+        Path report = Files.createTempFile("hopper-crash-report-", ".txt");
+        Path log = Files.createTempFile("hopper-crash-log-", ".txt");
         try {
             List<String> cmd = new ArrayList<>();
             cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
@@ -136,54 +139,36 @@ class CrashTest {
             cmd.add(dir.toString());
             cmd.add(durability.name());
             cmd.add(syncPolicy);
-            Process child = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+            cmd.add(report.toString());
+            Process child = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+            awaitAcks(child, report, killAfterAcks);
+            child.destroyForcibly(); // SIGKILL
+            assertTrue(child.waitFor(30, TimeUnit.SECONDS), "the killed child did not end");
+            String childLog = tail(Files.readString(log, StandardCharsets.UTF_8), 4000);
+            assertEquals(128 + 9, child.exitValue(), "the child ended before the SIGKILL: " + childLog);
+
             long[] acked = new long[PRODUCERS];
             long[] done = new long[PRODUCERS];
             long[] intent = new long[PRODUCERS];
             Arrays.fill(acked, -1);
             Arrays.fill(done, -1);
             Arrays.fill(intent, -1);
-            CountDownLatch enough = new CountDownLatch(1);
-            StringBuilder other = new StringBuilder();
-            java.util.Set<Long> receivedByChild = java.util.concurrent.ConcurrentHashMap.newKeySet();
-            Thread reader = new Thread(() -> {
-                long[] pending = new long[PRODUCERS];
-                Arrays.fill(pending, -1);
-                int acks = 0;
-                try (BufferedReader in = new BufferedReader(new InputStreamReader(child.getInputStream(),
-                        StandardCharsets.UTF_8))) {
-                    String line;
-                    while ((line = in.readLine()) != null) {
-                        String[] f = line.split(" ");
-                        if (f[0].equals("A") && f.length == 3) {
-                            int p = Integer.parseInt(f[1]);
-                            acked[p] = Math.max(acked[p], Long.parseLong(f[2]));
-                            if (++acks >= killAfterAcks) {
-                                enough.countDown();
-                            }
-                        } else if (f[0].equals("K") && f.length == PRODUCERS + 1) {
-                            for (int p = 0; p < PRODUCERS; p++) {
-                                intent[p] = Long.parseLong(f[p + 1]);
-                            }
-                        } else if (f[0].equals("R") && f.length == 3) {
-                            receivedByChild.add(((long) Integer.parseInt(f[1]) << 32) | Long.parseLong(f[2]));
-                        } else if (f[0].equals("D")) {
-                            System.arraycopy(intent, 0, done, 0, PRODUCERS);
-                        } else if (other.length() < 4000) {
-                            other.append(line).append('\n');
-                        }
+            java.util.Set<Long> receivedByChild = new java.util.HashSet<>();
+            for (String line : Files.readAllLines(report, StandardCharsets.UTF_8)) {
+                String[] f = line.split(" ");
+                if (f[0].equals("A") && f.length == 3) {
+                    int p = Integer.parseInt(f[1]);
+                    acked[p] = Math.max(acked[p], Long.parseLong(f[2]));
+                } else if (f[0].equals("K") && f.length == PRODUCERS + 1) {
+                    for (int p = 0; p < PRODUCERS; p++) {
+                        intent[p] = Long.parseLong(f[p + 1]);
                     }
-                } catch (Exception e) {
-                    // the pipe broke when the child was killed
-                }
-                enough.countDown();
-            });
-            reader.start();
-            enough.await(60, TimeUnit.SECONDS);
-            child.destroyForcibly(); // SIGKILL
-            child.waitFor(30, TimeUnit.SECONDS);
-            reader.join(30_000);
-            assertTrue(child.exitValue() != 0 || acked[0] >= 0, "child ended on its own: " + other);
+                } else if (f[0].equals("R") && f.length == 3) {
+                    receivedByChild.add(((long) Integer.parseInt(f[1]) << 32) | Long.parseLong(f[2]));
+                } else if (f[0].equals("D")) {
+                    System.arraycopy(intent, 0, done, 0, PRODUCERS);
+                } // else: the last line, cut short by the kill
+            }
             List<List<Long>> received = new ArrayList<>();
             for (int p = 0; p < PRODUCERS; p++) {
                 received.add(new ArrayList<>());
@@ -197,10 +182,41 @@ class CrashTest {
                 }
                 assertEquals(0, ch.stats().recordsLost(), "cycle " + cycle + ": " + ch.stats());
             }
-            return new Outcome(acked, done, intent, received, receivedByChild);
+            return new Outcome(acked, done, intent, received, receivedByChild, childLog);
         } finally {
             TestDirs.delete(dir);
+            Files.deleteIfExists(report);
+            Files.deleteIfExists(log);
         }
+    }
+
+    /** Follows the child's report until it has acknowledged {@code n} sends, ended, or 60 s passed. */
+    private static void awaitAcks(Process child, Path report, int n) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        int acks = 0;
+        StringBuilder partial = new StringBuilder();
+        try (java.io.InputStream in = Files.newInputStream(report)) {
+            byte[] buf = new byte[1 << 16];
+            while (acks < n && child.isAlive() && System.nanoTime() < deadline) {
+                int got = in.read(buf);
+                if (got <= 0) {
+                    Thread.sleep(1); // pacing the follower, not an assertion
+                    continue;
+                }
+                partial.append(new String(buf, 0, got, StandardCharsets.ISO_8859_1));
+                int nl;
+                while ((nl = partial.indexOf("\n")) >= 0) {
+                    if (partial.charAt(0) == 'A') {
+                        acks++;
+                    }
+                    partial.delete(0, nl + 1);
+                }
+            }
+        }
+    }
+
+    private static String tail(String s, int max) {
+        return s.length() <= max ? s : s.substring(s.length() - max);
     }
 
     /** The child: producers send (p << 32 | seq) until killed; a consumer receives and commits every 100. */
@@ -225,7 +241,7 @@ class CrashTest {
         }
 
         public static void main(String[] args) throws Exception {
-            PrintStream out = new PrintStream(new FileOutputStream(FileDescriptor.out), false, StandardCharsets.UTF_8);
+            PrintStream out = new PrintStream(new FileOutputStream(args[3]), false, StandardCharsets.UTF_8);
             Durability durability = Durability.valueOf(args[1]);
             Channel<Long> ch = open(Path.of(args[0]), durability, syncPolicy(args[2]));
             Object lock = new Object();
