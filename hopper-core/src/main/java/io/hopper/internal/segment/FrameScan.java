@@ -22,7 +22,8 @@ import java.nio.ByteOrder;
  * them from the indices, as for any other gap.
  */
 final class FrameScan {
-    private static final int CHUNK = 64 * 1024;
+    /** Bytes read at a time. */
+    static final int CHUNK = 64 * 1024;
     private static final int H = SegmentFormat.FRAME_HEADER_BYTES;
     private static final VarHandle LONG = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
 
@@ -53,8 +54,9 @@ final class FrameScan {
             int h = (int) (p - bufStart);
             // Every frame has a non-zero byte at +8 (an END frame's flags) or at +10 (a record
             // frame's count). Where the eight bytes from p + 8 are all zero, no frame starts at
-            // p .. p + 5: skip them (the zero tail of a file being written is long).
-            if (h + 16 <= bufLen && (long) LONG.get(buf, h + 8) == 0) {
+            // p .. p + 5: skip them (the zero tail of a file being written is long). The buffer
+            // holds a whole header from p (h + H <= bufLen), so the eight bytes are in it.
+            if ((long) LONG.get(buf, h + 8) == 0) {
                 p += 5;
                 continue;
             }

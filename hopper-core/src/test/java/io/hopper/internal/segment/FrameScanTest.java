@@ -81,12 +81,14 @@ class FrameScanTest {
 
     @Test
     void aFrameWhosePayloadFailsItsChecksumOrRunsPastTheLimitIsNotTrusted() throws Exception {
-        byte[] good = frame(3, payload(500, 3));
+        byte[] f = frame(3, payload(500, 3));
+        byte[] good = new byte[100 + f.length];
+        System.arraycopy(f, 0, good, 100, f.length);
         byte[] badPayload = good.clone();
-        badPayload[H + 100] ^= 1;
+        badPayload[100 + H + 100] ^= 1;
         assertEquals(-1, scan(badPayload, 0, 0));
         assertEquals(-1, FrameScan.nextIntactFrame(source(good), 0, good.length - 1, 0));
-        assertEquals(0, FrameScan.nextIntactFrame(source(good), 0, good.length, 0));
+        assertEquals(100, FrameScan.nextIntactFrame(source(good), 0, good.length, 0));
     }
 
     @Test
@@ -99,6 +101,36 @@ class FrameScanTest {
         assertEquals(60_000, scan(file, 0, 0));
         file[60_000 + H + 99_999] ^= 1; // the last payload byte, far outside the first buffer
         assertEquals(-1, scan(file, 0, 0));
+    }
+
+    @Test
+    void framesAcrossTheEndOfTheScanBufferAreFound() throws Exception {
+        int chunk = FrameScan.CHUNK;
+        // An END frame whose last byte is the first past the buffer: the refill holds exactly it.
+        byte[] end = new byte[chunk + 1];
+        System.arraycopy(endFrame(5), 0, end, chunk - 23, H);
+        assertEquals(chunk - 23, scan(end, 0, 0));
+        // A record frame whose header starts inside the buffer and ends past it.
+        byte[] header = new byte[chunk + 200];
+        byte[] f = frame(5, payload(100, 5));
+        System.arraycopy(f, 0, header, chunk - 10, f.length);
+        assertEquals(chunk - 10, scan(header, 0, 0));
+        // A record frame whose payload ends ten bytes past the buffer.
+        byte[] tail = new byte[chunk + 100];
+        System.arraycopy(f, 0, tail, chunk + 10 - f.length, f.length);
+        assertEquals(chunk + 10 - f.length, scan(tail, 0, 0));
+        tail[chunk + 5] ^= 1; // its payload, past the buffer
+        assertEquals(-1, scan(tail, 0, 0));
+    }
+
+    @Test
+    void aLimitPastTheEndOfTheFileFindsOnlyWhatIsThere() throws Exception {
+        byte[] file = new byte[500];
+        byte[] f = frame(2, payload(50, 6));
+        System.arraycopy(f, 0, file, 300, f.length);
+        assertEquals(300, FrameScan.nextIntactFrame(source(file), 0, 10_000, 0));
+        assertEquals(-1, FrameScan.nextIntactFrame(source(file), 301, 10_000, 0));
+        assertEquals(-1, FrameScan.nextIntactFrame(source(file), 490, 10_000, 0));
     }
 
     @Test
