@@ -194,7 +194,8 @@ class CrashTest {
     private static void awaitAcks(Process child, Path report, int n) throws Exception {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
         int acks = 0;
-        StringBuilder partial = new StringBuilder();
+        boolean ackLine = false; // the line being read so far starts with "A"
+        boolean lineStart = true;
         try (java.io.InputStream in = Files.newInputStream(report)) {
             byte[] buf = new byte[1 << 16];
             while (acks < n && child.isAlive() && System.nanoTime() < deadline) {
@@ -203,13 +204,14 @@ class CrashTest {
                     Thread.sleep(1); // pacing the follower, not an assertion
                     continue;
                 }
-                partial.append(new String(buf, 0, got, StandardCharsets.ISO_8859_1));
-                int nl;
-                while ((nl = partial.indexOf("\n")) >= 0) {
-                    if (partial.charAt(0) == 'A') {
+                for (int i = 0; i < got; i++) { // counts whole "A" lines only
+                    if (lineStart) {
+                        ackLine = buf[i] == 'A';
+                    }
+                    lineStart = buf[i] == '\n';
+                    if (lineStart && ackLine) {
                         acks++;
                     }
-                    partial.delete(0, nl + 1);
                 }
             }
         }
