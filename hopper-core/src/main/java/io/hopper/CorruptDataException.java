@@ -6,7 +6,7 @@ package io.hopper;
  * {@link ChannelStats#corruptFramesSkipped()}. It is thrown where a caller hands bytes to the
  * codec directly, and it names the file and offset where that is known.
  */
-public final class CorruptDataException extends HopperException {
+public sealed class CorruptDataException extends HopperException permits IncompatibleRecordException {
     private static final long serialVersionUID = 1L;
 
     /**

@@ -1,6 +1,8 @@
 package io.hopper;
 
+import io.hopper.internal.codec.KryoSerializer;
 import io.hopper.internal.codec.RecordCodec;
+import io.hopper.internal.codec.TypeRegistry;
 import io.hopper.internal.receiver.ReceiverMachine;
 import io.hopper.internal.recovery.DirectoryLock;
 import io.hopper.internal.recovery.ReadCursorFile;
@@ -308,6 +310,10 @@ public final class Hopper {
                 RingDeque<SenderState> ring = new RingDeque<>(slots, inMemoryBytes, new SenderState(appender));
                 DiskSync sync = new DiskSync(log, appender, ring.backLock());
                 Serializer<T> ser = serializer != null ? serializer : Serializer.kryo(type);
+                if (ser instanceof KryoSerializer<T> kryo) {
+                    // Classes are named by ids this directory's registry resolves, in any later process too.
+                    ser = kryo.withRegistry(TypeRegistry.open(directory));
+                }
                 RecordCodec<T> codec = new RecordCodec<>(ser, compression, SegmentFormat.FRAME_HEADER_BYTES);
                 ToLongFunction<? super T> w = weigher != null ? weigher : Builder::defaultWeight;
                 // Recovered records precede anything sent from now on: they are all announced.

@@ -6,7 +6,7 @@ package io.hopper;
  */
 public sealed class HopperException extends RuntimeException
         permits ChannelClosedException, RecordTooLargeException, StorageException,
-                CorruptDataException, OperationInterruptedException {
+                CorruptDataException, OperationInterruptedException, UnsupportedRecordException {
 
     private static final long serialVersionUID = 1L;
 

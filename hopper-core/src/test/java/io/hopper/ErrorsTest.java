@@ -87,7 +87,9 @@ class ErrorsTest {
         try (Channel<Long> ch = Hopper.builder(Long.class, dir.resolve("ch"))
                 .inMemoryBytes(0).serializer(flaky).open()) {
             assertTrue(ch.sender().offer(12L));
-            assertThrows(java.io.UncheckedIOException.class, () -> ch.sender().offer(13L));
+            UnsupportedRecordException e = assertThrows(UnsupportedRecordException.class, () -> ch.sender().offer(13L));
+            assertEquals("java.lang.Long", e.recordClass());
+            assertTrue(e.getMessage().contains("cannot encode 13"), e.getMessage());
             assertTrue(ch.sender().offer(14L));
             assertEquals(12L, ch.receiver().poll());
             assertEquals(14L, ch.receiver().poll());

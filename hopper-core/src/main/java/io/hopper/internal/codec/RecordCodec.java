@@ -2,12 +2,17 @@ package io.hopper.internal.codec;
 
 import io.hopper.Compression;
 import io.hopper.CorruptDataException;
+import io.hopper.IncompatibleRecordException;
 import io.hopper.Serializer;
+import io.hopper.StorageException;
+import io.hopper.UnsupportedRecordException;
 import net.jpountz.lz4.LZ4Factory;
 import net.jpountz.lz4.LZ4SafeDecompressor;
 
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.UncheckedIOException;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.zip.CRC32C;
 
 /**
@@ -33,6 +38,13 @@ public final class RecordCodec<T> {
     private final int headerRoom;
     private final LZ4SafeDecompressor decompressor;
     private final ThreadLocal<EncodedRecord> encodeBuffers;
+    /** Classes whose first record made the round trip ({@link #verify}); only ever grows. */
+    private final Map<Class<?>, Boolean> verified = new ConcurrentHashMap<>();
+    /**
+     * The class {@link #verify} passed last: a racy one-entry cache in front of {@link #verified}.
+     * Any thread writes it, without ordering; a reader that sees a stale value just asks the map.
+     */
+    private Class<?> lastVerified;
 
     public RecordCodec(Serializer<T> serializer, Compression compression, int headerRoom) {
         this.serializer = serializer;
@@ -46,7 +58,8 @@ public final class RecordCodec<T> {
      * Encodes {@code value} into the calling thread's buffer. The result is valid until this
      * thread's next call.
      *
-     * @throws UncheckedIOException or any exception the serializer throws
+     * @throws UnsupportedRecordException if the serializer fails on the record
+     * @throws StorageException           if a new type could not be recorded in the channel's registry
      */
     public EncodedRecord encode(T value) {
         EncodedRecord r = encodeBuffers.get();
@@ -55,8 +68,8 @@ public final class RecordCodec<T> {
         r.raw.reset();
         try {
             serializer.serialize(value, r.raw);
-        } catch (IOException e) {
-            throw new UncheckedIOException("serializer failed on a record of " + value.getClass().getName(), e);
+        } catch (Throwable e) {
+            throw encodingFailure(value, e);
         }
         int rawLen = r.raw.length();
         ByteSink frame = r.frame;
@@ -90,6 +103,62 @@ public final class RecordCodec<T> {
         return r;
     }
 
+    /**
+     * Makes sure records of {@code value}'s class can be stored: the first record of each class
+     * is encoded and decoded once (without recording new types), and a failure refuses it.
+     * Costs one field read for a class seen before.
+     *
+     * @throws UnsupportedRecordException if the round trip fails
+     */
+    @SuppressWarnings("unchecked")
+    public void verify(T value) {
+        Class<?> c = value.getClass();
+        if (c == lastVerified || verified.containsKey(c)) {
+            lastVerified = c;
+            return;
+        }
+        Object back;
+        try {
+            if (serializer instanceof KryoSerializer<T> kryo) {
+                back = kryo.roundTrip(value);
+            } else {
+                ByteArrayOutputStream out = new ByteArrayOutputStream(256);
+                serializer.serialize(value, out);
+                byte[] b = out.toByteArray();
+                back = serializer.deserialize(b, 0, b.length);
+            }
+        } catch (Throwable e) {
+            throw encodingFailure(value, e);
+        }
+        if (back == null || back.getClass() != c) {
+            throw new UnsupportedRecordException(c.getName(), "it reads back as "
+                    + (back == null ? "null" : "a " + back.getClass().getName()), null);
+        }
+        verified.put(c, Boolean.TRUE);
+        lastVerified = c;
+    }
+
+    private static RuntimeException encodingFailure(Object value, Throwable e) {
+        rethrowIfFatal(e);
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof TypeRegistry.StoreFailedException f) {
+                return new StorageException(f.getMessage(), f.getCause());
+            }
+        }
+        return new UnsupportedRecordException(value.getClass().getName(), String.valueOf(e.getMessage()), e);
+    }
+
+    /**
+     * Errors of the JVM rather than of the bytes: out of memory, internal errors. They propagate
+     * as they are, and the record stays where it was (not skipped, not lost). A stack overflow is
+     * the bytes' doing (a deep or cyclic graph) and is not rethrown.
+     */
+    private static void rethrowIfFatal(Throwable e) {
+        if (e instanceof VirtualMachineError && !(e instanceof StackOverflowError)) {
+            throw (VirtualMachineError) e;
+        }
+    }
+
     private static void setLength(ByteSink sink, int length) {
         sink.reset();
         sink.reserve(length);
@@ -100,7 +169,9 @@ public final class RecordCodec<T> {
     /**
      * Decodes one payload. {@code scratch} belongs to the consumer.
      *
-     * @throws CorruptDataException when the bytes do not decompress or deserialize
+     * @throws CorruptDataException when the bytes do not decompress or deserialize (whatever the
+     *                              serializer threw, errors included), {@link IncompatibleRecordException}
+     *                              when they were written with a layout the class cannot take now
      */
     public T decode(byte[] buf, int off, int len, boolean compressed, DecodeScratch scratch) {
         byte[] src = buf;
@@ -138,7 +209,13 @@ public final class RecordCodec<T> {
             return value;
         } catch (CorruptDataException e) {
             throw e;
-        } catch (IOException | RuntimeException | StackOverflowError e) {
+        } catch (Throwable e) {
+            rethrowIfFatal(e);
+            for (Throwable t = e; t != null; t = t.getCause()) {
+                if (t instanceof IncompatibleTypeException) {
+                    throw new IncompatibleRecordException("record does not fit its class any more: " + e.getMessage(), e);
+                }
+            }
             throw new CorruptDataException("record does not deserialize: " + e, e);
         }
     }

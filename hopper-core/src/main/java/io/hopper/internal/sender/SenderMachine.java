@@ -96,6 +96,7 @@ public final class SenderMachine<T> {
         if (state.closed) {
             throw closedError();
         }
+        codec.verify(record); // a class that cannot be stored is refused now, not lost when it spills
         long w = weigher.applyAsLong(record);
         if (w < 0) {
             throw new IllegalArgumentException("weigher returned a negative weight " + w + " for a record of "

@@ -2,12 +2,12 @@ package io.hopper.internal.codec;
 
 import io.hopper.Compression;
 import io.hopper.CorruptDataException;
+import io.hopper.UnsupportedRecordException;
 import io.hopper.Serializer;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
 import java.io.OutputStream;
-import java.io.UncheckedIOException;
 import java.util.Arrays;
 import java.util.zip.CRC32C;
 
@@ -192,8 +192,9 @@ class RecordCodecTest {
                 throw new IOException("cannot read");
             }
         }, Compression.LZ4, HEADER);
-        UncheckedIOException enc = assertThrows(UncheckedIOException.class, () -> throwing.encode(new byte[1]));
-        assertTrue(enc.getMessage().contains("[B"), enc.getMessage());
+        UnsupportedRecordException enc = assertThrows(UnsupportedRecordException.class,
+                () -> throwing.encode(new byte[1]));
+        assertTrue(enc.getMessage().contains("[B") && enc.getMessage().contains("disk of the mind"), enc.getMessage());
         CorruptDataException dec = assertThrows(CorruptDataException.class,
                 () -> throwing.decode(new byte[3], 0, 3, false, scratch));
         assertTrue(dec.getMessage().contains("cannot read"), dec.getMessage());
