@@ -84,6 +84,7 @@ public final class Hopper {
         private StorageBackend storage = StorageBackend.AUTO;
         private Durability durability = Durability.MEMORY_FIRST;
         private SyncPolicy syncPolicy = SyncPolicy.NONE;
+        private CommitMode commitMode = CommitMode.AUTO;
         private String jmxName;
 
         private Builder(Class<T> type, Path directory) {
@@ -248,6 +249,19 @@ public final class Hopper {
         }
 
         /**
+         * Who moves the committed read position. Default {@link CommitMode#AUTO}; choose
+         * {@link CommitMode#MANUAL} when records are processed after {@code receive} returns
+         * (handed to an asynchronous client) and must come again after a crash until committed.
+         *
+         * @param commitMode the mode
+         * @return this builder
+         */
+        public Builder<T> commitMode(CommitMode commitMode) {
+            this.commitMode = Objects.requireNonNull(commitMode, "commitMode");
+            return this;
+        }
+
+        /**
          * Registers the channel's statistics as a JMX MBean ({@link ChannelMXBean}) on the platform
          * MBean server when it opens, under {@code io.hopper:type=Channel,name="<name>"}, and
          * unregisters it when the channel closes. Default: not registered.
@@ -317,17 +331,18 @@ public final class Hopper {
                 RecordCodec<T> codec = new RecordCodec<>(ser, compression, SegmentFormat.FRAME_HEADER_BYTES);
                 ToLongFunction<? super T> w = weigher != null ? weigher : Builder::defaultWeight;
                 // Recovered records precede anything sent from now on: they are all announced.
-                SegmentCursor cursor = new SegmentCursor(log, ring.backLock(), start);
+                SegmentCursor cursor = new SegmentCursor(log, ring.backLock(), start,
+                        commitMode == CommitMode.MANUAL);
                 // A graceful close left the memory tier in a snapshot: it is replayed after the disk
                 // records announced before it, and its last marker announces the rest.
                 SnapshotFile.Reader snapshot = SnapshotFile.open(directory);
                 long limit = snapshot == null ? nextIndex : Math.min(nextIndex, Math.max(start, snapshot.diskLimit()));
                 ReceiverMachine<T> receiverMachine = new ReceiverMachine<>(ring, cursor, codec, limit, directory,
-                        snapshot);
+                        snapshot, commitMode == CommitMode.MANUAL);
                 SenderMachine<T> senderMachine = new SenderMachine<>(ring, codec, w, log.maxFrameBytes(), directory,
                         durability == Durability.WRITE_THROUGH, syncPolicy.forces() ? sync : null,
                         syncPolicy.kind == SyncPolicy.Kind.ALWAYS, syncPolicy.records,
-                        receiverMachine::tryReleaseDrainedFiles);
+                        receiverMachine::releaseDrainedFiles);
                 if (snapshot == null && committed != null) {
                     receiverMachine.snapshotMissing(committed.snapshotRecords());
                 }

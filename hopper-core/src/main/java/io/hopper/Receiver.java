@@ -81,15 +81,43 @@ public final class Receiver<T> implements Iterable<T> {
 
     /**
      * Durably marks every record received so far as consumed: after a restart (or a crash) the
-     * channel resumes after it. Without calls to this, the position is committed when the channel
-     * closes and, while records are read from disk, at most once per second on its own.
+     * channel resumes after it. Under {@link CommitMode#AUTO} the channel also commits on its own
+     * (at close, before deleting a consumed queue file, and at most once a second while reading
+     * from disk); under {@link CommitMode#MANUAL} only this and {@link #commit(long)} move it.
      * Records held in memory are not covered by a commit: a crash loses them (see the README).
      *
      * @throws StorageException       if the position could not be written
      * @throws ChannelClosedException if the channel is closed
      */
     public void commit() {
-        machine.commit();
+        machine.commit(machine.position());
+    }
+
+    /**
+     * Durably marks the records before {@code position} as consumed, for a consumer whose records
+     * are still in flight after {@code receive} returned: take {@link #position()} after each
+     * receive and commit it once that record and every one before it are done. A position at or
+     * before the last commit changes nothing (the committed position never moves back).
+     *
+     * @param position a value {@link #position()} returned
+     * @throws IllegalArgumentException if {@code position} lies past the records received so far
+     * @throws StorageException         if the position could not be written
+     * @throws ChannelClosedException   if the channel is closed
+     */
+    public void commit(long position) {
+        machine.commit(position);
+    }
+
+    /**
+     * The position just after the last record received: committing it ({@link #commit(long)})
+     * marks that record and everything received before it as consumed. Call it on the consumer
+     * thread, right after the receive it refers to. Records that stayed in memory share the
+     * position of the disk record before them (see {@link CommitMode#MANUAL}).
+     *
+     * @return an opaque, non-decreasing position in the channel's stream
+     */
+    public long position() {
+        return machine.position();
     }
 
     /**

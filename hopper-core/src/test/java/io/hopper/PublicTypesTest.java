@@ -95,11 +95,11 @@ class PublicTypesTest {
         s.serialize(new Point(5, 6), out);
         assertEquals(2, written.get(), "the registered serializer was used");
         byte[] b = out.toByteArray();
-        assertEquals(16, b.length, "two fixed-width points, nothing else");
-        Point p = s.deserialize(b, 8, 8);
+        assertEquals(26, b.length, "two points, each a 5-byte type reference and the registered serializer's 8 bytes");
+        Point p = s.deserialize(b, 13, 13);
         assertEquals(5, p.x);
         assertEquals(6, p.y);
-        Point q = s.deserialize(b, 0, 8);
+        Point q = s.deserialize(b, 0, 13);
         assertEquals(3, q.x);
         Thread t = new Thread(() -> {
             try {
@@ -111,6 +111,6 @@ class PublicTypesTest {
         t.start();
         t.join();
         assertEquals(atBuild + 2, configured.get(), "one more instance for this thread and one for the other");
-        assertThrows(IllegalStateException.class, () -> s.deserialize(b, 0, 9), "trailing bytes are not ignored");
+        assertThrows(IllegalStateException.class, () -> s.deserialize(b, 0, 14), "trailing bytes are not ignored");
     }
 }

@@ -40,10 +40,22 @@ public final class ReceiverMachine<T> {
 
     /** Disk records below this index are announced to the receiver. Front lock. */
     private long limit;
-    /** Last index written to the cursor file. Front lock. */
+    /**
+     * Commit mode MANUAL: the position moves only at {@link #commit(long)}, and read files stay
+     * until a commit passes them; AUTO: also once a second while reading from disk and before a
+     * file is deleted.
+     */
+    private final boolean manual;
+    /** Last index written to the cursor file. The cursor's file lock (stores happen under it). */
     private long committed;
-    /** When it was written. Front lock. */
-    private long lastCommitNanos = System.nanoTime();
+    /** When it was written. Written under the cursor's file lock; volatile for the consumer's lock-free check. */
+    private volatile long lastCommitNanos = System.nanoTime();
+    /**
+     * Records of the live memory snapshot, as the cursor file must say (0 once it is replayed).
+     * Written under the front lock; volatile because a store under the file lock alone (a
+     * producer releasing a file) reads it.
+     */
+    private volatile long snapshotRecords;
     /** Set by close under the front lock; volatile for lock-free checks. */
     private volatile boolean closed;
     /** Markers taken from the ring. Front lock; volatile for stats. */
@@ -55,7 +67,8 @@ public final class ReceiverMachine<T> {
     private volatile long snapshotPending;
 
     public ReceiverMachine(RingDeque<SenderState> ring, SegmentCursor cursor, RecordCodec<T> codec, long limit,
-                           Path directory, SnapshotFile.Reader snapshot) {
+                           Path directory, SnapshotFile.Reader snapshot, boolean manual) {
+        this.manual = manual;
         this.ring = ring;
         this.senderState = ring.backState();
         this.cursor = cursor;
@@ -65,35 +78,30 @@ public final class ReceiverMachine<T> {
         this.committed = cursor.readIndex();
         this.snapshot = snapshot;
         this.snapshotPending = snapshot == null ? 0 : snapshot.recordCount();
-        cursor.onBeforeDelete(index -> {
-            // Not forced: a file deletion is no more durable than this rename, and the commit
-            // before deleting every file would otherwise cost a device flush per file.
-            ReadCursorFile.store(directory, position(), false);
-            committed = index;
-            lastCommitNanos = System.nanoTime();
-        });
+        this.snapshotRecords = snapshot == null ? 0 : snapshot.recordCount();
+        if (!manual) {
+            // Runs under the file lock, on the consumer or on a producer releasing a file. Not
+            // forced: a file deletion is no more durable than this rename, and the commit before
+            // deleting every file would otherwise cost a device flush per file.
+            cursor.onBeforeDelete(index -> store(index, false, false));
+        }
     }
 
     /**
-     * The read cursor says a snapshot of {@code records} records was left, but none could be
-     * opened (deleted, or unreadable and set aside): count them as lost. Before first use.
-     */
-    /**
-     * For a producer refused room: deletes queue files that are sealed and fully read, if the
-     * consumer's lock is free right now (a busy consumer releases them itself after its current
-     * delivery). Caller holds no channel lock.
+     * For a producer refused room: deletes queue files that are sealed and fully read (MANUAL:
+     * and committed). Takes only the cursor's file lock, never the front lock, so it works while
+     * the consumer is busy (in a slow {@code drainTo} sink, say); it waits at most for the
+     * consumer's current step through a file. Caller holds no channel lock.
      *
      * @return whether a file was deleted
      */
-    public boolean tryReleaseDrainedFiles() {
-        ReentrantLock front = ring.frontLock();
-        if (!front.tryLock()) {
-            return false;
-        }
+    public boolean releaseDrainedFiles() {
+        ReentrantLock fileLock = cursor.fileLock();
+        fileLock.lock();
         try {
             return !closed && cursor.releaseDrainedFiles();
         } finally {
-            front.unlock();
+            fileLock.unlock();
         }
     }
 
@@ -102,6 +110,10 @@ public final class ReceiverMachine<T> {
         return snapshotPending;
     }
 
+    /**
+     * The read cursor says a snapshot of {@code records} records was left, but none could be
+     * opened (deleted, or unreadable and set aside): count them as lost. Before first use.
+     */
     public void snapshotMissing(long records) {
         if (records > 0) {
             cursor.countDamage(records);
@@ -258,8 +270,10 @@ public final class ReceiverMachine<T> {
                     snapshot.finish();
                     snapshot = null;
                     snapshotPending = 0;
-                    committed = -1; // the cursor's snapshot size is stale now: write it at once
-                    autoCommitNow();
+                    snapshotRecords = 0;
+                    // The cursor file's snapshot size is stale now: write it at once (MANUAL: at the
+                    // committed position, which the snapshot's end does not move).
+                    storeQuietly(manual ? committed() : cursor.readIndex(), true, true);
                     return null;
             }
         } catch (IOException e) {
@@ -285,7 +299,9 @@ public final class ReceiverMachine<T> {
         if (cursor.releaseDrainedFiles()) {
             ring.signalAllProducers();
         }
-        autoCommit();
+        if (!manual) {
+            autoCommit();
+        }
         return value;
     }
 
@@ -322,54 +338,100 @@ public final class ReceiverMachine<T> {
     }
 
     /**
-     * Durably records the read position: every record received so far counts as consumed and is
-     * not delivered again after a restart.
+     * The position after every record delivered so far: what {@link #commit(long)} takes. Read by
+     * the consumer between its calls (volatile load).
      */
-    public void commit() {
+    public long position() {
+        return cursor.readIndex();
+    }
+
+    /**
+     * Durably records {@code position} (from {@link #position()}) as consumed: the records before
+     * it are not delivered again after a restart or a crash. A position at or before the last
+     * commit changes nothing. MANUAL: read files the position passes are deleted.
+     *
+     * @throws IllegalArgumentException if {@code position} lies past what was delivered
+     */
+    public void commit(long position) {
         ReentrantLock lock = ring.frontLock();
         lock.lock();
         try {
             checkOpen();
-            commitLocked();
+            long delivered = cursor.readIndex();
+            if (position > delivered) {
+                throw new IllegalArgumentException("position " + position + " lies past the records delivered so far ("
+                        + delivered + ")");
+            }
+            if (store(position, true, false) && manual && cursor.releaseDrainedFiles()) {
+                ring.signalAllProducers();
+            }
         } finally {
             lock.unlock();
         }
     }
 
-    private void commitLocked() {
-        long index = cursor.readIndex();
-        if (index == committed) {
-            return;
-        }
+    /** The committed position (under the file lock). */
+    private long committed() {
+        ReentrantLock fileLock = cursor.fileLock();
+        fileLock.lock();
         try {
-            ReadCursorFile.store(directory, position());
-        } catch (IOException e) {
-            throw new StorageException("cannot record the read position in " + directory, e);
+            return committed;
+        } finally {
+            fileLock.unlock();
         }
-        committed = index;
-        lastCommitNanos = System.nanoTime();
     }
 
-    private ReadCursorFile.State position() {
-        return new ReadCursorFile.State(cursor.readIndex(), senderState.appender().nextIndex(),
-                senderState.appender().nextSequence(), snapshot == null ? 0 : snapshot.recordCount());
+    /**
+     * Stores {@code index} as the committed position, unless a commit already covers it and
+     * {@code always} is false ({@code always}: the cursor file must be rewritten anyway, e.g. for
+     * a new snapshot size; the position never moves back). Takes the file lock (reentrant: the
+     * delete hook already holds it).
+     *
+     * @return whether the committed position moved
+     * @throws StorageException if the cursor file could not be written
+     */
+    private boolean store(long index, boolean force, boolean always) {
+        ReentrantLock fileLock = cursor.fileLock();
+        fileLock.lock();
+        try {
+            long at = Math.max(index, committed);
+            if (!always && at == committed) {
+                return false;
+            }
+            try {
+                ReadCursorFile.store(directory, state(at), force);
+            } catch (IOException e) {
+                throw new StorageException("cannot record the read position in " + directory, e);
+            }
+            boolean moved = at > committed;
+            committed = at;
+            lastCommitNanos = System.nanoTime();
+            cursor.committed(at);
+            return moved;
+        } finally {
+            fileLock.unlock();
+        }
     }
 
-    private void autoCommitNow() {
-        lastCommitNanos = System.nanoTime() - AUTO_COMMIT_NANOS;
-        autoCommit();
+    /** {@link #store} for a commit the caller did not ask for: a failure is logged and retried later. */
+    private void storeQuietly(long index, boolean force, boolean always) {
+        try {
+            store(index, force, always);
+        } catch (StorageException e) {
+            lastCommitNanos = System.nanoTime();
+            System.getLogger("io.hopper").log(System.Logger.Level.WARNING, "hopper: " + e.getMessage());
+        }
     }
 
-    /** Commits at most once per {@link #AUTO_COMMIT_NANOS} while records are being read from disk. Front lock held. */
+    private ReadCursorFile.State state(long readIndex) {
+        return new ReadCursorFile.State(readIndex, senderState.appender().nextIndex(),
+                senderState.appender().nextSequence(), snapshotRecords);
+    }
+
+    /** AUTO: commits at most once per {@link #AUTO_COMMIT_NANOS} while records are read from disk. Front lock held. */
     private void autoCommit() {
         if (System.nanoTime() - lastCommitNanos >= AUTO_COMMIT_NANOS) {
-            try {
-                commitLocked();
-            } catch (StorageException e) {
-                // Not the caller's failure: its record was delivered. Retried at the next interval.
-                lastCommitNanos = System.nanoTime();
-                System.getLogger("io.hopper").log(System.Logger.Level.WARNING, "hopper: " + e.getMessage());
-            }
+            storeQuietly(cursor.readIndex(), true, false);
         }
     }
 
@@ -434,8 +496,15 @@ public final class ReceiverMachine<T> {
                     snapshotPending = 0;
                 }
             }
-            ReadCursorFile.store(directory, new ReadCursorFile.State(cursor.readIndex(),
-                    senderState.appender().nextIndex(), senderState.appender().nextSequence(), snapshotRecords));
+            this.snapshotRecords = snapshotRecords;
+            // MANUAL: what was read but not committed comes again after the restart.
+            ReentrantLock fileLock = cursor.fileLock();
+            fileLock.lock();
+            try {
+                ReadCursorFile.store(directory, state(manual ? committed : cursor.readIndex()));
+            } finally {
+                fileLock.unlock();
+            }
         } finally {
             cursor.close();
         }

@@ -3,11 +3,14 @@ package io.hopper.internal.segment;
 import java.io.IOException;
 import java.lang.System.Logger.Level;
 import java.nio.file.Files;
+import java.util.ArrayDeque;
 import java.util.concurrent.locks.Lock;
+import java.util.concurrent.locks.ReentrantLock;
 
 /**
- * The reading end of the disk stream. Every method runs under the ring's front lock (one
- * consumer at a time). It reads files through a window buffer, never past the bytes the writer
+ * The reading end of the disk stream. The consumer calls it under the ring's front lock (one
+ * consumer at a time); its reading state is guarded by the {@link #fileLock()}, which a producer
+ * also takes, alone, to release a drained file ({@link #releaseDrainedFiles()}). It reads files through a window buffer, never past the bytes the writer
  * has published for a file, and never believes a length, an index or a payload it has not
  * verified with its checksum.
  *
@@ -38,7 +41,16 @@ public final class SegmentCursor {
     /** Frame bytes (header and payload) of the records delivered from disk. */
     private volatile long bytesRead;
 
-    // Reading state: front lock only.
+    /** See {@link #fileLock()}. */
+    private final ReentrantLock fileLock = new ReentrantLock();
+    /** Commit mode MANUAL: read files stay (in {@link #retained}) until the committed position passes them. */
+    private final boolean keepUntilCommitted;
+    /** MANUAL: the committed position; files wholly below it may be deleted. Written under the file lock. */
+    private long committedIndex;
+    /** MANUAL: files read to the end, awaiting a commit, oldest first. File lock. */
+    private final ArrayDeque<SegmentMeta> retained = new ArrayDeque<>();
+
+    // Reading state: the file lock (taken inside the front lock by the consumer).
     /** The head file being read, or null before it is opened. */
     private SegmentMeta meta;
     private SegmentReader file;
@@ -72,10 +84,23 @@ public final class SegmentCursor {
         this.beforeDelete = hook;
     }
 
-    public SegmentCursor(SegmentLog log, Lock backLock, long readIndex) {
+    public SegmentCursor(SegmentLog log, Lock backLock, long readIndex, boolean keepUntilCommitted) {
         this.log = log;
         this.backLock = backLock;
         this.readIndex = readIndex;
+        this.keepUntilCommitted = keepUntilCommitted;
+        this.committedIndex = readIndex;
+    }
+
+    /**
+     * The lock that guards the reading state below, the deletion of files and (taken by the
+     * receiver) every store of the read position. The consumer takes it inside the front lock for
+     * each step through a file; a producer that needs a file's room takes it alone, so it can
+     * release a drained file while the consumer is busy elsewhere (in a slow {@code drainTo} sink,
+     * say) and never waits for more than one such step. Lock order: front, file, back.
+     */
+    public ReentrantLock fileLock() {
+        return fileLock;
     }
 
     public long readIndex() {
@@ -123,6 +148,15 @@ public final class SegmentCursor {
      *         so the caller must re-check how far it may read
      */
     public boolean nextFrame() {
+        fileLock.lock();
+        try {
+            return nextFrameLocked();
+        } finally {
+            fileLock.unlock();
+        }
+    }
+
+    private boolean nextFrameLocked() {
         if (meta == null && !openHead()) {
             return false;
         }
@@ -185,10 +219,15 @@ public final class SegmentCursor {
 
     /** The located record was delivered. */
     public void consumed() {
-        readIndex = frameIndex + 1;
-        recordsRead++;
-        bytesRead += SegmentFormat.FRAME_HEADER_BYTES + payloadLength;
-        pos = frameEnd;
+        fileLock.lock();
+        try {
+            readIndex = frameIndex + 1;
+            recordsRead++;
+            bytesRead += SegmentFormat.FRAME_HEADER_BYTES + payloadLength;
+            pos = frameEnd;
+        } finally {
+            fileLock.unlock();
+        }
     }
 
     /**
@@ -199,21 +238,55 @@ public final class SegmentCursor {
      * @return whether a file was deleted (disk room appeared)
      */
     public boolean releaseDrainedFiles() {
-        boolean released = false;
-        for (;;) {
-            SegmentMeta head = meta != null ? meta : log.live.peekFirst();
-            // sealed is read before endIndex: once sealed, endIndex is final.
-            if (head == null || !head.sealed || readIndex < head.endIndex) {
-                return released;
+        fileLock.lock();
+        try {
+            boolean released = false;
+            for (;;) {
+                SegmentMeta head = meta != null ? meta : log.live.peekFirst();
+                // sealed is read before endIndex: once sealed, endIndex is final.
+                if (head == null || !head.sealed || readIndex < head.endIndex) {
+                    return releaseCommitted() || released;
+                }
+                meta = head;
+                released |= finishFile();
             }
-            meta = head;
-            finishFile();
+        } finally {
+            fileLock.unlock();
+        }
+    }
+
+    /**
+     * Commit mode MANUAL: the committed position has moved to {@code index}; files whose every
+     * record lies below it may go. File lock held by the caller (the receiver stores the position
+     * under it).
+     */
+    public void committed(long index) {
+        assert fileLock.isHeldByCurrentThread();
+        committedIndex = Math.max(committedIndex, index);
+    }
+
+    /** Deletes read files the committed position has passed (MANUAL). File lock held. */
+    private boolean releaseCommitted() {
+        boolean released = false;
+        for (SegmentMeta m = retained.peekFirst(); m != null && m.endIndex <= committedIndex; m = retained.peekFirst()) {
+            retained.pollFirst();
+            delete(m);
             released = true;
         }
+        return released;
     }
 
     /** The located record's payload passed its checksum but does not decode: skip and count it. */
     public void undecodable(RuntimeException cause) {
+        fileLock.lock();
+        try {
+            undecodableLocked(cause);
+        } finally {
+            fileLock.unlock();
+        }
+    }
+
+    private void undecodableLocked(RuntimeException cause) {
         corruptFrames++;
         warn("record " + frameIndex + " at offset " + (frameEnd - SegmentFormat.FRAME_HEADER_BYTES - payloadLength)
                 + " does not decode (" + cause.getMessage() + "); skipping it");
@@ -224,7 +297,12 @@ public final class SegmentCursor {
 
     /** Whether a queue file is open or live to read from. */
     public boolean hasFileToRead() {
-        return meta != null || !log.live.isEmpty();
+        fileLock.lock();
+        try {
+            return meta != null || !log.live.isEmpty();
+        } finally {
+            fileLock.unlock();
+        }
     }
 
     /**
@@ -352,11 +430,27 @@ public final class SegmentCursor {
         return false;
     }
 
-    /** Closes and deletes the fully read head file and returns its space to the budget. */
-    private void finishFile() {
+    /**
+     * Closes the fully read head file and takes it off the live list; deletes it and returns its
+     * space to the budget, unless commit mode MANUAL keeps it until a commit passes it.
+     *
+     * @return whether it was deleted
+     */
+    private boolean finishFile() {
         SegmentMeta done = meta;
         closeFile();
         meta = null;
+        SegmentMeta head = log.live.pollFirst();
+        assert head == done;
+        if (keepUntilCommitted && done.endIndex > committedIndex) {
+            retained.addLast(done);
+            return false;
+        }
+        delete(done);
+        return true;
+    }
+
+    private void delete(SegmentMeta done) {
         try {
             // Record the position first: a restart must never look for records in a deleted file.
             beforeDelete.aboutToDelete(readIndex);
@@ -364,8 +458,6 @@ public final class SegmentCursor {
         } catch (IOException e) {
             LOG.log(Level.WARNING, "hopper: cannot delete consumed queue file " + done.path + ": " + e);
         }
-        SegmentMeta head = log.live.pollFirst();
-        assert head == done;
         log.releaseFile(done.footprint());
         log.filesDeleted.incrementAndGet();
     }
@@ -415,7 +507,12 @@ public final class SegmentCursor {
 
     /** Closes the open file, if any. */
     public void close() {
-        closeFile();
-        meta = null;
+        fileLock.lock();
+        try {
+            closeFile();
+            meta = null;
+        } finally {
+            fileLock.unlock();
+        }
     }
 }
