@@ -39,6 +39,8 @@ public final class Channel<T> implements AutoCloseable {
     private final SegmentRecovery.Result recovered;
     private final DiskSync sync;
     private final SyncPolicy syncPolicy;
+    /** Records counted as lost while the channel opened (never accepted in this run); immutable. */
+    private final long lostAtOpen;
     /** Forces on a timer for SyncPolicy.interval; null otherwise. */
     private final ScheduledExecutorService syncTimer;
 
@@ -55,6 +57,7 @@ public final class Channel<T> implements AutoCloseable {
         this.recovered = recovered;
         this.sync = sync;
         this.syncPolicy = syncPolicy;
+        this.lostAtOpen = receiverMachine.cursor().recordsLost();
         if (syncPolicy.kind == SyncPolicy.Kind.INTERVAL) {
             syncTimer = Executors.newSingleThreadScheduledExecutor(r -> {
                 Thread t = new Thread(r, "hopper-sync " + directory.getFileName());
@@ -161,13 +164,17 @@ public final class Channel<T> implements AutoCloseable {
      * order. It adds no buffering and no thread.
      *
      * <p>Producer methods ({@code offer}, {@code put}, {@code add}) are the {@link Sender}'s and are
-     * thread-safe. Consumer methods ({@code poll}, {@code take}, {@code drainTo}, {@code clear}) are
-     * the {@link Receiver}'s: safe from several threads, which take turns. {@code size},
-     * {@code isEmpty} and {@code remainingCapacity} are estimates read without locks.
-     * Methods that would look at or remove records in place ({@code peek}, {@code iterator},
-     * {@code remove(Object)}, {@code contains}, {@code toArray}) throw
-     * {@link UnsupportedOperationException}: the head of the queue may be in a compressed queue
-     * file, and the channel has one read position, which only moves forward.
+     * thread-safe. Consumer methods ({@code poll}, {@code take}, {@code peek}, {@code element},
+     * {@code drainTo}, {@code clear}) are the {@link Receiver}'s: safe from several threads, which
+     * take turns. A peeked record is decoded once and is the one the next take returns; untimed
+     * {@code take} and {@code put} wait in {@code WAITING}, as the JDK's queues do.
+     * {@code size} and {@code isEmpty} are read without locks and never count more records than
+     * were accepted and not yet taken; {@code remainingCapacity} estimates how many records of
+     * the average size seen so far still fit (the budgets are in bytes); {@code toString} shows
+     * the depth in each tier. Methods that would look at or remove records other than the head
+     * ({@code iterator}, {@code remove(Object)}, {@code contains}, {@code toArray}) throw
+     * {@link UnsupportedOperationException}: records further in may be in compressed queue
+     * files, and the channel has one read position, which only moves forward.
      *
      * <p>A record that went through the disk tier comes back as an equal copy made by the
      * {@link Serializer}, not as the same instance; code that recognises a sentinel element by
@@ -182,9 +189,19 @@ public final class Channel<T> implements AutoCloseable {
         return new ChannelQueue<>(this);
     }
 
-    /** Records held in memory or on disk and not yet received: a moment's estimate, read without locks. */
+    /**
+     * Records held in memory or on disk and not yet received: a moment's estimate, read without
+     * locks, and never more than were accepted and not yet received. The estimate reads several
+     * counters at different moments and could count a record twice (a disk marker popped between
+     * two reads, say); it is capped by {@code accepted - delivered - lost}, with {@code accepted}
+     * read first: since the others only grow, that difference is at most the true number at the
+     * moment {@code accepted} was read.
+     */
     long queuedRecords() {
-        return recordsInMemory(ring.size()) + recordsOnDisk();
+        long accepted = ring.backState().accepted();
+        long gone = receiverMachine.delivered() + receiverMachine.cursor().recordsLost() - lostAtOpen;
+        long estimate = recordsInMemory(ring.size()) + recordsOnDisk();
+        return Math.max(0, Math.min(estimate, accepted - gone));
     }
 
     /**

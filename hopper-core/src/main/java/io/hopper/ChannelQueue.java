@@ -13,9 +13,6 @@ import java.util.concurrent.TimeUnit;
  * number of views of one channel are the same queue.
  */
 final class ChannelQueue<T> extends AbstractQueue<T> implements BlockingQueue<T> {
-    private static final String NO_PEEK = "a hopper channel cannot look at its head without taking it:"
-            + " the head may be in a compressed queue file and the channel keeps one read position,"
-            + " which only moves forward; use poll()";
     private static final String NO_IN_PLACE = "a hopper channel can only be consumed from its head:"
             + " records further in may be in compressed queue files; use poll(), take() or drainTo()";
 
@@ -100,9 +97,10 @@ final class ChannelQueue<T> extends AbstractQueue<T> implements BlockingQueue<T>
         }
     }
 
+    /** The head without taking it ({@link Receiver#peek()}): the next take returns it, decoded once. */
     @Override
     public T peek() {
-        throw new UnsupportedOperationException(NO_PEEK);
+        return channel.receiver().peek();
     }
 
     @Override
@@ -147,6 +145,8 @@ final class ChannelQueue<T> extends AbstractQueue<T> implements BlockingQueue<T>
 
     @Override
     public String toString() {
-        return "hopper channel " + channel.directory() + " (" + size() + " queued)";
+        ChannelStats st = channel.stats();
+        return "hopper channel " + channel.directory() + " (" + size() + " queued: " + st.recordsInMemory()
+                + " in memory, " + st.recordsOnDisk() + " on disk)";
     }
 }

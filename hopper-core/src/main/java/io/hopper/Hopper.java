@@ -321,7 +321,12 @@ public final class Hopper {
                 int slots = inMemoryRecords != 0 ? inMemoryRecords
                         : (int) Math.max(64, Math.min(MAX_DEFAULT_SLOTS, inMemoryBytes / 8));
                 SegmentAppender appender = new SegmentAppender(log, nextSequence, nextIndex, syncPolicy.forces());
-                RingDeque<SenderState> ring = new RingDeque<>(slots, inMemoryBytes, new SenderState(appender));
+                // A graceful close left the memory tier in a snapshot: it is replayed after the disk
+                // records announced before it, and its last marker announces the rest.
+                SnapshotFile.Reader snapshot = SnapshotFile.open(directory);
+                long recoveredRecords = (nextIndex - start) + (snapshot == null ? 0 : snapshot.recordCount());
+                RingDeque<SenderState> ring = new RingDeque<>(slots, inMemoryBytes,
+                        new SenderState(appender, recoveredRecords));
                 DiskSync sync = new DiskSync(log, appender, ring.backLock());
                 Serializer<T> ser = serializer != null ? serializer : Serializer.kryo(type);
                 if (ser instanceof KryoSerializer<T> kryo) {
@@ -333,9 +338,6 @@ public final class Hopper {
                 // Recovered records precede anything sent from now on: they are all announced.
                 SegmentCursor cursor = new SegmentCursor(log, ring.backLock(), start,
                         commitMode == CommitMode.MANUAL);
-                // A graceful close left the memory tier in a snapshot: it is replayed after the disk
-                // records announced before it, and its last marker announces the rest.
-                SnapshotFile.Reader snapshot = SnapshotFile.open(directory);
                 long limit = snapshot == null ? nextIndex : Math.min(nextIndex, Math.max(start, snapshot.diskLimit()));
                 ReceiverMachine<T> receiverMachine = new ReceiverMachine<>(ring, cursor, codec, limit, directory,
                         snapshot, commitMode == CommitMode.MANUAL);

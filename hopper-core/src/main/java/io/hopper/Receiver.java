@@ -64,8 +64,21 @@ public final class Receiver<T> implements Iterable<T> {
     }
 
     /**
+     * The next record without taking it, if one is available now: the next {@code receive},
+     * {@code poll} or {@code drainTo} returns this same instance first. A record from disk is
+     * decoded once; until it is taken, the read position stays before it (a {@link #commit()} or a
+     * close does not count it as consumed).
+     *
+     * @return the head, or {@code null} if none is available now
+     * @throws ChannelClosedException if the channel is closed
+     */
+    public T peek() {
+        return machine.peek();
+    }
+
+    /**
      * Moves up to {@code max} records that are available now into {@code sink}, in order, without
-     * waiting.
+     * waiting. A record the sink refuses (its {@code add} throws) stays the head of the channel.
      *
      * @param sink receives the records, in order
      * @param max  the most records to move

@@ -12,6 +12,8 @@ import io.hopper.internal.segment.SegmentCursor;
 import io.hopper.internal.sender.SenderState;
 
 import java.io.IOException;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -60,6 +62,30 @@ public final class ReceiverMachine<T> {
     private volatile boolean closed;
     /** Markers taken from the ring. Front lock; volatile for stats. */
     private volatile long markersPopped;
+
+    /** A record {@link #peek()} took and nobody has received yet; null when none. Front lock. */
+    private T peeked;
+    /**
+     * Whether {@link #peeked} is the cursor's located frame, decoded but not consumed: the read
+     * position stays before it until it is received, so a commit or a close in between does not
+     * count it as consumed. Front lock.
+     */
+    private boolean peekedOnDisk;
+    /**
+     * Records delivered (or peeked from memory, which takes them out of the ring) since open.
+     * Written under the front lock with release stores ({@link #countDelivered()}); read by
+     * {@code size()} with acquire loads ({@link #delivered()}).
+     */
+    private long delivered;
+    private static final VarHandle DELIVERED;
+
+    static {
+        try {
+            DELIVERED = MethodHandles.lookup().findVarHandle(ReceiverMachine.class, "delivered", long.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
 
     /** The memory tier a graceful close persisted, replayed before the ring; null when none. Front lock. */
     private SnapshotFile.Reader snapshot;
@@ -139,7 +165,7 @@ public final class ReceiverMachine<T> {
             long remaining = nanos;
             for (;;) {
                 checkOpen();
-                T t = next();
+                T t = take();
                 if (t != null || !block || remaining <= 0) {
                     return delivered(t);
                 }
@@ -147,7 +173,7 @@ public final class ReceiverMachine<T> {
                 try {
                     // Re-check after announcing: a producer that missed the announcement
                     // published its record before we look again.
-                    t = next();
+                    t = take();
                     if (t != null) {
                         return delivered(t);
                     }
@@ -170,11 +196,12 @@ public final class ReceiverMachine<T> {
             checkOpen();
             int n = 0;
             while (n < max) {
-                T t = next();
+                T t = peekLocked(); // stays the head if the sink refuses it
                 if (t == null) {
                     break;
                 }
                 sink.add(t);
+                take();
                 n++;
             }
             delivered(null);
@@ -184,24 +211,87 @@ public final class ReceiverMachine<T> {
         }
     }
 
+    /**
+     * The next record without taking it: the next receive returns it (decoded once). A disk
+     * record stays unconsumed (the read position, commits and the file holding it do not move
+     * past it) until then.
+     *
+     * @return the head, or {@code null} when nothing is available now
+     */
+    public T peek() {
+        ReentrantLock lock = ring.frontLock();
+        lock.lock();
+        try {
+            checkOpen();
+            return delivered(peekLocked());
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private T peekLocked() {
+        if (peeked == null) {
+            peeked = next(false);
+            if (peeked != null && !peekedOnDisk) {
+                countDelivered(); // it has left the ring (or the snapshot)
+            }
+        }
+        return peeked;
+    }
+
+    /** Takes the next record: a peeked one first. Front lock held. */
+    private T take() {
+        T t = peeked;
+        if (t == null) {
+            t = next(true);
+            if (t != null) {
+                countDelivered();
+            }
+            return t;
+        }
+        peeked = null;
+        if (peekedOnDisk) {
+            peekedOnDisk = false;
+            consumedDisk();
+            countDelivered();
+        }
+        return t;
+    }
+
+    /** Front lock held: one writer, so a release store of the increment is enough. */
+    private void countDelivered() {
+        DELIVERED.setRelease(this, delivered + 1);
+    }
+
+    /** Records delivered since open (acquire load): {@code size()} subtracts it from those accepted. */
+    public long delivered() {
+        return (long) DELIVERED.getAcquire(this);
+    }
+
     private T delivered(T t) {
         // Cascade: if work remains and another consumer thread is parked, pass the wake-up on.
-        if (ring.size() > 0 || cursor.readIndex() < limit || snapshot != null) {
+        if (ring.size() > 0 || cursor.readIndex() < limit || snapshot != null || peeked != null) {
             ring.signalNotEmptyLocked();
         }
         return t;
     }
 
-    /** The next record from whichever source holds it, or {@code null} if none is available. Front lock held. */
+    /**
+     * The next record from whichever source holds it, or {@code null} if none is available. Front
+     * lock held, nothing peeked.
+     *
+     * @param consume whether a disk record is consumed; if not, it is left located and
+     *                {@link #peekedOnDisk} says so
+     */
     @SuppressWarnings("unchecked")
-    private T next() {
+    private T next(boolean consume) {
         for (;;) {
             if (cursor.readIndex() < limit) {
                 if (!cursor.hasFileToRead()) {
                     cursor.writeOffMissing(limit); // announced, but their files are gone
                     continue;
                 }
-                T t = readDisk();
+                T t = readDisk(consume);
                 if (t != null) {
                     return t;
                 }
@@ -281,7 +371,7 @@ public final class ReceiverMachine<T> {
         }
     }
 
-    private T readDisk() {
+    private T readDisk(boolean consume) {
         if (!cursor.nextFrame()) {
             // A finished file was deleted or damage was skipped: disk room may have appeared.
             ring.signalAllProducers();
@@ -295,6 +385,16 @@ public final class ReceiverMachine<T> {
             cursor.undecodable(e);
             return null;
         }
+        if (consume) {
+            consumedDisk();
+        } else {
+            peekedOnDisk = true;
+        }
+        return value;
+    }
+
+    /** The located disk record was received. Front lock held. */
+    private void consumedDisk() {
         cursor.consumed();
         if (cursor.releaseDrainedFiles()) {
             ring.signalAllProducers();
@@ -302,7 +402,6 @@ public final class ReceiverMachine<T> {
         if (!manual) {
             autoCommit();
         }
-        return value;
     }
 
     /**
@@ -455,6 +554,9 @@ public final class ReceiverMachine<T> {
         closed = true;
         List<Object> slots = new ArrayList<>();
         boolean anyRecord = false;
+        T head = peekedOnDisk ? null : peeked; // a peeked disk record stays in its file, unconsumed
+        peeked = null;
+        anyRecord |= head != null;
         for (Object o = ring.pollFront(); o != null; o = ring.pollFront()) {
             slots.add(o);
             anyRecord |= !(o instanceof DiskRun);
@@ -464,6 +566,11 @@ public final class ReceiverMachine<T> {
             long snapshotRecords = 0;
             if (anyRecord || snapshot != null) {
                 try (SnapshotFile.Writer w = new SnapshotFile.Writer(directory, limit)) {
+                    // A peeked record was taken from memory (the old snapshot or the ring) after
+                    // every announced disk record was read: it comes first.
+                    if (head != null && !snapshotRecord(w, head)) {
+                        dropped++;
+                    }
                     if (snapshot != null) {
                         long damaged = snapshot.copyRemainingTo(w);
                         if (damaged > 0) {
@@ -475,12 +582,8 @@ public final class ReceiverMachine<T> {
                             w.marker(run.end());
                             continue;
                         }
-                        try {
-                            w.record(codec.encode((T) o));
-                        } catch (RuntimeException e) {
+                        if (!snapshotRecord(w, (T) o)) {
                             dropped++;
-                            System.getLogger("io.hopper").log(System.Logger.Level.WARNING,
-                                    "hopper: a record could not be serialized at close and is dropped: " + e);
                         }
                     }
                     w.marker(senderState.appender().nextIndex());
@@ -507,6 +610,18 @@ public final class ReceiverMachine<T> {
             }
         } finally {
             cursor.close();
+        }
+    }
+
+    /** Writes one record into the close's snapshot; false (logged) if it cannot be encoded. */
+    private boolean snapshotRecord(SnapshotFile.Writer w, T record) throws IOException {
+        try {
+            w.record(codec.encode(record));
+            return true;
+        } catch (RuntimeException e) {
+            System.getLogger("io.hopper").log(System.Logger.Level.WARNING,
+                    "hopper: a record could not be serialized at close and is dropped: " + e);
+            return false;
         }
     }
 

@@ -230,8 +230,16 @@ public final class RingDeque<S> {
         CONSUMERS_PARKED.getAndAdd(this, -1);
     }
 
-    /** Waits for a signal. Caller holds the front lock and has announced parking. Returns the nanoseconds left. */
+    /**
+     * Waits for a signal. Caller holds the front lock and has announced parking. Returns the
+     * nanoseconds left. {@code Long.MAX_VALUE} waits without a deadline, so the thread shows as
+     * {@code WAITING}, as in any JDK queue's untimed take, not {@code TIMED_WAITING}.
+     */
     public long awaitNotEmpty(long nanos) throws InterruptedException {
+        if (nanos == Long.MAX_VALUE) {
+            notEmpty.await();
+            return nanos;
+        }
         return notEmpty.awaitNanos(nanos);
     }
 
@@ -292,9 +300,16 @@ public final class RingDeque<S> {
         PRODUCERS_WAITING.getAndAdd(this, -1);
     }
 
-    /** Waits for room. Caller holds the back lock and has announced waiting. Returns the nanoseconds left (&lt;= 0 on timeout). */
+    /**
+     * Waits for room. Caller holds the back lock and has announced waiting. Returns the
+     * nanoseconds left (&lt;= 0 on timeout); {@code Long.MAX_VALUE} waits without a deadline.
+     */
     public long awaitNotFull(long nanos) throws InterruptedException {
         assert backLock.isHeldByCurrentThread();
+        if (nanos == Long.MAX_VALUE) { // untimed, as awaitNotEmpty
+            notFull.await();
+            return nanos;
+        }
         return notFull.awaitNanos(nanos);
     }
 

@@ -212,6 +212,7 @@ public final class SenderMachine<T> {
                 int r = ring.tryPushBack(record, weight);
                 if (r != RingDeque.FULL) {
                     state.diskModeHint = false;
+                    state.countAccepted();
                     return r == RingDeque.PUSHED_INTO_EMPTY ? PLACED_WAKE : PLACED;
                 }
             } else if (ring.hasRoom(2, weight)) {
@@ -220,6 +221,7 @@ public final class SenderMachine<T> {
                 state.announced = next;
                 state.markersPushed++;
                 state.diskModeHint = false;
+                state.countAccepted();
                 return r == RingDeque.PUSHED_INTO_EMPTY ? PLACED_WAKE : PLACED;
             }
         }
@@ -235,6 +237,7 @@ public final class SenderMachine<T> {
         }
         state.spilled++;
         state.diskModeHint = true;
+        state.countAccepted();
         if (syncEachRecord) {
             appendedEnd = state.appender.nextIndex();
         } else if (syncEvery > 0 && ++appendsSinceForce >= syncEvery) {

@@ -2,6 +2,9 @@ package io.hopper.internal.sender;
 
 import io.hopper.internal.segment.SegmentAppender;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+
 /**
  * The producers' shared state, carried by the ring and guarded by its back lock.
  *
@@ -23,10 +26,39 @@ public final class SenderState {
     volatile long spilled;
     /** Markers pushed into the ring. Back lock; volatile for stats. */
     volatile long markersPushed;
+    /**
+     * Records accepted since open, recovered ones included. Written under the back lock with
+     * release stores ({@link #countAccepted()}), read with acquire loads by {@code size()}.
+     */
+    private long accepted;
+    private static final VarHandle ACCEPTED;
 
-    public SenderState(SegmentAppender appender) {
+    static {
+        try {
+            ACCEPTED = MethodHandles.lookup().findVarHandle(SenderState.class, "accepted", long.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
+    /**
+     * @param appender  writes the disk stream
+     * @param recovered records an earlier run left to deliver (on disk and in the memory snapshot)
+     */
+    public SenderState(SegmentAppender appender, long recovered) {
         this.appender = appender;
         this.announced = appender.nextIndex();
+        this.accepted = recovered;
+    }
+
+    /** One more record accepted. Back lock held: one writer, so a release store is enough. */
+    void countAccepted() {
+        ACCEPTED.setRelease(this, accepted + 1);
+    }
+
+    /** Records accepted since open, recovered ones included (acquire load). */
+    public long accepted() {
+        return (long) ACCEPTED.getAcquire(this);
     }
 
     public SegmentAppender appender() {
