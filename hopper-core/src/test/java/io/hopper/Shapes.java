@@ -12,7 +12,6 @@ import java.time.ZonedDateTime;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.EnumMap;
 import java.util.EnumSet;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -158,9 +157,7 @@ final class Shapes {
             case 21: return EnumSet.of(Level.INFO, Level.values()[(int) (i % 5)]);
             case 22: return URI.create("https://example.invalid/" + i);
             default:
-                EnumMap<Level, Object> m = new EnumMap<>(Level.class);
-                m.put(Level.ERROR, new ArrayDeque<>(List.of("q" + i)).peekFirst());
-                return m;
+                return new java.util.concurrent.ConcurrentHashMap<>(Map.of(Level.ERROR, new ArrayDeque<>(List.of("q" + i)).peekFirst()));
         }
     }
 
@@ -169,8 +166,30 @@ final class Shapes {
         return i % 2 == 0 ? new Temperature("t" + i, i / 10.0) : new Humidity("h" + i, (int) (i % 100));
     }
 
-    /** Equality that looks into arrays, which {@code equals} does not. */
+    /** Equality that looks into arrays, also inside lists and maps, which {@code equals} does not. */
     static boolean same(Object a, Object b) {
-        return Objects.deepEquals(a, b);
+        if (a instanceof List<?> x && b instanceof List<?> y) {
+            if (x.size() != y.size() || x.getClass() != y.getClass()) {
+                return false;
+            }
+            for (int i = 0; i < x.size(); i++) {
+                if (!same(x.get(i), y.get(i))) {
+                    return false;
+                }
+            }
+            return true;
+        }
+        if (a instanceof Map<?, ?> x && b instanceof Map<?, ?> y) {
+            if (!x.keySet().equals(y.keySet()) || x.getClass() != y.getClass()) {
+                return false;
+            }
+            for (Object k : x.keySet()) {
+                if (!same(x.get(k), y.get(k))) {
+                    return false;
+                }
+            }
+            return true;
+        }
+        return Objects.deepEquals(a, b) && (a == null || a.getClass() == b.getClass());
     }
 }

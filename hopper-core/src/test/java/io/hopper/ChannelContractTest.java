@@ -1,0 +1,301 @@
+package io.hopper;
+
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+import java.nio.file.Path;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.function.LongFunction;
+import java.util.function.ToLongFunction;
+import java.util.stream.Stream;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * One contract, every spec: storage back end x tier x record shape x commit mode, as JCTools runs
+ * one sanity suite against every queue. Each behaviour the README promises is checked for each
+ * combination, so a guarantee that holds only for one concrete class or only in memory fails here.
+ */
+class ChannelContractTest {
+
+    /** Where records live while queued. */
+    enum Tier {
+        /** Everything fits in memory. */
+        MEMORY(4096L * 256),
+        /** Every record is spilled. */
+        DISK(0),
+        /** A few records in memory, the rest on disk, interleaved. */
+        MIXED(8L * 256);
+
+        final long memoryBytes;
+
+        Tier(long memoryBytes) {
+            this.memoryBytes = memoryBytes;
+        }
+    }
+
+    /** A record shape: how to make the record with key {@code k}, and how to read the key back. */
+    enum Shape {
+        CONCRETE(Shapes.Log.class, k -> new Shapes.Log(k, "h", Shapes.Level.INFO, "m" + k, Map.of()),
+                v -> ((Shapes.Log) v).ts()),
+        SEALED(Shapes.Event.class, Shapes::event, v -> ((Shapes.Event) v).ts() - 1_764_000_000_000L),
+        OBJECT(Object.class, Shape::jdk, Shape::jdkKey),
+        PLAIN(Shapes.Reading.class, Shapes::reading, v -> Long.parseLong(((Shapes.Reading) v).sensor.substring(1))),
+        BYTES(byte[].class, k -> Records.make((int) (k >>> 32), (int) k, 40 + (int) (k % 50)),
+                v -> ((long) Records.producer((byte[]) v) << 32) | Records.seq((byte[]) v));
+
+        final Class<?> type;
+        final LongFunction<Object> make;
+        final ToLongFunction<Object> key;
+
+        Shape(Class<?> type, LongFunction<Object> make, ToLongFunction<Object> key) {
+            this.type = type;
+            this.make = make;
+            this.key = key;
+        }
+
+        /** JDK types of every kind, each carrying its key somewhere. */
+        private static Object jdk(long k) {
+            switch ((int) (k % 5)) {
+                case 0: return "k" + k;
+                case 1: return k;
+                case 2: return new UUID(k, 42);
+                case 3: return new long[] {k, 1};
+                default: return new ArrayList<>(List.of(k, Shapes.jdkValue(k)));
+            }
+        }
+
+        private static long jdkKey(Object v) {
+            if (v instanceof String s) {
+                return Long.parseLong(s.substring(1));
+            } else if (v instanceof Long l) {
+                return l;
+            } else if (v instanceof UUID u) {
+                return u.getMostSignificantBits();
+            } else if (v instanceof long[] a) {
+                return a[0];
+            }
+            List<?> l = (List<?>) v;
+            assertTrue(Shapes.same(Shapes.jdkValue((Long) l.get(0)), l.get(1)), "JDK value intact: " + v);
+            return (Long) l.get(0);
+        }
+    }
+
+    record Spec(StorageBackend storage, Tier tier, Shape shape, CommitMode commit) {
+        @Override
+        public String toString() {
+            return storage + "/" + tier + "/" + shape + "/" + commit;
+        }
+    }
+
+    static Stream<Spec> specs() {
+        List<Spec> all = new ArrayList<>();
+        for (StorageBackend s : List.of(StorageBackend.FILE_CHANNEL, StorageBackend.CHRONICLE_BYTES)) {
+            for (Tier t : Tier.values()) {
+                for (Shape sh : Shape.values()) {
+                    for (CommitMode c : CommitMode.values()) {
+                        all.add(new Spec(s, t, sh, c));
+                    }
+                }
+            }
+        }
+        return all.stream();
+    }
+
+    @TempDir
+    Path dir;
+
+    @SuppressWarnings({"unchecked", "rawtypes"})
+    private Channel<Object> open(Spec spec, long diskBytes, int files) throws Exception {
+        return (Channel<Object>) (Channel) Hopper.builder((Class) spec.shape.type, dir.resolve("ch"))
+                .storage(spec.storage).inMemoryBytes(spec.tier.memoryBytes).weigher(x -> 256)
+                .diskBytes(diskBytes).maxDiskFiles(files).commitMode(spec.commit).open();
+    }
+
+    private Channel<Object> open(Spec spec) throws Exception {
+        return open(spec, 1 << 20, 8);
+    }
+
+    private static Object make(Spec spec, int producer, long seq) {
+        return spec.shape.make.apply(spec.shape == Shape.BYTES ? (long) producer << 32 | seq : producer * 1_000_000L + seq);
+    }
+
+    private static void assertIs(Spec spec, int producer, long seq, Object got) {
+        Object want = make(spec, producer, seq);
+        assertTrue(Shapes.same(want, got), spec + ": expected " + want + " but got " + got);
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("specs")
+    void everyRecordArrivesOnceInItsProducersOrder(Spec spec) throws Exception {
+        int producers = 3;
+        int perProducer = spec.tier == Tier.MEMORY ? 600 : 300;
+        try (Channel<Object> ch = open(spec)) {
+            List<CompletableFuture<Void>> sends = new ArrayList<>();
+            for (int p = 0; p < producers; p++) {
+                int id = p;
+                sends.add(CompletableFuture.runAsync(() -> {
+                    for (int i = 0; i < perProducer; i++) {
+                        try {
+                            ch.sender().send(make(spec, id, i));
+                        } catch (InterruptedException e) {
+                            throw new IllegalStateException(e);
+                        }
+                    }
+                }));
+            }
+            Map<Long, Integer> next = new HashMap<>();
+            for (int n = 0; n < producers * perProducer; n++) {
+                Object v = ch.receiver().poll(30, TimeUnit.SECONDS);
+                assertTrue(v != null, spec + ": record " + n + " never arrived");
+                long key = spec.shape.key.applyAsLong(v);
+                long producer = spec.shape == Shape.BYTES ? key >>> 32 : key / 1_000_000;
+                long seq = spec.shape == Shape.BYTES ? (int) key : key % 1_000_000;
+                int expected = next.getOrDefault(producer, 0);
+                assertEquals(expected, seq, spec + ": producer " + producer + " out of order or duplicated");
+                assertIs(spec, (int) producer, seq, v);
+                next.put(producer, expected + 1);
+            }
+            for (CompletableFuture<Void> f : sends) {
+                f.get(30, TimeUnit.SECONDS);
+            }
+            assertNull(ch.receiver().poll(), spec + ": nothing more");
+            assertEquals(0, ch.stats().recordsLost(), spec + ": " + ch.stats());
+            assertEquals(0, ch.stats().corruptFramesSkipped(), spec + ": " + ch.stats());
+            if (spec.tier == Tier.DISK) {
+                assertEquals(producers * perProducer, ch.stats().recordsSpilled(), spec + ": all went through disk");
+            }
+        }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("specs")
+    void aGracefulRestartDeliversTheRestInOrderAndCommitModeDecidesWhatComesAgain(Spec spec) throws Exception {
+        int total = 120;
+        int received = 50;
+        int committed = 20;
+        try (Channel<Object> ch = open(spec)) {
+            for (int i = 0; i < total; i++) {
+                assertTrue(ch.sender().offer(make(spec, 0, i)), spec + ": offer " + i);
+            }
+            long position = -1;
+            for (int i = 0; i < received; i++) {
+                assertIs(spec, 0, i, ch.receiver().receive());
+                if (i == committed - 1) {
+                    position = ch.receiver().position();
+                }
+            }
+            ch.receiver().commit(position);
+        }
+        // DISK: every record went through a queue file, so MANUAL redelivers exactly those after
+        // the commit. Other tiers: records that stayed in memory are delivered once (documented).
+        int first = spec.commit == CommitMode.MANUAL && spec.tier == Tier.DISK ? committed : received;
+        try (Channel<Object> ch = open(spec)) {
+            if (spec.commit == CommitMode.MANUAL && spec.tier != Tier.DISK) {
+                Object v = ch.receiver().poll();
+                long seq = spec.shape.key.applyAsLong(v) & (spec.shape == Shape.BYTES ? 0xffffffffL : Long.MAX_VALUE);
+                assertTrue(seq >= committed && seq <= received, spec + ": resumed at " + seq);
+                first = (int) seq + 1;
+            }
+            for (int i = first; i < total; i++) {
+                Object v = ch.receiver().poll(10, TimeUnit.SECONDS);
+                assertIs(spec, 0, i, v);
+            }
+            assertNull(ch.receiver().poll(), spec.toString());
+            assertEquals(0, ch.stats().recordsLost(), spec + ": " + ch.stats());
+        }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("specs")
+    void fullTiersRefuseWithoutTakingTheRecordAndRoomReturns(Spec spec) throws Exception {
+        try (Channel<Object> ch = open(spec, 2 * 4096, 2)) {
+            int accepted = 0;
+            while (accepted < 100_000 && ch.sender().offer(make(spec, 0, accepted))) {
+                accepted++;
+            }
+            assertTrue(accepted < 100_000, spec + ": the tiers filled up");
+            Object refused = make(spec, 0, accepted);
+            assertFalse(ch.sender().offer(refused), spec + ": still full");
+            assertFalse(ch.sender().offer(refused, 1, TimeUnit.MILLISECONDS), spec + ": timed offer times out");
+            for (int i = 0; i < accepted; i++) {
+                assertIs(spec, 0, i, ch.receiver().poll());
+                if (spec.commit == CommitMode.MANUAL) {
+                    ch.receiver().commit(); // MANUAL: room on disk returns with the commit
+                }
+            }
+            assertTrue(ch.sender().offer(refused), spec + ": room again");
+            assertIs(spec, 0, accepted, ch.receiver().poll());
+        }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("specs")
+    void blockingCallsWakeTimeOutAndAnswerInterruptsAndClose(Spec spec) throws Exception {
+        try (Channel<Object> ch = open(spec)) {
+            assertNull(ch.receiver().poll(1, TimeUnit.MILLISECONDS), spec + ": times out empty");
+            CompletableFuture<Object> waiting = CompletableFuture.supplyAsync(() -> {
+                try {
+                    return ch.receiver().receive();
+                } catch (InterruptedException e) {
+                    throw new IllegalStateException(e);
+                }
+            });
+            ch.sender().send(make(spec, 0, 0));
+            assertIs(spec, 0, 0, waiting.get(30, TimeUnit.SECONDS));
+            Thread.currentThread().interrupt();
+            assertThrows(InterruptedException.class, () -> ch.receiver().receive(), spec + ": interrupted");
+            assertFalse(Thread.interrupted());
+            ch.sender().send(make(spec, 0, 1));
+            assertIs(spec, 0, 1, ch.receiver().peek());
+            assertIs(spec, 0, 1, ch.receiver().receive());
+            CompletableFuture<Object> beforeClose = CompletableFuture.supplyAsync(() -> {
+                try {
+                    return ch.receiver().receive();
+                } catch (InterruptedException e) {
+                    throw new IllegalStateException(e);
+                }
+            });
+            ch.close();
+            Throwable t = assertThrows(Exception.class, () -> beforeClose.get(30, TimeUnit.SECONDS));
+            assertTrue(t.getCause() instanceof ChannelClosedException, spec + ": " + t);
+            assertThrows(ChannelClosedException.class, () -> ch.sender().offer(make(spec, 0, 2)));
+        }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("specs")
+    void theQueueViewPeeksCountsAndDrainsLikeABlockingQueue(Spec spec) throws Exception {
+        try (Channel<Object> ch = open(spec)) {
+            var q = ch.asBlockingQueue();
+            for (int i = 0; i < 30; i++) {
+                q.put(make(spec, 0, i));
+            }
+            assertTrue(q.size() <= 30, spec + ": size " + q.size());
+            Object head = q.peek();
+            assertIs(spec, 0, 0, head);
+            assertTrue(head == q.element(), spec + ": peek decodes once");
+            assertTrue(head == q.take(), spec + ": and take returns that instance");
+            ArrayDeque<Object> sink = new ArrayDeque<>();
+            assertEquals(29, q.drainTo(sink));
+            for (int i = 1; i < 30; i++) {
+                assertIs(spec, 0, i, sink.poll());
+            }
+            assertTrue(q.isEmpty(), spec.toString());
+            assertEquals(0, q.size());
+            assertTrue(q.toString().contains("0 queued"), q.toString());
+        }
+    }
+}
