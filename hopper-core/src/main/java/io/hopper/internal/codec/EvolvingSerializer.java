@@ -160,13 +160,8 @@ final class EvolvingSerializer<T> extends Serializer<T> {
         for (Member m : members) {
             try {
                 writeValue(kryo, output, m.mode, m.type, m.getter.invokeExact((Object) object));
-            } catch (KryoException e) {
-                e.addTrace(m.name + " (" + type.getName() + ")");
-                throw e;
             } catch (Throwable e) {
-                KryoException k = new KryoException(e);
-                k.addTrace(m.name + " (" + type.getName() + ")");
-                throw k;
+                throw traced(e, m.name + " (" + type.getName() + ")");
             }
         }
     }
@@ -178,7 +173,12 @@ final class EvolvingSerializer<T> extends Serializer<T> {
         boolean[] present = null;
         if (id == resolver.currentId(type, descriptor)) {
             for (int i = 0; i < members.length; i++) {
-                values[i] = readValue(kryo, input, members[i].mode, members[i].type, members[i].type.getName());
+                Member m = members[i];
+                try {
+                    values[i] = readValue(kryo, input, m.mode, m.type, m.type.getName());
+                } catch (Throwable e) {
+                    throw traced(e, m.name + " (" + type.getName() + ")");
+                }
             }
         } else {
             Step[] plan = plans.get(id);
@@ -191,9 +191,8 @@ final class EvolvingSerializer<T> extends Serializer<T> {
                 Object v;
                 try {
                     v = readValue(kryo, input, s.mode(), s.type(), s.typeName());
-                } catch (KryoException e) {
-                    e.addTrace(s.name() + " (" + type.getName() + ", as written)");
-                    throw e;
+                } catch (Throwable e) {
+                    throw traced(e, s.name() + " (" + type.getName() + ", as written)");
                 }
                 if (s.target() < 0) {
                     continue;
@@ -224,6 +223,19 @@ final class EvolvingSerializer<T> extends Serializer<T> {
         } catch (Throwable e) {
             throw new KryoException("cannot create " + type.getName() + " from its fields: " + e, e);
         }
+    }
+
+    /**
+     * {@code e} with {@code field} added to its serialization trace, so the message names the
+     * field path; JVM errors other than a stack overflow pass through as they are.
+     */
+    private static RuntimeException traced(Throwable e, String field) {
+        if (e instanceof VirtualMachineError && !(e instanceof StackOverflowError)) {
+            throw (VirtualMachineError) e;
+        }
+        KryoException k = e instanceof KryoException ke ? ke : new KryoException(e);
+        k.addTrace(field);
+        return k;
     }
 
     /** How to read a payload whose layout is the registry's descriptor {@code id}. */
