@@ -97,7 +97,11 @@ public final class SegmentCursor {
      * receiver) every store of the read position. The consumer takes it inside the front lock for
      * each step through a file; a producer that needs a file's room takes it alone, so it can
      * release a drained file while the consumer is busy elsewhere (in a slow {@code drainTo} sink,
-     * say) and never waits for more than one such step. Lock order: front, file, back.
+     * say) and never waits for more than one such step. Lock order: front, file, back. The one
+     * exception, {@code Channel.close()} taking it while it holds the front and back locks, cannot
+     * deadlock: the only path from the file lock to the back lock ({@code skipRestOfFile}) runs on
+     * the consumer, under the front lock that close holds; a producer holding the file lock takes
+     * no other channel lock.
      */
     public ReentrantLock fileLock() {
         return fileLock;
