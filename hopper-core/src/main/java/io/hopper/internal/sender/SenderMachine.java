@@ -59,7 +59,8 @@ public final class SenderMachine<T> {
     /** Index after the record the current placement appended. Back lock; read by the same thread before it unlocks. */
     private long appendedEnd;
     /**
-     * Deletes queue files that are sealed and fully read, if the consumer's lock is free; says
+     * Deletes queue files that are sealed and fully read (taking the cursor's file lock, never the
+     * consumer's front lock); says
      * whether one was deleted. A file the producers sealed after the consumer read its last record
      * is otherwise only deleted when the consumer next looks for work, and with the file budget
      * spent a producer would be refused room that is really there. Called without the back lock.
