@@ -361,9 +361,9 @@ public final class ReceiverMachine<T> {
                     snapshot = null;
                     snapshotPending = 0;
                     snapshotRecords = 0;
-                    // The cursor file's snapshot size is stale now: write it at once (MANUAL: at the
-                    // committed position, which the snapshot's end does not move).
-                    storeQuietly(manual ? committed() : cursor.readIndex(), true, true);
+                    // The cursor file's snapshot size is stale now: write it at once. MANUAL keeps the
+                    // committed position (store never moves it back, so MIN_VALUE means "as it is").
+                    storeQuietly(manual ? Long.MIN_VALUE : cursor.readIndex(), true, true);
                     return null;
             }
         } catch (IOException e) {
@@ -466,17 +466,6 @@ public final class ReceiverMachine<T> {
             }
         } finally {
             lock.unlock();
-        }
-    }
-
-    /** The committed position (under the file lock). */
-    private long committed() {
-        ReentrantLock fileLock = cursor.fileLock();
-        fileLock.lock();
-        try {
-            return committed;
-        } finally {
-            fileLock.unlock();
         }
     }
 
