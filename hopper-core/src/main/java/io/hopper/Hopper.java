@@ -82,6 +82,8 @@ public final class Hopper {
         private Serializer<T> serializer;
         private Compression compression = Compression.LZ4;
         private StorageBackend storage = StorageBackend.AUTO;
+        /** Wraps the chosen back end; the identity outside tests (package-private: the power-cut simulation records through it). */
+        private java.util.function.UnaryOperator<SegmentStorage> storageWrapper = s -> s;
         private Durability durability = Durability.MEMORY_FIRST;
         private SyncPolicy syncPolicy = SyncPolicy.NONE;
         private CommitMode commitMode = CommitMode.AUTO;
@@ -304,16 +306,18 @@ public final class Hopper {
          *                                  Chronicle Bytes cannot initialise
          */
         public Channel<T> open() throws IOException {
-            SegmentStorage segmentStorage = chooseStorage(storage, ChronicleAvailability::check);
+            SegmentStorage segmentStorage = storageWrapper.apply(chooseStorage(storage, ChronicleAvailability::check));
             Files.createDirectories(directory);
             SegmentLog log = new SegmentLog(directory, segmentStorage, diskBytes, maxDiskFiles);
             DirectoryLock lock = DirectoryLock.acquire(directory);
             Channel<T> channel;
+            ReadCursorFile cursorFile = null;
             try {
-                SegmentRecovery.Result recovered = SegmentRecovery.recover(log);
+                SegmentRecovery.Result recovered = SegmentRecovery.recover(log, syncPolicy.forces());
                 // Indices never go back: the committed state remembers the stream's high-water marks
                 // even when every queue file has been consumed and deleted.
-                ReadCursorFile.State committed = ReadCursorFile.load(directory);
+                cursorFile = ReadCursorFile.open(directory);
+                ReadCursorFile.State committed = cursorFile.loaded();
                 long nextIndex = Math.max(recovered.nextIndex(), committed == null ? 0 : committed.nextIndex());
                 long nextSequence = Math.max(recovered.nextSequence(), committed == null ? 0 : committed.nextSequence());
                 long firstOnDisk = recovered.files() > 0 ? recovered.firstIndex() : nextIndex;
@@ -339,14 +343,24 @@ public final class Hopper {
                 SegmentCursor cursor = new SegmentCursor(log, ring.backLock(), start,
                         commitMode == CommitMode.MANUAL);
                 long limit = snapshot == null ? nextIndex : Math.min(nextIndex, Math.max(start, snapshot.diskLimit()));
+                // ALWAYS: the consumer reads only forced records, so it never acts on one that a power
+                // cut could take back; the force that makes them durable wakes it.
+                boolean readForcedOnly = syncPolicy.kind == SyncPolicy.Kind.ALWAYS;
+                if (readForcedOnly) {
+                    sync.onDurable(ring::signalNotEmpty);
+                }
                 ReceiverMachine<T> receiverMachine = new ReceiverMachine<>(ring, cursor, codec, limit, directory,
-                        snapshot, commitMode == CommitMode.MANUAL);
+                        snapshot, commitMode == CommitMode.MANUAL, cursorFile,
+                        readForcedOnly ? sync::durable : () -> Long.MAX_VALUE);
                 SenderMachine<T> senderMachine = new SenderMachine<>(ring, codec, w, log.maxFrameBytes(), directory,
                         durability == Durability.WRITE_THROUGH, syncPolicy.forces() ? sync : null,
                         syncPolicy.kind == SyncPolicy.Kind.ALWAYS, syncPolicy.records,
                         receiverMachine::releaseDrainedFiles);
                 if (snapshot == null && committed != null) {
                     receiverMachine.snapshotMissing(committed.snapshotRecords());
+                } else if (snapshot != null && committed != null && snapshot.generation() != 0
+                        && committed.snapshotGeneration() == snapshot.generation()) {
+                    receiverMachine.resumeSnapshot(committed.snapshotConsumed()); // its replay was under way
                 }
                 if (committed != null && committed.readIndex() < firstOnDisk) {
                     // Files are deleted only after the position passed them: these were lost (their
@@ -360,6 +374,13 @@ public final class Hopper {
                 channel = new Channel<>(directory, ring, log, new Sender<>(senderMachine), receiverMachine,
                         lock, recovered, sync, syncPolicy);
             } catch (IOException | RuntimeException e) {
+                if (cursorFile != null) {
+                    try {
+                        cursorFile.close();
+                    } catch (IOException suppressed) {
+                        e.addSuppressed(suppressed);
+                    }
+                }
                 lock.close();
                 throw e;
             }
@@ -372,6 +393,12 @@ public final class Hopper {
                 }
             }
             return channel;
+        }
+
+        /** Wraps the storage back end the builder chooses (tests: recording writes into memory mappings). */
+        Builder<T> storageWrapper(java.util.function.UnaryOperator<SegmentStorage> wrapper) {
+            this.storageWrapper = Objects.requireNonNull(wrapper, "wrapper");
+            return this;
         }
 
         /**

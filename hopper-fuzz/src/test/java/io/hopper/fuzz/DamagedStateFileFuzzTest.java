@@ -91,9 +91,15 @@ class DamagedStateFileFuzzTest {
         Path cursor = ch.resolve(ReadCursorFile.FILE_NAME);
         Path snapshot = ch.resolve("snapshot.hop");
         switch (data.consumeInt(0, 4)) {
-            case 0 -> Files.write(cursor, data.consumeBytes(data.consumeInt(0, 128)));
+            case 0 -> {
+                if (data.consumeBoolean()) {
+                    Files.write(cursor, data.consumeBytes(data.consumeInt(0, 128)));
+                } else {
+                    overwrite(cursor, data); // inside either of its two slots
+                }
+            }
             case 1 -> ReadCursorFile.store(ch, new ReadCursorFile.State(data.consumeLong(), data.consumeLong(),
-                    data.consumeLong(), data.consumeLong()), false);
+                    data.consumeLong(), data.consumeLong(), data.consumeLong(), data.consumeLong()));
             case 2 -> overwrite(snapshot, data);
             case 3 -> Files.deleteIfExists(data.consumeBoolean() ? cursor : snapshot);
             default -> {

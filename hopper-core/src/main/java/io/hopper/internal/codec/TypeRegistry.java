@@ -1,5 +1,7 @@
 package io.hopper.internal.codec;
 
+import io.hopper.internal.segment.DirectorySync;
+
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.lang.System.Logger.Level;
@@ -202,7 +204,7 @@ public final class TypeRegistry {
             fileLength = at;
         }
         if (created) {
-            forceDirectory(file.getParent());
+            DirectorySync.force(file.getParent());
         }
     }
 
@@ -212,15 +214,6 @@ public final class TypeRegistry {
 
         StoreFailedException(String message, IOException cause) {
             super(message, cause);
-        }
-    }
-
-    /** Forces a directory's entries (a new file's name) to the device, where the platform allows it. */
-    static void forceDirectory(Path dir) {
-        try (FileChannel ch = FileChannel.open(dir, StandardOpenOption.READ)) {
-            ch.force(true);
-        } catch (IOException | UnsupportedOperationException e) {
-            LOG.log(Level.DEBUG, "hopper: cannot force directory " + dir + " (" + e + ")");
         }
     }
 

@@ -18,6 +18,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
+import java.util.function.LongSupplier;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
@@ -40,6 +41,14 @@ public final class ReceiverMachine<T> {
     /** How often the read position is committed on its own while records come from disk. */
     public static final long AUTO_COMMIT_NANOS = 1_000_000_000L;
 
+    /** Where the read position is stored. Its updates run under the cursor's file lock. */
+    private final ReadCursorFile cursorFile;
+    /**
+     * Disk records below this index may be delivered: {@code Long.MAX_VALUE}, or under
+     * {@code SyncPolicy.ALWAYS} the forced index, so the consumer never sees a record that a power
+     * cut could take back. Whoever raises it wakes a parked consumer.
+     */
+    private final LongSupplier readable;
     /** Disk records below this index are announced to the receiver. Front lock. */
     private long limit;
     /**
@@ -48,8 +57,22 @@ public final class ReceiverMachine<T> {
      * file is deleted.
      */
     private final boolean manual;
+    /**
+     * AUTO: the read index when the current receiver call began: every record below it has been
+     * returned to the caller, so automatic stores may count it consumed (never the record a call
+     * is about to return: the process may die first). Front lock.
+     */
+    private long handedOver;
     /** Last index written to the cursor file. The cursor's file lock (stores happen under it). */
     private long committed;
+    /**
+     * Last index written to the cursor file <em>and forced</em>: an unforced store (before a file
+     * is deleted) may have written the index a commit asks for, and the commit must still force
+     * it. The cursor's file lock.
+     */
+    private long committedForced;
+    /** The snapshot progress last written to the cursor file (see {@link #snapshotDelivered}). The cursor's file lock. */
+    private long storedSnapshotConsumed;
     /** When it was written. Written under the cursor's file lock; volatile for the consumer's lock-free check. */
     private volatile long lastCommitNanos = System.nanoTime();
     /**
@@ -91,10 +114,23 @@ public final class ReceiverMachine<T> {
     private SnapshotFile.Reader snapshot;
     /** Snapshot records not yet replayed. Written under the front lock; volatile for stats. */
     private volatile long snapshotPending;
+    /**
+     * Records of the live snapshot delivered (or skipped at open as delivered before a commit):
+     * stored with the position, so that a reopen never replays them again. Written under the front
+     * lock; volatile because a store under the file lock alone (a producer releasing a file) reads it.
+     */
+    private volatile long snapshotDelivered;
+    /** Generation of the live snapshot (0: none, or a version-1 one). Front lock; volatile like {@link #snapshotDelivered}. */
+    private volatile long snapshotGeneration;
+    /** AUTO: {@link #snapshotDelivered} when the current receiver call began (see {@link #handedOver}). Front lock. */
+    private volatile long handedOverSnapshot;
 
     public ReceiverMachine(RingDeque<SenderState> ring, SegmentCursor cursor, RecordCodec<T> codec, long limit,
-                           Path directory, SnapshotFile.Reader snapshot, boolean manual) {
+                           Path directory, SnapshotFile.Reader snapshot, boolean manual, ReadCursorFile cursorFile,
+                           LongSupplier readable) {
         this.manual = manual;
+        this.cursorFile = cursorFile;
+        this.readable = readable;
         this.ring = ring;
         this.senderState = ring.backState();
         this.cursor = cursor;
@@ -102,9 +138,12 @@ public final class ReceiverMachine<T> {
         this.limit = limit;
         this.directory = directory;
         this.committed = cursor.readIndex();
+        this.committedForced = committed;
+        this.handedOver = committed;
         this.snapshot = snapshot;
         this.snapshotPending = snapshot == null ? 0 : snapshot.recordCount();
         this.snapshotRecords = snapshot == null ? 0 : snapshot.recordCount();
+        this.snapshotGeneration = snapshot == null ? 0 : snapshot.generation();
         if (!manual) {
             // Runs under the file lock, on the consumer or on a producer releasing a file. Not
             // forced: a file deletion is no more durable than this rename, and the commit before
@@ -137,6 +176,32 @@ public final class ReceiverMachine<T> {
     }
 
     /**
+     * The cursor file says the first {@code consumed} records of the live snapshot were delivered
+     * before its last store: skip them (markers among them still raise the disk limit, so the disk
+     * records they announced keep their place). Before first use.
+     */
+    public void resumeSnapshot(long consumed) throws IOException {
+        long skipped = 0;
+        while (snapshot != null && skipped < consumed) {
+            SnapshotFile.Reader.Kind kind = snapshot.next();
+            if (kind == SnapshotFile.Reader.Kind.END) {
+                break;
+            }
+            if (kind == SnapshotFile.Reader.Kind.MARKER) {
+                limit = Math.max(limit, snapshot.markerEnd());
+            } else if (kind == SnapshotFile.Reader.Kind.RECORD || kind == SnapshotFile.Reader.Kind.DAMAGED) {
+                skipped++;
+            }
+        }
+        snapshotDelivered = skipped;
+        handedOverSnapshot = skipped;
+        storedSnapshotConsumed = skipped;
+        if (snapshot != null) {
+            snapshotPending = snapshot.recordsUnaccounted();
+        }
+    }
+
+    /**
      * The read cursor says a snapshot of {@code records} records was left, but none could be
      * opened (deleted, or unreadable and set aside): count them as lost. Before first use.
      */
@@ -162,6 +227,8 @@ public final class ReceiverMachine<T> {
             lock.lock();
         }
         try {
+            checkOpen();
+            settle();
             long remaining = nanos;
             for (;;) {
                 checkOpen();
@@ -194,6 +261,7 @@ public final class ReceiverMachine<T> {
         lock.lock();
         try {
             checkOpen();
+            settle();
             int n = 0;
             while (n < max) {
                 T t = peekLocked(); // stays the head if the sink refuses it
@@ -203,6 +271,7 @@ public final class ReceiverMachine<T> {
                 sink.add(t);
                 take();
                 n++;
+                settle(); // the sink has it: handed over, so a file it finished can go to producers now
             }
             delivered(null);
             return n;
@@ -223,6 +292,7 @@ public final class ReceiverMachine<T> {
         lock.lock();
         try {
             checkOpen();
+            settle();
             return delivered(peekLocked());
         } finally {
             lock.unlock();
@@ -258,6 +328,20 @@ public final class ReceiverMachine<T> {
         return t;
     }
 
+    /**
+     * AUTO, at the start of a receiver call: what earlier calls returned is handed over; read
+     * files it passes are deleted (their position stored first). Front lock held.
+     */
+    private void settle() {
+        if (!manual) {
+            handedOver = cursor.readIndex();
+            handedOverSnapshot = snapshotDelivered;
+            if (cursor.settle()) {
+                ring.signalAllProducers();
+            }
+        }
+    }
+
     /** Front lock held: one writer, so a release store of the increment is enough. */
     private void countDelivered() {
         DELIVERED.setRelease(this, delivered + 1);
@@ -287,6 +371,11 @@ public final class ReceiverMachine<T> {
     private T next(boolean consume) {
         for (;;) {
             if (cursor.readIndex() < limit) {
+                if (cursor.readIndex() >= readable.getAsLong()) {
+                    // Announced, but not forced yet: it and everything after it wait. The force's
+                    // thread wakes us; announceParking/re-check in poll covers the race.
+                    return null;
+                }
                 if (!cursor.hasFileToRead()) {
                     cursor.writeOffMissing(limit); // announced, but their files are gone
                     continue;
@@ -337,6 +426,7 @@ public final class ReceiverMachine<T> {
             snapshotPending = snapshot.recordsUnaccounted();
             switch (kind) {
                 case RECORD:
+                    snapshotDelivered++;
                     try {
                         return codec.decode(snapshot.payload(), 0, snapshot.payloadLength(), snapshot.compressed(),
                                 scratch);
@@ -348,6 +438,7 @@ public final class ReceiverMachine<T> {
                     limit = Math.max(limit, snapshot.markerEnd());
                     return null;
                 case DAMAGED:
+                    snapshotDelivered++;
                     cursor.countDamage(1);
                     return null;
                 case DAMAGED_MARKER:
@@ -361,9 +452,12 @@ public final class ReceiverMachine<T> {
                     snapshot = null;
                     snapshotPending = 0;
                     snapshotRecords = 0;
+                    snapshotDelivered = 0;
+                    handedOverSnapshot = 0;
+                    snapshotGeneration = 0;
                     // The cursor file's snapshot size is stale now: write it at once. MANUAL keeps the
                     // committed position (store never moves it back, so MIN_VALUE means "as it is").
-                    storeQuietly(manual ? Long.MIN_VALUE : cursor.readIndex(), true, true);
+                    storeQuietly(manual ? Long.MIN_VALUE : handedOver, true, true);
                     return null;
             }
         } catch (IOException e) {
@@ -456,6 +550,7 @@ public final class ReceiverMachine<T> {
         lock.lock();
         try {
             checkOpen();
+            settle();
             long delivered = cursor.readIndex();
             if (position > delivered) {
                 throw new IllegalArgumentException("position " + position + " lies past the records delivered so far ("
@@ -483,13 +578,19 @@ public final class ReceiverMachine<T> {
         fileLock.lock();
         try {
             long at = Math.max(index, committed);
-            if (!always && at == committed) {
+            ReadCursorFile.State state = state(at);
+            boolean snapshotMoved = state.snapshotConsumed() != storedSnapshotConsumed;
+            if (!always && !snapshotMoved && at == committed && (!force || committedForced >= at)) {
                 return false;
             }
             try {
-                ReadCursorFile.store(directory, state(at), force);
+                cursorFile.store(state, force);
             } catch (IOException e) {
                 throw new StorageException("cannot record the read position in " + directory, e);
+            }
+            storedSnapshotConsumed = state.snapshotConsumed();
+            if (force) {
+                committedForced = at;
             }
             boolean moved = at > committed;
             committed = at;
@@ -512,14 +613,18 @@ public final class ReceiverMachine<T> {
     }
 
     private ReadCursorFile.State state(long readIndex) {
+        // MANUAL: snapshot records count as consumed at any commit after their delivery (they are
+        // memory-tier records: delivered once, never redelivered after a commit that followed them).
         return new ReadCursorFile.State(readIndex, senderState.appender().nextIndex(),
-                senderState.appender().nextSequence(), snapshotRecords);
+                senderState.appender().nextSequence(), snapshotRecords,
+                snapshotRecords == 0 ? 0 : manual ? snapshotDelivered : handedOverSnapshot,
+                snapshotRecords == 0 ? 0 : snapshotGeneration);
     }
 
     /** AUTO: commits at most once per {@link #AUTO_COMMIT_NANOS} while records are read from disk. Front lock held. */
     private void autoCommit() {
         if (System.nanoTime() - lastCommitNanos >= AUTO_COMMIT_NANOS) {
-            storeQuietly(cursor.readIndex(), true, false);
+            storeQuietly(handedOver, true, false);
         }
     }
 
@@ -581,6 +686,7 @@ public final class ReceiverMachine<T> {
                         cursor.countLost(dropped); // visible in stats() after close
                     }
                     snapshotRecords = w.records();
+                    snapshotGeneration = w.generation();
                 }
                 if (snapshot != null) {
                     snapshot.close(); // its file was just replaced by the new snapshot
@@ -589,16 +695,22 @@ public final class ReceiverMachine<T> {
                 }
             }
             this.snapshotRecords = snapshotRecords;
+            snapshotDelivered = 0; // the new snapshot holds only what was not delivered
+            handedOverSnapshot = 0;
             // MANUAL: what was read but not committed comes again after the restart.
             ReentrantLock fileLock = cursor.fileLock();
             fileLock.lock();
             try {
-                ReadCursorFile.store(directory, state(manual ? committed : cursor.readIndex()));
+                cursorFile.store(state(manual ? committed : cursor.readIndex()));
             } finally {
                 fileLock.unlock();
             }
         } finally {
-            cursor.close();
+            try {
+                cursor.close();
+            } finally {
+                cursorFile.close();
+            }
         }
     }
 

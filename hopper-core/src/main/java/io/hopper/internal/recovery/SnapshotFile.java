@@ -1,6 +1,7 @@
 package io.hopper.internal.recovery;
 
 import io.hopper.internal.codec.EncodedRecord;
+import io.hopper.internal.segment.DirectorySync;
 import io.hopper.internal.segment.PositionalIo;
 import io.hopper.internal.segment.SegmentFormat;
 
@@ -23,16 +24,20 @@ import java.util.zip.CRC32C;
  *
  * <pre>
  * 0  magic          8  "HOPPERQM"
- * 8  format version 4  1
- * 12 header length  4  32
+ * 8  format version 4  2
+ * 12 header length  4  40
  * 16 disk limit     8  disk records below this index were announced before the first entry
  * 24 record count   4  records (not markers) in the snapshot, so that damage can be counted
- * 28 header CRC32C  4
+ * 28 generation     8  random, never 0: the cursor file names the snapshot its replay progress
+ *                      belongs to, so progress recorded for one snapshot is never applied to
+ *                      the next (a power cut between a close's new snapshot and its cursor store)
+ * 36 header CRC32C  4
+ * (version 1, still read: header length 32, no generation, CRC at 28)
  * then frames: record frames as in queue files, and marker frames (flag MARKER, 8-byte payload:
  * the marker's end index); the record-index field numbers the entries.
  * </pre>
  *
- * Written to {@code snapshot.hop.tmp}, forced, and renamed into place, so a crash during close
+ * Written to {@code snapshot.hop.tmp}, forced, renamed into place and the directory forced, so a crash during close
  * leaves the previous state. The open that finds it replays it lazily (it is never loaded whole)
  * and deletes it once fully delivered.
  */
@@ -40,7 +45,9 @@ public final class SnapshotFile {
     public static final String FILE_NAME = "snapshot.hop";
     static final String TEMP_NAME = FILE_NAME + ".tmp";
     private static final byte[] MAGIC = "HOPPERQM".getBytes(StandardCharsets.US_ASCII);
-    private static final int HEADER = 32;
+    /** Header length of the current version. */
+    public static final int HEADER = 40;
+    private static final int HEADER_V1 = 32;
     private static final System.Logger LOG = System.getLogger("io.hopper");
 
     private SnapshotFile() {
@@ -56,6 +63,9 @@ public final class SnapshotFile {
         private long entries;
         private int records;
 
+        /** This snapshot's generation (random, not 0). */
+        private final long generation = newGeneration();
+
         public Writer(Path directory, long diskLimit) throws IOException {
             this.directory = directory;
             this.diskLimit = diskLimit;
@@ -68,8 +78,8 @@ public final class SnapshotFile {
             byte[] h = new byte[HEADER];
             System.arraycopy(MAGIC, 0, h, 0, 8);
             ByteBuffer le = ByteBuffer.wrap(h).order(java.nio.ByteOrder.LITTLE_ENDIAN);
-            le.putInt(8, 1).putInt(12, HEADER).putLong(16, diskLimit).putInt(24, records);
-            le.putInt(28, crc(h, 28));
+            le.putInt(8, 2).putInt(12, HEADER).putLong(16, diskLimit).putInt(24, records).putLong(28, generation);
+            le.putInt(36, crc(h, 36));
             PositionalIo.writeFully(channel, 0, h, 0, HEADER);
         }
 
@@ -96,6 +106,11 @@ public final class SnapshotFile {
             write(scratch, 0, SegmentFormat.FRAME_HEADER_BYTES + 8);
         }
 
+        /** This snapshot's generation, for the cursor file. */
+        public long generation() {
+            return generation;
+        }
+
         /** Records written so far (markers not counted). */
         public int records() {
             return records;
@@ -108,6 +123,7 @@ public final class SnapshotFile {
             channel.close();
             Files.move(directory.resolve(TEMP_NAME), directory.resolve(FILE_NAME), StandardCopyOption.ATOMIC_MOVE,
                     StandardCopyOption.REPLACE_EXISTING);
+            DirectorySync.force(directory); // the rename, before the cursor file counts the snapshot's records
         }
 
         private void write(byte[] b, int off, int len) throws IOException {
@@ -134,10 +150,13 @@ public final class SnapshotFile {
         }
         FileChannel ch = FileChannel.open(path, StandardOpenOption.READ);
         byte[] h = new byte[HEADER];
-        boolean shortHeader = PositionalIo.readFully(ch, 0, h, 0, HEADER) < HEADER;
+        int got = PositionalIo.readFully(ch, 0, h, 0, HEADER);
         ByteBuffer le = ByteBuffer.wrap(h).order(java.nio.ByteOrder.LITTLE_ENDIAN);
-        if (shortHeader || !ByteBuffer.wrap(h, 0, 8).equals(ByteBuffer.wrap(MAGIC)) || le.getInt(8) != 1
-                || le.getInt(28) != crc(h, 28)) {
+        int version = got >= HEADER_V1 ? le.getInt(8) : 0;
+        boolean intact = ByteBuffer.wrap(h, 0, 8).equals(ByteBuffer.wrap(MAGIC))
+                && (version == 1 && le.getInt(28) == crc(h, 28)
+                    || version == 2 && got == HEADER && le.getInt(36) == crc(h, 36) && le.getLong(28) != 0);
+        if (!intact) {
             ch.close();
             Path aside = path.resolveSibling(FILE_NAME + ".corrupt");
             Files.move(path, aside, StandardCopyOption.REPLACE_EXISTING);
@@ -145,7 +164,8 @@ public final class SnapshotFile {
                     + " lost. Moved to " + aside.getFileName() + " for inspection");
             return null;
         }
-        return new Reader(path, ch, le.getLong(16), le.getInt(24));
+        return new Reader(path, ch, le.getLong(16), le.getInt(24), version == 2 ? le.getLong(28) : 0,
+                version == 2 ? HEADER : HEADER_V1);
     }
 
     /** Replays a snapshot entry by entry. Used under the front lock only. */
@@ -160,12 +180,15 @@ public final class SnapshotFile {
         private int recordsSeen;
         private final byte[] header = new byte[SegmentFormat.FRAME_HEADER_BYTES];
         private byte[] payload = new byte[256];
-        private long pos = HEADER;
+        private long pos;
+        private final long generation;
         private int length;
         private int flags;
         private long markerEnd;
 
-        Reader(Path path, FileChannel channel, long diskLimit, int recordCount) {
+        Reader(Path path, FileChannel channel, long diskLimit, int recordCount, long generation, int headerLength) {
+            this.generation = generation;
+            this.pos = headerLength;
             this.path = path;
             this.channel = channel;
             this.diskLimit = diskLimit;
@@ -178,6 +201,11 @@ public final class SnapshotFile {
          */
         public int recordsUnaccounted() {
             return Math.max(0, recordCount - recordsSeen);
+        }
+
+        /** The snapshot's generation; 0 for a version-1 snapshot (which has none). */
+        public long generation() {
+            return generation;
         }
 
         /** Records the snapshot holds, from its header. */
@@ -265,10 +293,15 @@ public final class SnapshotFile {
             return damaged + recordsUnaccounted();
         }
 
-        /** Deletes the snapshot: every entry has been delivered. */
+        /**
+         * Deletes the snapshot: every entry has been delivered. The deletion is forced (one
+         * directory flush per replayed snapshot): a snapshot that a power cut brought back would
+         * deliver its records a second time.
+         */
         public void finish() throws IOException {
             close();
             Files.deleteIfExists(path);
+            DirectorySync.force(path.getParent());
         }
 
         @Override
@@ -279,6 +312,14 @@ public final class SnapshotFile {
         private int readFully(long at, byte[] dst, int len) throws IOException {
             return PositionalIo.readFully(channel, at, dst, 0, len);
         }
+    }
+
+    private static long newGeneration() {
+        long g;
+        do {
+            g = java.util.concurrent.ThreadLocalRandom.current().nextLong();
+        } while (g == 0);
+        return g;
     }
 
     private static int crc(byte[] b, int len) {

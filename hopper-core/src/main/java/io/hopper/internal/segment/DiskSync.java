@@ -13,15 +13,25 @@ import java.util.concurrent.locks.ReentrantLock;
  * lock, so other producers keep appending meanwhile; those who queued behind it find their record
  * already covered and return without a force of their own. Files sealed in the meantime were
  * forced when sealed.
+ *
+ * <p>The consumer may be told to read only what is forced ({@link #durable()}, used under
+ * {@code SyncPolicy.ALWAYS}): then the thread whose force raised the durable index wakes it
+ * ({@link #onDurable}), once per force, after releasing the sync lock.
  */
 public final class DiskSync {
     private final SegmentAppender appender;
     private final Lock backLock;
     /** Serializes forces. */
     private final ReentrantLock syncLock = new ReentrantLock();
-    /** Records below this index are forced. Written under the sync lock; read without it. */
+    /**
+     * Records below this index are forced. Written under the sync lock; read without it
+     * (volatile: a consumer that announced parking and then reads it, against a forcing thread
+     * that writes it and then reads the parking flag, cannot both miss the other).
+     */
     private volatile long durable;
     private final SegmentLog log;
+    /** Runs after a force raised {@link #durable}; no lock held. Set before the channel is shared. */
+    private Runnable onDurable = () -> { };
 
     public DiskSync(SegmentLog log, SegmentAppender appender, Lock backLock) {
         this.log = log;
@@ -30,29 +40,51 @@ public final class DiskSync {
         this.durable = appender.nextIndex();
     }
 
+    /** What to run (holding no lock) when a force made more records durable: wake the consumer. Before first use. */
+    public void onDurable(Runnable hook) {
+        this.onDurable = hook;
+    }
+
+    /** Records below this index are on the device (volatile load). */
+    public long durable() {
+        return durable;
+    }
+
     /** Returns once every record below {@code index} is forced. Caller holds no channel lock. */
     public void awaitDurable(long index) throws IOException {
-        while (durable < index) {
-            syncLock.lock();
-            try {
-                if (durable >= index) {
-                    return; // someone else's force covered it: the group commit
-                }
-                SegmentWriter file;
-                long upTo;
-                backLock.lock();
+        boolean raised = false;
+        try {
+            while (durable < index) {
+                syncLock.lock();
                 try {
-                    file = appender.currentFile();
-                    upTo = appender.nextIndex();
+                    if (durable >= index) {
+                        return; // someone else's force covered it: the group commit
+                    }
+                    SegmentWriter file;
+                    long sequence = -1;
+                    long upTo;
+                    backLock.lock();
+                    try {
+                        file = appender.currentFile();
+                        if (file != null) {
+                            sequence = appender.currentSequence();
+                        }
+                        upTo = appender.nextIndex();
+                    } finally {
+                        backLock.unlock();
+                    }
+                    if (file != null) {
+                        log.force(file, sequence);
+                    }
+                    durable = upTo;
+                    raised = true;
                 } finally {
-                    backLock.unlock();
+                    syncLock.unlock();
                 }
-                if (file != null) {
-                    log.force(file);
-                }
-                durable = upTo;
-            } finally {
-                syncLock.unlock();
+            }
+        } finally {
+            if (raised) {
+                onDurable.run();
             }
         }
     }

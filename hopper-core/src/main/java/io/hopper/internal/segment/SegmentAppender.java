@@ -38,6 +38,11 @@ public final class SegmentAppender {
         return file;
     }
 
+    /** Sequence number of the file being written (meaningful only while {@link #currentFile()} is not null). Back lock. */
+    long currentSequence() {
+        return current.sequence;
+    }
+
     /** Sequence number the next queue file gets (volatile load). */
     public long nextSequence() {
         return nextSequence;
@@ -131,7 +136,7 @@ public final class SegmentAppender {
         file = null;
         try {
             if (forceOnSeal) {
-                log.force(f); // records in a sealed file are durable: group commit relies on it
+                log.force(f, seg.sequence); // records in a sealed file are durable: group commit relies on it
             }
             f.seal(seg.dataEnd + SegmentFormat.END_FRAME_BYTES);
         } finally {
@@ -147,7 +152,7 @@ public final class SegmentAppender {
     /** Forces the file being written to stable storage. */
     public void force() throws IOException {
         if (file != null) {
-            log.force(file);
+            log.force(file, current.sequence);
         }
     }
 

@@ -43,11 +43,20 @@ public final class SegmentCursor {
 
     /** See {@link #fileLock()}. */
     private final ReentrantLock fileLock = new ReentrantLock();
-    /** Commit mode MANUAL: read files stay (in {@link #retained}) until the committed position passes them. */
+    /**
+     * Commit mode MANUAL: the released position moves only at a commit; AUTO: at the start of each
+     * receiver call ({@link #settle()}).
+     */
     private final boolean keepUntilCommitted;
-    /** MANUAL: the committed position; files wholly below it may be deleted. Written under the file lock. */
+    /**
+     * The released position: records below it were handed over and may be counted as consumed, so
+     * files wholly below it may be deleted and the position stored before a deletion is this one.
+     * MANUAL: the committed position. AUTO: the read index when the current receiver call began,
+     * so that a record still inside the call that returns it (the process may die before it
+     * returns) is never counted as consumed by a store. Written under the file lock.
+     */
     private long committedIndex;
-    /** MANUAL: files read to the end, awaiting a commit, oldest first. File lock. */
+    /** Files read to the end, waiting for the released position to pass them, oldest first. File lock. */
     private final ArrayDeque<SegmentMeta> retained = new ArrayDeque<>();
 
     // Reading state: the file lock (taken inside the front lock by the consumer).
@@ -269,7 +278,34 @@ public final class SegmentCursor {
         committedIndex = Math.max(committedIndex, index);
     }
 
-    /** Deletes read files the committed position has passed (MANUAL). File lock held. */
+    /**
+     * AUTO: a receiver call begins, so every record delivered before it was handed over: release
+     * it, deleting the read files it passes. Caller holds the front lock.
+     *
+     * @return whether a file was deleted
+     */
+    public boolean settle() {
+        if (keepUntilCommitted) {
+            return false;
+        }
+        fileLock.lock();
+        try {
+            if (committedIndex >= readIndex) {
+                return false;
+            }
+            committedIndex = readIndex;
+            return releaseCommitted();
+        } finally {
+            fileLock.unlock();
+        }
+    }
+
+    /** The released position (see {@link #committedIndex}). Caller holds the file lock. */
+    public long releasedIndex() {
+        return committedIndex;
+    }
+
+    /** Deletes read files the released position has passed. File lock held. */
     private boolean releaseCommitted() {
         boolean released = false;
         for (SegmentMeta m = retained.peekFirst(); m != null && m.endIndex <= committedIndex; m = retained.peekFirst()) {
@@ -446,7 +482,7 @@ public final class SegmentCursor {
         meta = null;
         SegmentMeta head = log.live.pollFirst();
         assert head == done;
-        if (keepUntilCommitted && done.endIndex > committedIndex) {
+        if (done.endIndex > committedIndex) {
             retained.addLast(done);
             return false;
         }
@@ -457,7 +493,7 @@ public final class SegmentCursor {
     private void delete(SegmentMeta done) {
         try {
             // Record the position first: a restart must never look for records in a deleted file.
-            beforeDelete.aboutToDelete(readIndex);
+            beforeDelete.aboutToDelete(committedIndex);
             Files.deleteIfExists(done.path);
         } catch (IOException e) {
             LOG.log(Level.WARNING, "hopper: cannot delete consumed queue file " + done.path + ": " + e);

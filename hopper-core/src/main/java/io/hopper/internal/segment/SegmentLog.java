@@ -104,15 +104,52 @@ public final class SegmentLog {
         return payloadBytesWritten.get();
     }
 
-    /** Forces {@code file} to the device and counts it, with its duration. */
-    void force(SegmentWriter file) throws IOException {
+    /**
+     * Queue files with a sequence below this have a durable directory entry. Raised only under
+     * {@link #entriesLock}; volatile so the common case (the entry is durable already) costs a load.
+     */
+    private volatile long entriesDurableBelow;
+    private final Object entriesLock = new Object();
+
+    /**
+     * Forces {@code file} (the queue file of sequence {@code sequence}) to the device and counts it,
+     * with its duration. The first force of a file also forces the directory, so that the file's
+     * name is as durable as its records: without it a power cut can remove a new file with every
+     * forced record in it. One directory flush per queue file, not per force.
+     */
+    void force(SegmentWriter file, long sequence) throws IOException {
         long start = System.nanoTime();
         file.force();
+        if (sequence >= entriesDurableBelow) {
+            forceEntries(sequence);
+        }
         long took = System.nanoTime() - start;
         forces.incrementAndGet();
         forceNanos.addAndGet(took);
         maxForceNanos.accumulateAndGet(took, Math::max);
     }
+
+    /**
+     * Makes the directory entries of every queue file up to {@code sequence} durable (and the
+     * deletions done before now). Forces run under the back lock or the sync lock, so two may race
+     * here: the lock makes the second one find the work done.
+     */
+    private void forceEntries(long sequence) throws IOException {
+        synchronized (entriesLock) {
+            if (sequence >= entriesDurableBelow) {
+                DirectorySync.force(directory);
+                directoryForces.incrementAndGet();
+                entriesDurableBelow = sequence + 1;
+            }
+        }
+    }
+
+    /** Directory forces since open (new queue files' names). */
+    public long directoryForces() {
+        return directoryForces.get();
+    }
+
+    private final AtomicLong directoryForces = new AtomicLong();
 
     /** Forces done since open (group commits, timer, flush and seals). */
     public long forces() {

@@ -84,6 +84,16 @@ public final class SegmentRecovery {
 
     /** Scans {@code log}'s directory and adds what it finds to the log, oldest first. Before any appender or cursor exists. */
     public static Result recover(SegmentLog log) throws IOException {
+        return recover(log, false);
+    }
+
+    /**
+     * {@link #recover(SegmentLog)}; with {@code force}, every file kept is also forced, and the
+     * directory: a process that died may have left records in the page cache that were never
+     * forced (their sends never returned), and under a forcing policy the consumer must not see a
+     * record that a power cut could still take back. Clean pages make such a force cheap.
+     */
+    public static Result recover(SegmentLog log, boolean force) throws IOException {
         TreeMap<Long, Path> files = new TreeMap<>();
         try (DirectoryStream<Path> dir = Files.newDirectoryStream(log.directory)) {
             for (Path p : dir) {
@@ -96,7 +106,7 @@ public final class SegmentRecovery {
         Result r = new Result();
         r.nextSequence = files.isEmpty() ? 0 : files.lastKey() + 1;
         for (var e : files.entrySet()) {
-            SegmentMeta meta = scanFile(e.getKey(), e.getValue(), r);
+            SegmentMeta meta = scanFile(e.getKey(), e.getValue(), r, force);
             if (meta != null) {
                 r.segments.add(meta);
                 if (r.firstIndex < 0) {
@@ -104,6 +114,9 @@ public final class SegmentRecovery {
                 }
                 r.nextIndex = Math.max(r.nextIndex, meta.endIndex);
             }
+        }
+        if (force && !files.isEmpty()) {
+            DirectorySync.force(log.directory); // the repairs' deletions and renames too
         }
         for (SegmentMeta m : r.segments) {
             log.live.addLast(m);
@@ -120,7 +133,7 @@ public final class SegmentRecovery {
         return r;
     }
 
-    private static SegmentMeta scanFile(long seq, Path path, Result r) throws IOException {
+    private static SegmentMeta scanFile(long seq, Path path, Result r, boolean force) throws IOException {
         try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
             long size = ch.size();
             byte[] head = new byte[SegmentFormat.FILE_HEADER_BYTES];
@@ -204,8 +217,13 @@ public final class SegmentRecovery {
                 ch.force(true);
                 r.filesRepaired++;
                 r.bytesTruncated += Math.max(0, cut);
-            } else if (ch.size() > pos + SegmentFormat.END_FRAME_BYTES) {
-                ch.truncate(pos + SegmentFormat.END_FRAME_BYTES); // a sealed file whose trim did not happen
+            } else {
+                if (ch.size() > pos + SegmentFormat.END_FRAME_BYTES) {
+                    ch.truncate(pos + SegmentFormat.END_FRAME_BYTES); // a sealed file whose trim did not happen
+                }
+                if (force) {
+                    ch.force(true);
+                }
             }
             SegmentMeta meta = new SegmentMeta(seq, path, first < 0 ? end : first, pos);
             meta.endIndex = end;

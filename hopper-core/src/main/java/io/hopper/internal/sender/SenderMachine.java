@@ -170,6 +170,12 @@ public final class SenderMachine<T> {
                     awaitDurable(mustBeDurable);
                     return true;
                 case PLACED_WAKE:
+                    if (mustBeDurable > 0 && syncEachRecord) {
+                        // The consumer reads only forced records: the force that covers this one
+                        // wakes it (DiskSync.onDurable), so waking it now would only make it park again.
+                        awaitDurable(mustBeDurable);
+                        return true;
+                    }
                     ring.signalNotEmpty();
                     awaitDurable(mustBeDurable);
                     return true;

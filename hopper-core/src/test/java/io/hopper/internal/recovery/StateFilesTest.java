@@ -46,16 +46,79 @@ class StateFilesTest {
     // ---- cursor.hop ----------------------------------------------------------------------
 
     @Test
-    void cursorRoundTripsLargeValuesAndReplacesAtomically() throws IOException {
+    void cursorRoundTripsLargeValuesAndUpdatesInPlace() throws IOException {
         assertNull(ReadCursorFile.load(dir));
-        ReadCursorFile.State s = new ReadCursorFile.State(Long.MAX_VALUE - 1, 1L << 40, 7, 123_456);
+        ReadCursorFile.State s = new ReadCursorFile.State(Long.MAX_VALUE - 1, 1L << 40, 7, 123_456, 1_000, -42);
         ReadCursorFile.store(dir, s);
         assertEquals(s, ReadCursorFile.load(dir));
         ReadCursorFile.State t = new ReadCursorFile.State(1, 2, 3, 0);
-        ReadCursorFile.store(dir, t, false);
+        try (ReadCursorFile f = ReadCursorFile.open(dir)) {
+            assertEquals(s, f.loaded());
+            f.store(t, false);
+        }
         assertEquals(t, ReadCursorFile.load(dir));
         assertFalse(Files.exists(dir.resolve(ReadCursorFile.TEMP_NAME)));
-        assertEquals(52, Files.size(dir.resolve(ReadCursorFile.FILE_NAME)));
+        assertEquals(ReadCursorFile.FILE_BYTES, Files.size(dir.resolve(ReadCursorFile.FILE_NAME)));
+    }
+
+    /** Finding 2 of the power-loss issue: an unforced update never overwrites the newest forced state. */
+    @Test
+    void unforcedUpdatesNeverOverwriteTheSlotOfTheLastForcedOne() throws IOException {
+        Path f = dir.resolve(ReadCursorFile.FILE_NAME);
+        ReadCursorFile.State committed = new ReadCursorFile.State(10, 20, 2, 0);
+        try (ReadCursorFile c = ReadCursorFile.open(dir)) {
+            c.store(new ReadCursorFile.State(1, 20, 2, 0), true);
+            c.store(committed, true);
+            byte[] afterCommit = Files.readAllBytes(f);
+            for (int i = 0; i < 3; i++) {
+                c.store(new ReadCursorFile.State(11 + i, 20, 2, 0), false);
+            }
+            byte[] now = Files.readAllBytes(f);
+            int forcedSlot = slotHolding(afterCommit, committed);
+            assertTrue(forcedSlot >= 0);
+            int at = forcedSlot * ReadCursorFile.SLOT_STRIDE;
+            assertEquals(java.util.Arrays.toString(java.util.Arrays.copyOfRange(afterCommit, at, at + ReadCursorFile.SLOT_BYTES)),
+                    java.util.Arrays.toString(java.util.Arrays.copyOfRange(now, at, at + ReadCursorFile.SLOT_BYTES)),
+                    "the forced slot is untouched by unforced updates");
+            // Tear the other slot (a power cut in the middle of an unforced update): the commit is read.
+            int other = (1 - forcedSlot) * ReadCursorFile.SLOT_STRIDE;
+            java.util.Arrays.fill(now, other + 20, other + ReadCursorFile.SLOT_BYTES, (byte) 0);
+            Files.write(f, now);
+        }
+        assertEquals(committed, ReadCursorFile.load(dir));
+    }
+
+    private static int slotHolding(byte[] file, ReadCursorFile.State s) {
+        for (int slot = 0; slot < 2; slot++) {
+            java.nio.ByteBuffer bb = java.nio.ByteBuffer.wrap(file).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+            int at = slot * ReadCursorFile.SLOT_STRIDE;
+            if (file.length >= at + ReadCursorFile.SLOT_BYTES && bb.getLong(at + 24) == s.readIndex()) {
+                return slot;
+            }
+        }
+        return -1;
+    }
+
+    @Test
+    void aVersionOneCursorIsReadAndRewrittenAtTheFirstUpdate() throws IOException {
+        byte[] v1 = new byte[52];
+        java.nio.ByteBuffer bb = java.nio.ByteBuffer.wrap(v1).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        bb.put("HOPPERQC".getBytes(StandardCharsets.US_ASCII)).putInt(1).putInt(0).putLong(5).putLong(9)
+                .putLong(2).putLong(0);
+        java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
+        crc.update(v1, 0, 48);
+        bb.putInt(48, (int) crc.getValue());
+        Path f = dir.resolve(ReadCursorFile.FILE_NAME);
+        Files.write(f, v1);
+        ReadCursorFile.State old = new ReadCursorFile.State(5, 9, 2, 0);
+        assertEquals(old, ReadCursorFile.load(dir));
+        try (ReadCursorFile c = ReadCursorFile.open(dir)) {
+            assertEquals(old, c.loaded());
+            c.store(new ReadCursorFile.State(6, 9, 2, 0), true);
+            c.store(new ReadCursorFile.State(7, 9, 2, 0), false);
+        }
+        assertEquals(ReadCursorFile.FILE_BYTES, Files.size(f));
+        assertEquals(new ReadCursorFile.State(7, 9, 2, 0), ReadCursorFile.load(dir));
     }
 
     @Test
@@ -68,20 +131,32 @@ class StateFilesTest {
     }
 
     @Test
-    void everyDamagedCursorByteMakesItUnreadable() throws IOException {
-        ReadCursorFile.store(dir, new ReadCursorFile.State(5, 6, 1, 2));
+    void aDamagedSlotFallsBackToTheOtherAndBothDamagedMakeItUnreadable() throws IOException {
+        ReadCursorFile.State first = new ReadCursorFile.State(5, 6, 1, 2);
+        ReadCursorFile.State second = new ReadCursorFile.State(6, 7, 1, 2);
+        try (ReadCursorFile c = ReadCursorFile.open(dir)) {
+            c.store(first, true);
+            c.store(second, true);
+        }
         Path f = dir.resolve(ReadCursorFile.FILE_NAME);
         byte[] good = Files.readAllBytes(f);
-        for (int i = 0; i < good.length; i++) {
+        int newer = slotHolding(good, second) * ReadCursorFile.SLOT_STRIDE;
+        int older = slotHolding(good, first) * ReadCursorFile.SLOT_STRIDE;
+        for (int i = 0; i < ReadCursorFile.SLOT_BYTES; i++) {
             byte[] bad = good.clone();
-            bad[i] ^= 0x10;
+            bad[newer + i] ^= 0x10;
             Files.write(f, bad);
-            assertNull(ReadCursorFile.load(dir), "flipped byte " + i);
+            assertEquals(i >= 76 ? second : first, ReadCursorFile.load(dir), "flipped byte " + i + " of the newer slot");
+            bad[older + (i % 76)] ^= 0x10;
+            Files.write(f, bad);
+            if (i < 76) {
+                assertNull(ReadCursorFile.load(dir), "flipped byte " + i + " of both slots");
+            }
         }
-        Files.write(f, java.util.Arrays.copyOf(good, good.length + 1));
-        assertNull(ReadCursorFile.load(dir), "wrong length");
+        Files.write(f, java.util.Arrays.copyOf(good, 100));
+        assertEquals(slotHolding(good, second) == 0 ? second : first, ReadCursorFile.load(dir), "cut after slot 0");
         Files.write(f, good);
-        assertNotNull(ReadCursorFile.load(dir));
+        assertEquals(second, ReadCursorFile.load(dir));
     }
 
     // ---- snapshot.hop --------------------------------------------------------------------
@@ -150,7 +225,7 @@ class StateFilesTest {
     }
 
     private long entryOffset(int k) throws IOException {
-        return io.hopper.internal.segment.Frames.offset(dir.resolve(SnapshotFile.FILE_NAME), 32, k);
+        return io.hopper.internal.segment.Frames.offset(dir.resolve(SnapshotFile.FILE_NAME), SnapshotFile.HEADER, k);
     }
 
     private void flip(long at) throws IOException {
