@@ -33,8 +33,7 @@ final class PowerCut {
 
         /** every(n): its n; 0 otherwise. */
         int every() {
-            String s = sync.toString();
-            return s.startsWith("SyncPolicy.every(") ? Integer.parseInt(s.substring(17, s.length() - 1)) : 0;
+            return sync.kind == SyncPolicy.Kind.EVERY ? sync.records : 0;
         }
     }
 
