@@ -7,7 +7,9 @@ import java.util.Objects;
  * When records written to queue files are forced from the page cache to the storage device.
  * The page cache survives the death of the process; only a forced record survives a power loss
  * or a kernel crash. Whatever the policy, sealing a queue file, {@link Sender#flush()} and
- * {@link Channel#close()} force it unless the policy is {@link #NONE}.
+ * {@link Channel#close()} force it unless the policy is {@link #NONE}; the first force of each
+ * queue file also forces the channel directory, so that the file's name is as durable as its
+ * records.
  */
 public final class SyncPolicy {
 
@@ -20,7 +22,9 @@ public final class SyncPolicy {
      * A send that put its record on disk returns only once the record is forced. Producers that
      * wait at the same time share one force (group commit). With {@link Durability#WRITE_THROUGH}
      * every accepted record survives a power loss; with {@link Durability#MEMORY_FIRST} only the
-     * records that went to disk do.
+     * records that went to disk do. A record that went to disk becomes receivable only once it is
+     * forced, so the consumer never acts on a record that a power loss could take back; under the
+     * other policies the consumer may receive a disk record before it is forced.
      */
     public static final SyncPolicy ALWAYS = new SyncPolicy(Kind.ALWAYS, 0, Duration.ZERO);
 
