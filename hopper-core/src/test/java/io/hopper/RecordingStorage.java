@@ -10,10 +10,12 @@ import java.nio.file.Path;
 
 /**
  * A storage back end seen through a {@link DiskTrace}: writes into the queue file being written
- * are recorded as writes into a memory mapping (dirty pages, the Chronicle Bytes model), and
- * forces as {@code msync}. Creation, size changes and renames go through the
- * {@link RecordingFileSystem} the channel's directory belongs to; this adds what a mapping hides
- * from it: the writes themselves, and the size the mapping gave the file.
+ * are recorded as writes into a memory mapping (dirty pages, the Chronicle Bytes model).
+ * Creation, size changes, renames and forces go through the {@link RecordingFileSystem} the
+ * channel's directory belongs to, and are recorded there only when they really happen as system
+ * calls on the file (a force that never reaches the file system, such as an {@code msync} with
+ * {@code MS_ASYNC}, is not a force in the model either); this adds what a mapping hides from it:
+ * the writes themselves, and the size the mapping gave the file.
  */
 final class RecordingStorage implements SegmentStorage {
     private final SegmentStorage delegate;
@@ -43,9 +45,6 @@ final class RecordingStorage implements SegmentStorage {
             trace.sizeSet(inode, size); // the mapping's extension of the file
         }
         return new SegmentWriter() {
-            /** Forces after the seal are no-ops in every back end: record none. */
-            private volatile boolean sealed;
-
             @Override
             public void write(long position, byte[] src, int off, int len) throws IOException {
                 w.write(position, src, off, len);
@@ -55,18 +54,12 @@ final class RecordingStorage implements SegmentStorage {
             }
 
             @Override
-            public synchronized void force() throws IOException {
-                if (sealed) {
-                    return;
-                }
-                trace.awaitForceGate();
+            public void force() throws IOException {
                 w.force();
-                trace.forced(inode);
             }
 
             @Override
-            public synchronized void seal(long length) throws IOException {
-                sealed = true;
+            public void seal(long length) throws IOException {
                 w.seal(length);
             }
 

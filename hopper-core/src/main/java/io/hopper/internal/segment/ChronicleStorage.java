@@ -49,11 +49,20 @@ public final class ChronicleStorage implements SegmentStorage {
                     + " (" + usable + " bytes usable)");
         }
         Files.createFile(path);
+        FileChannel handle = null;
         try {
+            handle = FileChannel.open(path, StandardOpenOption.WRITE);
             MappedBytes bytes = MappedBytes.singleMappedBytes(path.toFile(), capacity);
             bytes.singleThreadedCheckDisabled(true);
-            return new MappedFileSegment(path, bytes, capacity);
+            return new MappedFileSegment(path, bytes, handle, capacity);
         } catch (IOException | RuntimeException e) {
+            if (handle != null) {
+                try {
+                    handle.close();
+                } catch (IOException suppressed) {
+                    e.addSuppressed(suppressed);
+                }
+            }
             Files.deleteIfExists(path);
             throw e;
         }
@@ -70,15 +79,30 @@ public final class ChronicleStorage implements SegmentStorage {
         return reads.openForRead(path);
     }
 
-    /** The file being written, mapped at its full capacity. */
+    /**
+     * The file being written, mapped at its full capacity.
+     *
+     * <p><b>Forcing.</b> Chronicle's own {@code MappedBytes.sync()} is not a force: in Chronicle
+     * Bytes 2026.4 it calls {@code msync} with the mode of {@code -DmappedFile.defaultSyncMode},
+     * {@code MS_ASYNC} unless the host changed it (on Linux that neither writes nor waits), only up
+     * to the {@code writePosition}, which absolute writes never move, and it logs a failure instead
+     * of reporting it. So the writer keeps a {@code FileChannel} on the same file and forces through
+     * it: {@code fdatasync} writes back every dirty page of the file, those dirtied through the
+     * mapping included (Linux keeps one page cache for both), waits for the device, and throws on
+     * failure. The same channel trims the file at the seal.
+     */
     private static final class MappedFileSegment implements SegmentWriter {
         private final Path path;
         private final long capacity;
+        /** Null once sealed or closed. Guarded by this writer's monitor, except for {@link #write}, which only the back lock's holder calls, before any seal. */
         private MappedBytes bytes;
+        /** The same file, for {@code fdatasync} and the trim; closed with the mapping. This writer's monitor. */
+        private FileChannel handle;
 
-        MappedFileSegment(Path path, MappedBytes bytes, long capacity) {
+        MappedFileSegment(Path path, MappedBytes bytes, FileChannel handle, long capacity) {
             this.path = path;
             this.bytes = bytes;
+            this.handle = handle;
             this.capacity = capacity;
         }
 
@@ -105,22 +129,28 @@ public final class ChronicleStorage implements SegmentStorage {
         @Override
         public synchronized void force() throws IOException {
             if (bytes != null) { // null: sealed (and forced then) or closed
-                try {
-                    bytes.sync();
-                } catch (RuntimeException e) {
-                    throw new IOException("msync failed for " + path, e);
-                }
+                handle.force(false);
             }
         }
 
         @Override
         public synchronized void seal(long length) throws IOException {
             if (bytes != null) {
-                release();
-                // WRITE without CREATE: trimming must never bring back a file that was deleted.
-                try (FileChannel ch = FileChannel.open(path, StandardOpenOption.WRITE)) {
-                    ch.truncate(length);
+                try {
+                    release();
+                    // Through the open handle: a trim never brings back a file that was deleted.
+                    handle.truncate(length);
+                } finally {
+                    closeHandle();
                 }
+            }
+        }
+
+        private void closeHandle() throws IOException {
+            FileChannel h = handle;
+            handle = null;
+            if (h != null) {
+                h.close();
             }
         }
 
@@ -150,7 +180,11 @@ public final class ChronicleStorage implements SegmentStorage {
 
         @Override
         public synchronized void close() throws IOException {
-            release();
+            try {
+                release();
+            } finally {
+                closeHandle();
+            }
         }
     }
 }
