@@ -188,12 +188,27 @@ class PowerLossSimulationTest {
         PowerCut.Spec spec = new PowerCut.Spec(backend, Durability.WRITE_THROUGH, SyncPolicy.ALWAYS, CommitMode.MANUAL);
         java.util.Random rnd = new java.util.Random(1);
         PowerCut.Run run = PowerCut.record(spec, tmp, a -> {
-            for (int i = 0; i < 40; i++) { // several files: each new one must be named durably
-                assertTrue(a.send(rnd));
+            for (int round = 0; round < 4; round++) { // several files: each new one must be named durably
+                for (int i = 0; i < 30; i++) {
+                    assertTrue(a.send(rnd));
+                }
+                for (int i = 0; i < 30; i++) {
+                    assertTrue(a.receive() >= 0);
+                }
+                a.commit(); // room for the next round
             }
         });
         int end = run.events().get(run.events().size() - 1).at();
         assertNull(PowerCut.sweep(run, run.trace().baseline(), end, DiskTrace.Loss.ALL_PENDING_LOST, tmp));
+        // Batched: one directory force per new queue file, not one per acknowledged record. The
+        // others: types.hop's creation, cursor.hop's, the recovery at open and the close's snapshot.
+        List<DiskTrace.Op> ops = run.trace().ops().subList(run.trace().baseline(), end);
+        long queueFiles = ops.stream().filter(o -> o instanceof DiskTrace.Op.Create c
+                && c.name().startsWith("segment-")).count();
+        long directoryForces = ops.stream().filter(o -> o instanceof DiskTrace.Op.DirSync).count();
+        assertTrue(queueFiles >= 3, "the workload fills several queue files: " + queueFiles);
+        assertTrue(directoryForces <= queueFiles + 4, directoryForces + " directory forces for " + queueFiles
+                + " queue files and 120 acknowledged sends");
     }
 
     /**

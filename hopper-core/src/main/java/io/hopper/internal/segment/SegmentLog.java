@@ -138,18 +138,10 @@ public final class SegmentLog {
         synchronized (entriesLock) {
             if (sequence >= entriesDurableBelow) {
                 DirectorySync.force(directory);
-                directoryForces.incrementAndGet();
                 entriesDurableBelow = sequence + 1;
             }
         }
     }
-
-    /** Directory forces since open (new queue files' names). */
-    public long directoryForces() {
-        return directoryForces.get();
-    }
-
-    private final AtomicLong directoryForces = new AtomicLong();
 
     /** Forces done since open (group commits, timer, flush and seals). */
     public long forces() {
