@@ -406,8 +406,12 @@ public final class ReceiverMachine<T> {
                 return (T) o;
             }
             if (!claimUnannouncedDiskRecords()) {
-                // Nothing to deliver. A file the writer sealed after we read its last record is
-                // released here; a producer waiting for a file nudges us awake for this.
+                // Nothing to deliver, so this call hands nothing over: every record read so far
+                // was returned by an earlier call (or skipped as damage, like a whole file whose
+                // header is gone), and may be released now rather than at the next call, which
+                // could be a long park away. A file the writer sealed after we read its last
+                // record is released here too; a producer waiting for a file nudges us awake for this.
+                settle();
                 if (cursor.releaseDrainedFiles()) {
                     ring.signalAllProducers();
                 }
