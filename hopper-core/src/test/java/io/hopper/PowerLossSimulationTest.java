@@ -9,7 +9,6 @@ import org.junit.jupiter.params.provider.MethodSource;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -68,9 +67,8 @@ class PowerLossSimulationTest {
     void everyPowerCutKeepsThePromises(PowerCut.Spec spec, @TempDir Path tmp) throws IOException {
         PowerCut.Run run = PowerCut.record(spec, spec.toString().hashCode(), STEPS, tmp);
         List<DiskTrace.Op> ops = run.trace().ops();
-        Map<Integer, PowerCut.Outcome> byContent = new HashMap<>();
+        Map<String, PowerCut.Outcome> byContent = new HashMap<>();
         int states = 0;
-        int n = 0;
         for (int cut = run.trace().baseline(); cut <= ops.size(); cut++) {
             List<DiskTrace.State> candidates = new ArrayList<>();
             candidates.add(run.trace().stateAt(cut, DiskTrace.Loss.ALL_PENDING_LOST, 0));
@@ -80,15 +78,7 @@ class PowerLossSimulationTest {
                 candidates.add(run.trace().stateAt(cut, DiskTrace.Loss.RANDOM, cut * 1_000L + r));
             }
             for (DiskTrace.State st : candidates) {
-                int key = contentKey(st);
-                PowerCut.Outcome out = byContent.get(key);
-                if (out == null) {
-                    Path dir = tmp.resolve("state-" + n++);
-                    st.writeTo(dir);
-                    out = PowerCut.recover(spec, dir);
-                    TestDirs.delete(dir);
-                    byContent.put(key, out);
-                }
+                PowerCut.Outcome out = recoverOnce(spec, st, byContent, tmp);
                 states++;
                 String broken = PowerCut.check(run, cut, out);
                 if (broken != null) {
@@ -128,9 +118,8 @@ class PowerLossSimulationTest {
         int from = run.trace().baseline();
         int to = run.trace().size();
         int stride = Math.max(1, (to - from) / RECOVERY_SAMPLES);
-        Map<Integer, PowerCut.Outcome> byContent = new HashMap<>();
+        Map<String, PowerCut.Outcome> byContent = new HashMap<>();
         int states = 0;
-        int n = 0;
         for (int cut = from + stride; cut <= to; cut += stride) {
             DiskTrace.State first = run.trace().stateAt(cut, DiskTrace.Loss.RANDOM, cut);
             Path plain = tmp.resolve("plain-" + cut);
@@ -148,15 +137,7 @@ class PowerLossSimulationTest {
                 for (DiskTrace.Loss loss : List.of(DiskTrace.Loss.ALL_PENDING_LOST, DiskTrace.Loss.RANDOM,
                         DiskTrace.Loss.NOTHING_LOST)) {
                     DiskTrace.State second = trace.stateAt(cut2, loss, cut2);
-                    int key = contentKey(second);
-                    PowerCut.Outcome out = byContent.get(key);
-                    if (out == null) {
-                        Path d = tmp.resolve("second-" + n++);
-                        second.writeTo(d);
-                        out = PowerCut.recover(spec, d);
-                        TestDirs.delete(d);
-                        byContent.put(key, out);
-                    }
+                    PowerCut.Outcome out = recoverOnce(spec, second, byContent, tmp);
                     states++;
                     if (out.error() != null || !out.ids().equals(expected.ids())) {
                         fail(spec + ": a power cut during recovery changed what is delivered: " + expected.ids()
@@ -290,12 +271,38 @@ class PowerLossSimulationTest {
         }
     }
 
-    private static int contentKey(DiskTrace.State st) {
-        int h = 1;
-        for (var e : st.files().entrySet()) {
-            h = 31 * h + e.getKey().hashCode();
-            h = 31 * h + Arrays.hashCode(e.getValue());
+    /**
+     * Recovers {@code st}, once per distinct directory: many cuts and loss modes leave the same
+     * files, and recovery depends on nothing else. Keyed by a SHA-256 of the names and contents,
+     * so two different directories never share an outcome.
+     */
+    private static PowerCut.Outcome recoverOnce(PowerCut.Spec spec, DiskTrace.State st,
+                                                Map<String, PowerCut.Outcome> byContent, Path tmp) throws IOException {
+        String key = contentKey(st);
+        PowerCut.Outcome out = byContent.get(key);
+        if (out == null) {
+            Path dir = tmp.resolve("state-" + byContent.size());
+            st.writeTo(dir);
+            out = PowerCut.recover(spec, dir);
+            TestDirs.delete(dir);
+            byContent.put(key, out);
         }
-        return h;
+        return out;
+    }
+
+    private static String contentKey(DiskTrace.State st) {
+        java.security.MessageDigest sha;
+        try {
+            sha = java.security.MessageDigest.getInstance("SHA-256");
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new AssertionError("every JDK has SHA-256", e);
+        }
+        for (var e : st.files().entrySet()) { // sorted by name
+            sha.update(e.getKey().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            sha.update((byte) 0);
+            sha.update(java.nio.ByteBuffer.allocate(4).putInt(e.getValue().length).array());
+            sha.update(e.getValue());
+        }
+        return java.util.HexFormat.of().formatHex(sha.digest());
     }
 }
