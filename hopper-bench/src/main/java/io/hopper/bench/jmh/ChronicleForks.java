@@ -15,4 +15,18 @@ import org.openjdk.jmh.annotations.Fork;
     "--add-opens=java.base/java.io=ALL-UNNAMED", "--add-opens=java.base/java.util=ALL-UNNAMED",
     "-Dchronicle.analytics.disable=true"})
 public abstract class ChronicleForks {
+
+    /** A {@code storage} benchmark parameter as hopper's back end: {@code AUTO}, {@code FILE_CHANNEL} or {@code CHRONICLE_BYTES}. */
+    static io.hopper.StorageBackend storage(String name) {
+        return io.hopper.StorageBackend.valueOf(name);
+    }
+
+    /** A {@code sync} benchmark parameter as hopper's policy: {@code NONE} or {@code ALWAYS}. */
+    static io.hopper.SyncPolicy syncPolicy(String name) {
+        return switch (name) {
+            case "NONE" -> io.hopper.SyncPolicy.NONE;
+            case "ALWAYS" -> io.hopper.SyncPolicy.ALWAYS;
+            default -> throw new IllegalArgumentException("sync must be NONE or ALWAYS, got " + name);
+        };
+    }
 }

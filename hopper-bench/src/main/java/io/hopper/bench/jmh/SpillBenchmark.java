@@ -60,6 +60,29 @@ public class SpillBenchmark extends ChronicleForks {
     @Param({"20000"})
     public long consumerNanos;
 
+    /** hopper's {@code SyncPolicy}: {@code NONE} (the default) or {@code ALWAYS}. */
+    @Param({"NONE"})
+    public String sync;
+
+    /** hopper's storage back end: {@code AUTO} (Chronicle Bytes with the jar's flags), {@code FILE_CHANNEL}, {@code CHRONICLE_BYTES}. */
+    @Param({"AUTO"})
+    public String storage;
+
+    /**
+     * hopper's {@code Durability}: {@code MEMORY_FIRST} (the default; with a slow consumer most
+     * records still pass through memory) or {@code WRITE_THROUGH} (every record through a queue
+     * file: the disk path alone, and under {@code ALWAYS} the device's flush rate with group commit).
+     */
+    @Param({"MEMORY_FIRST"})
+    public String durability;
+
+    /**
+     * Size of one queue file, MiB (128 of them make the disk budget). Small files show what the
+     * per-file costs weigh: creation, and under a forcing policy the directory force of each new file.
+     */
+    @Param({"64"})
+    public int fileMiB;
+
     private byte[][] records;
     private Path dir;
     private Channel<byte[]> channel;
@@ -76,8 +99,9 @@ public class SpillBenchmark extends ChronicleForks {
         if (queue.equals("hopper")) {
             dir = Files.createTempDirectory("hopper-jmh-spill-");
             channel = Hopper.builder(byte[].class, dir.resolve("ch"))
-                    .inMemoryBytes(memoryBytes).diskBytes(8L << 30).maxDiskFiles(128)
-                    .weigher(b -> 16L + b.length).open();
+                    .inMemoryBytes(memoryBytes).diskBytes(128L * fileMiB << 20).maxDiskFiles(128)
+                    .weigher(b -> 16L + b.length).syncPolicy(syncPolicy(sync)).storage(storage(storage))
+                    .durability(io.hopper.Durability.valueOf(durability)).open();
         } else if (queue.equals("ArrayBlockingQueue")) {
             blockingQueue = new ArrayBlockingQueue<>((int) Math.max(1, memoryBytes / (16 + recordBytes)));
         } else {

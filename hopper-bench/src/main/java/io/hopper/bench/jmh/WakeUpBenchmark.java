@@ -46,6 +46,14 @@ public class WakeUpBenchmark extends ChronicleForks {
     @Param({"1024"})
     public int recordBytes;
 
+    /** hopper's {@code SyncPolicy}: {@code NONE} (the default) or {@code ALWAYS}. */
+    @Param({"NONE"})
+    public String sync;
+
+    /** hopper's storage back end: {@code AUTO} (Chronicle Bytes with the jar's flags), {@code FILE_CHANNEL}, {@code CHRONICLE_BYTES}. */
+    @Param({"AUTO"})
+    public String storage;
+
     private byte[][] records;
     private Path dir;
     private Channel<byte[]> channel;
@@ -65,7 +73,7 @@ public class WakeUpBenchmark extends ChronicleForks {
             default -> throw new IllegalArgumentException(tier);
         };
         channel = Hopper.builder(byte[].class, dir.resolve("ch"))
-                .inMemoryBytes(memory).diskBytes(1L << 30).maxDiskFiles(16).open();
+                .inMemoryBytes(memory).diskBytes(1L << 30).maxDiskFiles(16).syncPolicy(syncPolicy(sync)).storage(storage(storage)).open();
         consumer = new Thread(() -> {
             try {
                 for (;;) {
