@@ -122,7 +122,11 @@ public final class ReceiverMachine<T> {
     private volatile long snapshotDelivered;
     /** Generation of the live snapshot (0: none, or a version-1 one). Front lock; volatile like {@link #snapshotDelivered}. */
     private volatile long snapshotGeneration;
-    /** AUTO: {@link #snapshotDelivered} when the current receiver call began (see {@link #handedOver}). Front lock. */
+    /**
+     * AUTO: {@link #snapshotDelivered} when the current receiver call began (see {@link #handedOver}).
+     * Written under the front lock; volatile like {@link #snapshotDelivered}, since a store on a
+     * producer's thread (releasing a file, under the file lock alone) reads it.
+     */
     private volatile long handedOverSnapshot;
 
     public ReceiverMachine(RingDeque<SenderState> ring, SegmentCursor cursor, RecordCodec<T> codec, long limit,
