@@ -107,17 +107,21 @@ final class RecordingFileSystem extends FileSystem {
 
     @Override
     public Iterable<Path> getRootDirectories() {
-        return () -> {
-            Iterator<Path> it = base.getRootDirectories().iterator();
-            return new Iterator<>() {
-                public boolean hasNext() {
-                    return it.hasNext();
-                }
+        return () -> wrapped(base.getRootDirectories().iterator());
+    }
 
-                public Path next() {
-                    return wrap(it.next());
-                }
-            };
+    /** {@code it}'s paths, each as a path of this file system. */
+    private Iterator<Path> wrapped(Iterator<Path> it) {
+        return new Iterator<>() {
+            @Override
+            public boolean hasNext() {
+                return it.hasNext();
+            }
+
+            @Override
+            public Path next() {
+                return wrap(it.next());
+            }
         };
     }
 
@@ -336,16 +340,7 @@ final class RecordingFileSystem extends FileSystem {
             return new DirectoryStream<>() {
                 @Override
                 public Iterator<Path> iterator() {
-                    Iterator<Path> it = s.iterator();
-                    return new Iterator<>() {
-                        public boolean hasNext() {
-                            return it.hasNext();
-                        }
-
-                        public Path next() {
-                            return wrap(it.next());
-                        }
-                    };
+                    return wrapped(s.iterator());
                 }
 
                 @Override
