@@ -337,12 +337,20 @@ public final class ReceiverMachine<T> {
      * files it passes are deleted (their position stored first). Front lock held.
      */
     private void settle() {
-        if (!manual) {
-            handedOver = cursor.readIndex();
-            handedOverSnapshot = snapshotDelivered;
-            if (cursor.settle()) {
-                ring.signalAllProducers();
-            }
+        if (manual) {
+            return;
+        }
+        long read = cursor.readIndex();
+        if (read == handedOver && snapshotDelivered == handedOverSnapshot) {
+            // Nothing was read from disk or the snapshot since the last settle (the memory tier's
+            // records need no release): skip the file lock and the volatile store on the hot path.
+            // The cursor's released position moved with handedOver, so it has nothing to release.
+            return;
+        }
+        handedOver = read;
+        handedOverSnapshot = snapshotDelivered;
+        if (cursor.settle()) {
+            ring.signalAllProducers();
         }
     }
 

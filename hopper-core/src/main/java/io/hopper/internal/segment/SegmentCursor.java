@@ -300,11 +300,6 @@ public final class SegmentCursor {
         }
     }
 
-    /** The released position (see {@link #committedIndex}). Caller holds the file lock. */
-    public long releasedIndex() {
-        return committedIndex;
-    }
-
     /** Deletes read files the released position has passed. File lock held. */
     private boolean releaseCommitted() {
         boolean released = false;
