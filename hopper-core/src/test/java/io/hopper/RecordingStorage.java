@@ -1,5 +1,6 @@
 package io.hopper;
 
+import io.hopper.internal.segment.ForwardingSegmentWriter;
 import io.hopper.internal.segment.SegmentReader;
 import io.hopper.internal.segment.SegmentStorage;
 import io.hopper.internal.segment.SegmentWriter;
@@ -44,28 +45,13 @@ final class RecordingStorage implements SegmentStorage {
         if (size > 0) {
             trace.sizeSet(inode, size); // the mapping's extension of the file
         }
-        return new SegmentWriter() {
+        return new ForwardingSegmentWriter(w) {
             @Override
             public void write(long position, byte[] src, int off, int len) throws IOException {
-                w.write(position, src, off, len);
+                super.write(position, src, off, len);
                 byte[] copy = new byte[len];
                 System.arraycopy(src, off, copy, 0, len);
                 trace.written(inode, position, copy, true);
-            }
-
-            @Override
-            public void force() throws IOException {
-                w.force();
-            }
-
-            @Override
-            public void seal(long length) throws IOException {
-                w.seal(length);
-            }
-
-            @Override
-            public void close() throws IOException {
-                w.close();
             }
         };
     }

@@ -36,12 +36,7 @@ class DiskSyncTest {
         @Override
         public SegmentWriter create(Path path, long capacity) throws IOException {
             SegmentWriter f = real.create(path, capacity);
-            return new SegmentWriter() {
-                @Override
-                public void write(long position, byte[] src, int off, int len) throws IOException {
-                    f.write(position, src, off, len);
-                }
-
+            return new ForwardingSegmentWriter(f) {
                 @Override
                 public void force() throws IOException {
                     firstForceEntered.countDown();
@@ -51,17 +46,7 @@ class DiskSyncTest {
                         throw new IOException(e);
                     }
                     forces.incrementAndGet();
-                    f.force();
-                }
-
-                @Override
-                public void seal(long length) throws IOException {
-                    f.seal(length);
-                }
-
-                @Override
-                public void close() throws IOException {
-                    f.close();
+                    super.force();
                 }
             };
         }

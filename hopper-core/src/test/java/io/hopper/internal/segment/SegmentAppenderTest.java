@@ -110,25 +110,10 @@ class SegmentAppenderTest {
             @Override
             public SegmentWriter create(Path path, long capacity) throws IOException {
                 SegmentWriter real = new FileChannelStorage().create(path, capacity);
-                return new SegmentWriter() {
+                return new ForwardingSegmentWriter(real) {
                     @Override
                     public void write(long position, byte[] src, int off, int len) throws IOException {
                         throw new IOException("No space left on device");
-                    }
-
-                    @Override
-                    public void force() throws IOException {
-                        real.force();
-                    }
-
-                    @Override
-                    public void seal(long length) throws IOException {
-                        real.seal(length);
-                    }
-
-                    @Override
-                    public void close() throws IOException {
-                        real.close();
                     }
                 };
             }
