@@ -39,6 +39,8 @@ public final class Channel<T> implements AutoCloseable {
     private final SegmentRecovery.Result recovered;
     private final DiskSync sync;
     private final SyncPolicy syncPolicy;
+    private final CommitMode commitMode;
+    private final Durability durability;
     /** Records counted as lost while the channel opened (never accepted in this run); immutable. */
     private final long lostAtOpen;
     /** Forces on a timer for SyncPolicy.interval; null otherwise. */
@@ -46,7 +48,7 @@ public final class Channel<T> implements AutoCloseable {
 
     Channel(Path directory, RingDeque<SenderState> ring, SegmentLog log, Sender<T> sender,
             ReceiverMachine<T> receiverMachine, DirectoryLock lock, SegmentRecovery.Result recovered,
-            DiskSync sync, SyncPolicy syncPolicy) {
+            DiskSync sync, SyncPolicy syncPolicy, CommitMode commitMode, Durability durability) {
         this.directory = directory;
         this.ring = ring;
         this.log = log;
@@ -57,6 +59,8 @@ public final class Channel<T> implements AutoCloseable {
         this.recovered = recovered;
         this.sync = sync;
         this.syncPolicy = syncPolicy;
+        this.commitMode = commitMode;
+        this.durability = durability;
         this.lostAtOpen = receiverMachine.cursor().recordsLost();
         if (syncPolicy.kind == SyncPolicy.Kind.INTERVAL) {
             syncTimer = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -120,6 +124,20 @@ public final class Channel<T> implements AutoCloseable {
     /** {@return the consuming end} Meant for one consumer thread; see {@link Receiver}. */
     public Receiver<T> receiver() {
         return receiver;
+    }
+
+    /**
+     * {@return who moves the committed read position} A component that commits on its own (an
+     * outlet that commits only what a downstream system acknowledged) checks for
+     * {@link CommitMode#MANUAL} here.
+     */
+    public CommitMode commitMode() {
+        return commitMode;
+    }
+
+    /** {@return whether records go through the disk tier always or only when memory is full} */
+    public Durability durability() {
+        return durability;
     }
 
     /** {@return the channel's own directory} */

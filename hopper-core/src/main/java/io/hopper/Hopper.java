@@ -372,7 +372,7 @@ public final class Hopper {
                             + " were not read and no queue file holds them; " + lost + " counted as lost");
                 }
                 channel = new Channel<>(directory, ring, log, new Sender<>(senderMachine), receiverMachine,
-                        lock, recovered, sync, syncPolicy);
+                        lock, recovered, sync, syncPolicy, commitMode, durability);
             } catch (IOException | RuntimeException e) {
                 if (cursorFile != null) {
                     try {

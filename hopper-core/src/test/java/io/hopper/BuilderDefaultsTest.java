@@ -35,6 +35,19 @@ class BuilderDefaultsTest {
     }
 
     @Test
+    void theChannelReportsItsCommitModeAndDurability() throws Exception {
+        try (Channel<Long> ch = Hopper.builder(Long.class, dir.resolve("defaults")).open()) {
+            assertEquals(CommitMode.AUTO, ch.commitMode());
+            assertEquals(Durability.MEMORY_FIRST, ch.durability());
+        }
+        try (Channel<Long> ch = Hopper.builder(Long.class, dir.resolve("chosen")).commitMode(CommitMode.MANUAL)
+                .durability(Durability.WRITE_THROUGH).open()) {
+            assertEquals(CommitMode.MANUAL, ch.commitMode());
+            assertEquals(Durability.WRITE_THROUGH, ch.durability());
+        }
+    }
+
+    @Test
     void defaultWeightsFollowTheRecordsSize() throws Exception {
         try (Channel<Object> ch = Hopper.builder(Object.class, dir).open()) {
             ch.sender().offer(new byte[10]);

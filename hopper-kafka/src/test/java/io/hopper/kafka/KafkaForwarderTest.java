@@ -1,0 +1,204 @@
+package io.hopper.kafka;
+
+import io.hopper.Channel;
+import io.hopper.CommitMode;
+import io.hopper.Durability;
+import io.hopper.Hopper;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.common.errors.RecordTooLargeException;
+import org.apache.kafka.common.errors.SerializationException;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import javax.management.ObjectName;
+import java.lang.management.ManagementFactory;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The forwarder against a healthy broker: volume, order, poison records, the contract checks at start. */
+class KafkaForwarderTest {
+    @TempDir
+    static Path shared;
+
+    static LocalKafkaBroker broker;
+
+    @TempDir
+    Path dir;
+
+    @BeforeAll
+    static void startBroker() throws Exception {
+        broker = LocalKafkaBroker.start(shared.resolve("broker"));
+    }
+
+    @AfterAll
+    static void stopBroker() throws Exception {
+        if (broker != null) {
+            broker.close();
+        }
+    }
+
+    static Map<String, Object> producerConfig() {
+        return Map.of("bootstrap.servers", broker.bootstrapServers());
+    }
+
+    static KafkaForwarder.Builder<Event> forwarder(Channel<Event> ch, String topic) {
+        return KafkaForwarder.builder(ch, (Event e) -> Delivery.toKafka(topic, e), new StringSerializer(),
+                new StringSerializer());
+    }
+
+    /** Waits until the forwarder has done {@code records} and the channel is empty. */
+    static void awaitForwarded(KafkaForwarder<?> fwd, long records, Duration limit) throws InterruptedException {
+        long deadline = System.nanoTime() + limit.toNanos();
+        while (true) {
+            ForwarderStats s = fwd.stats();
+            if (s.forwarded() + s.failed() >= records && s.inFlight() == 0) {
+                return;
+            }
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("not forwarded within " + limit + ": " + s);
+            }
+            Thread.sleep(20);
+        }
+    }
+
+    @Test
+    void severalProducersHundredThousandRecordsAllThereInOrderPerKey() throws Exception {
+        String topic = "healthy";
+        broker.createTopic(topic, 4);
+        int producers = 4;
+        int perProducer = 25_000;
+        // A small memory tier: part of the stream goes through queue files on its way to Kafka.
+        try (Channel<Event> ch = Hopper.builder(Event.class, dir.resolve("ch")).commitMode(CommitMode.MANUAL)
+                .inMemoryBytes("256 KiB").open()) {
+            KafkaForwarder<Event> fwd = forwarder(ch, topic).producerConfig(producerConfig()).jmxName("healthy").start();
+            List<Thread> threads = new ArrayList<>();
+            List<String> expected = new ArrayList<>();
+            for (int p = 0; p < producers; p++) {
+                String source = "p" + p;
+                expected.addAll(Delivery.ids(source, 0, perProducer));
+                Thread t = new Thread(() -> {
+                    try {
+                        for (long s = 0; s < perProducer; s++) {
+                            ch.sender().send(Event.of(source, s));
+                        }
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                });
+                t.start();
+                threads.add(t);
+            }
+            for (Thread t : threads) {
+                t.join();
+            }
+            awaitForwarded(fwd, (long) producers * perProducer, Duration.ofMinutes(2));
+            ObjectName on = new ObjectName("io.hopper:type=KafkaForwarder,name=\"healthy\"");
+            assertEquals((long) producers * perProducer,
+                    (Long) ManagementFactory.getPlatformMBeanServer().getAttribute(on, "Forwarded"));
+            fwd.close(Duration.ofSeconds(10));
+            assertTrue(!fwd.isRunning() && fwd.failure() == null, "stopped cleanly: " + fwd.failure());
+            ForwarderStats s = fwd.stats();
+            assertEquals(0, s.commitLag(), "everything acknowledged was committed: " + s);
+            assertTrue(ch.stats().recordsSpilled() > 0, "some records went through disk: " + ch.stats());
+            Delivery d = Delivery.check(TopicContents.readAll(broker, topic), expected);
+            System.out.printf("healthy broker, %d producers: %s; %s%n", producers, d.summary(), s);
+            assertEquals(List.of(), List.copyOf(d.missing()), d.summary());
+            assertEquals(0, d.duplicates(), d.summary());
+            assertEquals(0, d.outOfOrder(), d.summary());
+        }
+    }
+
+    @Test
+    void aPoisonRecordIsDeadLetteredAndTheRestFlows() throws Exception {
+        String topic = "poison";
+        try (var admin = broker.admin()) {
+            admin.createTopics(List.of(new NewTopic(topic, 2, (short) 1)
+                    .configs(Map.of("max.message.bytes", String.valueOf(64 * 1024))))).all().get(60, TimeUnit.SECONDS);
+        }
+        try (Channel<Event> ch = Hopper.builder(Event.class, dir.resolve("ch")).commitMode(CommitMode.MANUAL)
+                .durability(Durability.WRITE_THROUGH).open();
+             Channel<Event> dead = Hopper.builder(Event.class, dir.resolve("dead")).open()) {
+            List<Exception> errors = new ArrayList<>();
+            FailureHandler<Event> toDeadLetters = FailureHandler.deadLetter(dead.sender());
+            KafkaForwarder<Event> fwd = KafkaForwarder.builder(ch, (Event e) -> {
+                        if (e.seq() == 77) {
+                            throw new IllegalArgumentException("this mapping cannot handle record 77");
+                        }
+                        return Delivery.toKafka(topic, e);
+                    }, new StringSerializer(), new StringSerializer())
+                    .producerConfig(producerConfig())
+                    .onFailure((Event e, Exception error) -> {
+                        synchronized (errors) {
+                            errors.add(error);
+                        }
+                        return toDeadLetters.onFailure(e, error);
+                    })
+                    .start();
+            List<String> expected = new ArrayList<>();
+            for (long s = 0; s < 200; s++) {
+                if (s == 50) {
+                    ch.sender().send(new Event.Blob("p0", s, new byte[200 * 1024])); // > the topic's 64 KiB
+                } else {
+                    ch.sender().send(Event.of("p0", s));
+                    if (s != 77) {
+                        expected.add("p0:" + s);
+                    }
+                }
+            }
+            awaitForwarded(fwd, 200, Duration.ofMinutes(1));
+            fwd.close(Duration.ofSeconds(10));
+            ForwarderStats s = fwd.stats();
+            assertEquals(198, s.forwarded(), s.toString());
+            assertEquals(2, s.failed(), s.toString());
+            assertEquals(2, s.deadLettered(), s.toString());
+            assertEquals(0, s.dropped(), s.toString());
+            assertEquals(2, errors.size());
+            assertTrue(errors.stream().anyMatch(e -> e instanceof RecordTooLargeException), errors.toString());
+            assertTrue(errors.stream().anyMatch(e -> e instanceof SerializationException), errors.toString());
+            List<Long> deadSeqs = new ArrayList<>();
+            Event e;
+            while ((e = dead.receiver().poll()) != null) {
+                deadSeqs.add(e.seq());
+            }
+            assertEquals(List.of(50L, 77L), deadSeqs.stream().sorted().toList());
+            List<ConsumerRecord<byte[], byte[]>> got = TopicContents.readAll(broker, topic);
+            Delivery d = Delivery.check(got, expected);
+            assertEquals(List.of(), List.copyOf(d.missing()), d.summary());
+            assertEquals(198, d.records(), d.summary());
+            assertEquals(0, d.outOfOrder(), d.summary());
+        }
+    }
+
+    @Test
+    void aChannelThatCommitsOnItsOwnIsRefused() throws Exception {
+        try (Channel<Event> ch = Hopper.builder(Event.class, dir.resolve("auto")).open()) {
+            IllegalStateException e = assertThrows(IllegalStateException.class,
+                    () -> forwarder(ch, "t").producerConfig(producerConfig()).start());
+            assertTrue(e.getMessage().contains("MANUAL"), e.getMessage());
+        }
+    }
+
+    @Test
+    void aProducerConfigurationWithoutBootstrapServersIsRefused() throws Exception {
+        try (Channel<Event> ch = Hopper.builder(Event.class, dir.resolve("m")).commitMode(CommitMode.MANUAL).open()) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> forwarder(ch, "t").producerConfig(Map.of("acks", "all")));
+            assertTrue(e.getMessage().contains("bootstrap.servers"), e.getMessage());
+            assertInstanceOf(IllegalStateException.class,
+                    assertThrows(IllegalStateException.class, () -> forwarder(ch, "t").start()));
+        }
+    }
+}
