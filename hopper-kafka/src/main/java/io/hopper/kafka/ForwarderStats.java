@@ -16,7 +16,8 @@ package io.hopper.kafka;
  *                          position: what a crash now would deliver again (at most)
  * @param commits           commits of the channel's position
  * @param backlog           records waiting in the channel, in memory and on disk
- * @param producerRestarts  times the forwarder replaced its Kafka producer after a fatal producer error
+ * @param producerRestarts  times the forwarder replaced its Kafka producer: to abort the sends in flight
+ *                          after Kafka gave up on one, or after a fatal producer error
  * @param returnedAtClose   unacknowledged memory-tier records put back into the channel by {@code close()}
  */
 public record ForwarderStats(

@@ -71,15 +71,21 @@ import java.util.function.Supplier;
  * memory tier held, as it does without a forwarder.
  *
  * <p><b>Order.</b> With the default producer settings (idempotence on, at most 5 requests in
- * flight per connection) Kafka keeps each partition in send order. After a retriable failure the
- * forwarder stops taking new records, waits for every send in flight to finish, and sends the
- * failed ones again in their original order before anything newer.
+ * flight per connection) Kafka retries on its own, in order and without duplicates, until
+ * {@code delivery.timeout.ms} (20 s by default here). When Kafka gives up on a record, the
+ * forwarder stops taking new records, fails every other send still in flight at once (it closes
+ * its producer without waiting, and makes a new one), waits the backoff, and sends the failed
+ * records again in their original order before anything newer. A record the broker wrote but
+ * did not acknowledge before that comes twice; a record of the same partition acknowledged in
+ * the instant between Kafka giving up on an earlier one and the abort stays ahead of it.
  *
  * <p><b>Errors.</b> An error is retried unless {@link Builder#retriable} says otherwise; by default
  * a record too large for the broker, a mapping or serializer that throws, an authorization error,
  * an invalid or unknown topic are not retried but handed to the {@link FailureHandler}. Everything
  * else (timeouts, a broker down or hung, not enough replicas, a producer closed under the
  * forwarder) is retried for as long as it takes, with backoff from {@link Builder#retryBackoff}.
+ * A topic the broker says does not exist fails its record after {@code max.block.ms} (5 s by
+ * default here), and for the next 10 s the records for that topic fail at once.
  * A producer the forwarder made itself is replaced when it can no longer send (a fatal producer
  * state); one handed in with {@link Builder#producer} is not, and its fatal error stops the
  * forwarder ({@link #failure()}).
@@ -92,6 +98,7 @@ import java.util.function.Supplier;
 public final class KafkaForwarder<T> implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger("io.hopper.kafka");
     private static final long REPORT_INTERVAL_NANOS = TimeUnit.SECONDS.toNanos(10);
+    private static final long UNKNOWN_TOPIC_MEMORY_NANOS = TimeUnit.SECONDS.toNanos(10);
 
     /** One record taken from the channel. Owned by the forwarder thread, except as noted. */
     private static final class Pending<T> {
@@ -153,6 +160,8 @@ public final class KafkaForwarder<T> implements AutoCloseable {
     private long failedSinceReport;
     private Exception lastFailure;
     private long lastRetryReportNanos;
+    /** Topics the broker said do not exist, until when (System.nanoTime) that answer is trusted. */
+    private final Map<String, Long> unknownTopics = new HashMap<>();
 
     /**
      * Completed sends, queued by Kafka's callbacks (its I/O thread, or the forwarder thread for an
@@ -364,6 +373,16 @@ public final class KafkaForwarder<T> implements AutoCloseable {
         window.addLast(p);
         inFlightRecords = window.size();
         inFlightBytes = inFlightBytes + p.bytes;
+        Long until = unknownTopics.get(out.topic());
+        if (until != null) {
+            if (System.nanoTime() - until < 0) {
+                // Found missing moments ago: fail it now instead of waiting max.block.ms again.
+                settle(p, new UnknownTopicOrPartitionException("topic " + out.topic()
+                        + " does not exist (the broker said so less than 10 s ago)"));
+                return;
+            }
+            unknownTopics.remove(out.topic());
+        }
         send(p);
     }
 
@@ -381,6 +400,9 @@ public final class KafkaForwarder<T> implements AutoCloseable {
         sentUnanswered++;
         Callback cb = (RecordMetadata md, Exception e) -> complete(p, e);
         try {
+            if (producer == null) {
+                producer = producerFactory.get();
+            }
             producer.send(p.out, cb);
         } catch (ApiException e) {
             // Kafka reports these through the callback; a producer that throws one instead still
@@ -414,8 +436,12 @@ public final class KafkaForwarder<T> implements AutoCloseable {
                 if (!retryNeeded) {
                     retryNeeded = true;
                     retryAtNanos = System.nanoTime() + backoffNanos;
+                    abortInFlight();
                 }
             } else {
+                if (unknownTopic(p.error) && p.out != null) {
+                    unknownTopics.put(p.out.topic(), System.nanoTime() + UNKNOWN_TOPIC_MEMORY_NANOS);
+                }
                 settle(p, p.error);
             }
         }
@@ -473,15 +499,32 @@ public final class KafkaForwarder<T> implements AutoCloseable {
         backoffNanos = Math.min(backoffMaxNanos, backoffNanos * 2);
     }
 
+    /**
+     * After Kafka gave up on a record, fails every other send still in flight at once, so that
+     * the failed records and everything after them go again in order on a fresh producer.
+     * Without this, Kafka could still deliver records of the same partition sent after the failed
+     * one (their own delivery timeouts run later) and the resent record would land behind them.
+     * A record the broker wrote but did not acknowledge before the abort comes twice.
+     */
+    private void abortInFlight() {
+        if (!ownsProducer || producer == null || sentUnanswered == 0) {
+            return;
+        }
+        Producer<byte[], byte[]> old = producer;
+        producer = null; // made again when the failed records are resent
+        old.close(Duration.ZERO);
+        producerRestarts = producerRestarts + 1;
+    }
+
     private void replaceProducer(RuntimeException cause) {
         if (!ownsProducer) {
             throw new IllegalStateException("the producer handed to the forwarder cannot send", cause);
         }
         LOG.log(System.Logger.Level.WARNING, "hopper-kafka: replacing the Kafka producer after: " + cause);
         Producer<byte[], byte[]> old = producer;
+        producer = null; // made again by the next send
         // Its callbacks fail what it still held; those records are retried on the new producer.
         old.close(Duration.ZERO);
-        producer = producerFactory.get();
         producerRestarts = producerRestarts + 1;
     }
 
@@ -531,7 +574,9 @@ public final class KafkaForwarder<T> implements AutoCloseable {
     private void shutDown(long nanos) {
         try {
             if (ownsProducer) {
-                producer.close(Duration.ofNanos(nanos));
+                if (producer != null) {
+                    producer.close(Duration.ofNanos(nanos));
+                }
             } else {
                 producer.flush();
             }
@@ -649,13 +694,25 @@ public final class KafkaForwarder<T> implements AutoCloseable {
      * @return whether to send the record again
      */
     public static boolean retriableByDefault(Exception e) {
-        return !(e instanceof RecordTooLargeException
+        return !(unknownTopic(e)
+                || e instanceof RecordTooLargeException
                 || e instanceof RecordBatchTooLargeException
                 || e instanceof org.apache.kafka.common.InvalidRecordException
                 || e instanceof SerializationException
                 || e instanceof AuthorizationException
                 || e instanceof InvalidTopicException
                 || e instanceof UnknownTopicOrPartitionException);
+    }
+
+    /**
+     * Whether the broker answered that the record's topic does not exist: Kafka reports it as a
+     * metadata timeout caused by {@link UnknownTopicOrPartitionException}. A broker that is down
+     * gives the timeout without that cause.
+     */
+    static boolean unknownTopic(Exception e) {
+        return e instanceof UnknownTopicOrPartitionException
+                || (e instanceof org.apache.kafka.common.errors.TimeoutException
+                && e.getCause() instanceof UnknownTopicOrPartitionException);
     }
 
     /**

@@ -6,8 +6,11 @@ import io.hopper.Durability;
 import io.hopper.Hopper;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.errors.RecordTooLargeException;
 import org.apache.kafka.common.errors.SerializationException;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -16,6 +19,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 import javax.management.ObjectName;
 import java.lang.management.ManagementFactory;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -179,6 +183,67 @@ class KafkaForwarderTest {
             assertEquals(List.of(), List.copyOf(d.missing()), d.summary());
             assertEquals(198, d.records(), d.summary());
             assertEquals(0, d.outOfOrder(), d.summary());
+        }
+    }
+
+    @Test
+    void recordsForATopicThatDoesNotExistGoToTheFailureHandlerWithoutStallingTheRest() throws Exception {
+        String topic = "existing";
+        broker.createTopic(topic, 1);
+        Map<String, Object> config = new java.util.HashMap<>(producerConfig());
+        config.put("max.block.ms", 1_000);
+        try (Channel<Event> ch = Hopper.builder(Event.class, dir.resolve("ch")).commitMode(CommitMode.MANUAL).open()) {
+            List<Exception> errors = java.util.Collections.synchronizedList(new ArrayList<>());
+            KafkaForwarder<Event> fwd = KafkaForwarder.builder(ch,
+                            (Event e) -> Delivery.toKafka(e.seq() % 10 == 0 ? "missing" : topic, e),
+                            new StringSerializer(), new StringSerializer())
+                    .producerConfig(config)
+                    .onFailure((Event e, Exception error) -> {
+                        errors.add(error);
+                        return FailureHandler.Disposition.DROPPED;
+                    })
+                    .start();
+            List<String> expected = new ArrayList<>();
+            for (long s = 0; s < 1000; s++) {
+                ch.sender().send(Event.of("p0", s));
+                if (s % 10 != 0) {
+                    expected.add("p0:" + s);
+                }
+            }
+            awaitForwarded(fwd, 1000, Duration.ofMinutes(1));
+            fwd.close();
+            ForwarderStats s = fwd.stats();
+            assertEquals(900, s.forwarded(), s.toString());
+            assertEquals(100, s.failed(), s.toString());
+            assertEquals(100, s.dropped(), s.toString());
+            assertEquals(0, s.retried(), s.toString());
+            assertTrue(errors.stream().allMatch(KafkaForwarder::unknownTopic), errors.toString());
+            Delivery d = Delivery.check(TopicContents.readAll(broker, topic), expected);
+            assertEquals(List.of(), List.copyOf(d.missing()), d.summary());
+            assertEquals(900, d.records(), d.summary());
+        }
+    }
+
+    @Test
+    void aProducerHandedInIsUsedAndLeftOpen() throws Exception {
+        String topic = "given";
+        broker.createTopic(topic, 1);
+        try (Channel<Event> ch = Hopper.builder(Event.class, dir.resolve("ch")).commitMode(CommitMode.MANUAL).open();
+             KafkaProducer<byte[], byte[]> own = new KafkaProducer<>(producerConfig(), new ByteArraySerializer(),
+                     new ByteArraySerializer())) {
+            KafkaForwarder<Event> fwd = forwarder(ch, topic).producer(own).start();
+            List<String> expected = new ArrayList<>();
+            for (long s = 0; s < 50; s++) {
+                ch.sender().send(Event.of("p0", s));
+                expected.add("p0:" + s);
+            }
+            awaitForwarded(fwd, 50, Duration.ofMinutes(1));
+            fwd.close();
+            own.send(new ProducerRecord<>(topic, "p1:0:after the forwarder".getBytes(StandardCharsets.UTF_8))).get();
+            expected.add("p1:0");
+            Delivery d = Delivery.check(TopicContents.readAll(broker, topic), expected);
+            assertEquals(List.of(), List.copyOf(d.missing()), d.summary());
+            assertEquals(51, d.records(), d.summary());
         }
     }
 
