@@ -12,8 +12,9 @@ package io.hopper.kafka;
  * @param failed            records Kafka refused for good and handed to the {@link FailureHandler}
  * @param deadLettered      of those, the ones the handler kept elsewhere
  * @param dropped           of those, the ones given up
- * @param commitLag         records taken from the channel since the last commit of the channel's
- *                          position: what a crash now would deliver again (at most)
+ * @param commitLag         records taken from the channel's queue files past its last committed
+ *                          position: what a crash now would deliver again (records that stayed in
+ *                          memory are not counted: the channel delivers them once)
  * @param commits           commits of the channel's position
  * @param backlog           records waiting in the channel, in memory and on disk
  * @param producerRestarts  times the forwarder replaced its Kafka producer: to abort the sends in flight

@@ -151,11 +151,9 @@ public final class KafkaForwarder<T> implements AutoCloseable {
     private boolean retryNeeded;
     private long backoffNanos;
     private long retryAtNanos;
-    private long committed;
     /** Position after the last record of the done prefix (popped from the window). */
     private long committable;
     private long lastCommitNanos;
-    private long lastPosition;
     private long lastReportNanos;
     private long failedSinceReport;
     private Exception lastFailure;
@@ -191,8 +189,10 @@ public final class KafkaForwarder<T> implements AutoCloseable {
     private volatile long failed;
     private volatile long deadLettered;
     private volatile long dropped;
-    private volatile long taken;
-    private volatile long takenAtCommit;
+    /** The channel's position after the last record taken. */
+    private volatile long lastPosition;
+    /** The last position committed. */
+    private volatile long committed;
     private volatile long commits;
     private volatile long producerRestarts;
     private volatile long returnedAtClose;
@@ -357,7 +357,6 @@ public final class KafkaForwarder<T> implements AutoCloseable {
         long position = receiver.position();
         boolean once = position == lastPosition;
         lastPosition = position;
-        taken = taken + 1;
         ProducerRecord<byte[], byte[]> out;
         try {
             out = encoder.apply(record);
@@ -533,7 +532,6 @@ public final class KafkaForwarder<T> implements AutoCloseable {
             try {
                 receiver.commit(committable);
                 committed = committable;
-                takenAtCommit = taken - window.size();
                 commits = commits + 1;
             } catch (StorageException e) {
                 LOG.log(System.Logger.Level.WARNING, "hopper-kafka: committing the position failed (records"
@@ -631,7 +629,7 @@ public final class KafkaForwarder<T> implements AutoCloseable {
     /** {@return a snapshot of the counters} Never blocks the forwarder. */
     public ForwarderStats stats() {
         return new ForwarderStats(forwarded, inFlightRecords, inFlightBytes, retried, failed, deadLettered, dropped,
-                Math.max(0, taken - takenAtCommit), commits, backlog(), producerRestarts, returnedAtClose);
+                Math.max(0, lastPosition - committed), commits, backlog(), producerRestarts, returnedAtClose);
     }
 
     private long backlog() {
