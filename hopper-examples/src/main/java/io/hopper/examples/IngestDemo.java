@@ -65,6 +65,14 @@ public final class IngestDemo {
      */
     public static void main(String[] args) throws Exception {
         CHRONICLE_LOG.setLevel(java.util.logging.Level.WARNING);
+        if (args.length > 0 && args[0].equals("kafka-outage")) {
+            io.hopper.examples.kafka.KafkaOutageDemo.main(java.util.Arrays.copyOfRange(args, 1, args.length));
+            return;
+        }
+        if (args.length > 0 && args[0].equals("kafka-bench")) {
+            io.hopper.examples.kafka.KafkaBench.main(java.util.Arrays.copyOfRange(args, 1, args.length));
+            return;
+        }
         Config c;
         try {
             c = parse(args);
@@ -72,6 +80,8 @@ public final class IngestDemo {
             System.err.println(e.getMessage());
             System.err.println("usage: java -jar hopper-examples.jar [--events N] [--clients N] [--rate EVENTS_PER_S]"
                     + " [--memory SIZE] [--disk SIZE] [--stall MS] [--period MS] [--dir PATH]");
+            System.err.println("       java -jar hopper-examples.jar kafka-outage [--help]");
+            System.err.println("       java -jar hopper-examples.jar kafka-bench [--help]");
             System.exit(2);
             return;
         }

@@ -72,12 +72,16 @@ import java.util.function.Supplier;
  *
  * <p><b>Order.</b> With the default producer settings (idempotence on, at most 5 requests in
  * flight per connection) Kafka retries on its own, in order and without duplicates, until
- * {@code delivery.timeout.ms} (20 s by default here). When Kafka gives up on a record, the
- * forwarder stops taking new records, fails every other send still in flight at once (it closes
- * its producer without waiting, and makes a new one), waits the backoff, and sends the failed
- * records again in their original order before anything newer. A record the broker wrote but
- * did not acknowledge before that comes twice; a record of the same partition acknowledged in
- * the instant between Kafka giving up on an earlier one and the abort stays ahead of it.
+ * {@code delivery.timeout.ms} (Kafka's 2 minutes unless configured): an outage shorter than that
+ * costs neither order nor duplicates. When Kafka gives up on a record, the forwarder stops taking
+ * new records, fails every other send still in flight at once (it closes its producer without
+ * waiting, and makes a new one; not when the record was refused inside {@code send}, waiting for
+ * metadata, since it never entered Kafka's buffer and the sends before it keep Kafka's own
+ * retries), waits the backoff, sends the first failed record again alone,
+ * and once that one is through, the others in their original order before anything newer. A
+ * record the broker wrote but did not acknowledge before that comes twice; a record of the same
+ * partition that Kafka sent in the instant between giving up on an earlier one and the abort
+ * lands ahead of it.
  *
  * <p><b>Errors.</b> An error is retried unless {@link Builder#retriable} says otherwise; by default
  * a record too large for the broker, a mapping or serializer that throws, an authorization error,
@@ -112,6 +116,8 @@ public final class KafkaForwarder<T> implements AutoCloseable {
         /** Written by the Kafka callback (I/O thread) before it is queued; read by the forwarder after it is polled. */
         Exception error;
         int status;
+        /** The producer refused it inside send() (a metadata timeout): it never entered Kafka's buffer. */
+        boolean failedInSend;
 
         Pending(T record, long position, boolean deliveredOnce, ProducerRecord<byte[], byte[]> out, long bytes) {
             this.record = record;
@@ -149,6 +155,16 @@ public final class KafkaForwarder<T> implements AutoCloseable {
     private final ArrayDeque<Pending<T>> window = new ArrayDeque<>();
     private int sentUnanswered;
     private boolean retryNeeded;
+    /** The error that started the current retry; for the log. */
+    private Exception retryCause;
+    /** True while this thread is inside producer.send(); read only by this thread. */
+    private boolean sending;
+    /**
+     * The first failed record, sent again alone after a backoff: the others follow once it is
+     * done, so a broker still away costs one record per round, and a broker that comes back
+     * takes the rest in order while it is up.
+     */
+    private Pending<T> probe;
     private long backoffNanos;
     private long retryAtNanos;
     /** Position after the last record of the done prefix (popped from the window). */
@@ -234,10 +250,8 @@ public final class KafkaForwarder<T> implements AutoCloseable {
         c.put(ProducerConfig.ACKS_CONFIG, "all");
         c.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
         c.put(ProducerConfig.MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION, 5);
-        // A send fails within 20 s (not Kafka's 2 minutes), so a broker outage is noticed and
-        // retried by the forwarder, which keeps the order, instead of one record stalling the rest.
-        c.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, 20_000);
-        c.put(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, 10_000);
+        // delivery.timeout.ms stays Kafka's (2 minutes): within it, Kafka's own retries keep each
+        // partition in order without duplicates; the forwarder's take over beyond it.
         // send() waits this long at most (for metadata while the broker is away), not a minute.
         c.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, 5_000);
         c.put(ProducerConfig.LINGER_MS_CONFIG, 5);
@@ -319,6 +333,10 @@ public final class KafkaForwarder<T> implements AutoCloseable {
             }
             maybeCommit(now, false);
             report(now);
+            if (probe != null) {
+                awaitCompletion(TimeUnit.MILLISECONDS.toNanos(50));
+                continue;
+            }
             if (retryNeeded) {
                 if (sentUnanswered > 0) {
                     awaitCompletion(TimeUnit.MILLISECONDS.toNanos(50));
@@ -402,7 +420,12 @@ public final class KafkaForwarder<T> implements AutoCloseable {
             if (producer == null) {
                 producer = producerFactory.get();
             }
-            producer.send(p.out, cb);
+            sending = true;
+            try {
+                producer.send(p.out, cb);
+            } finally {
+                sending = false;
+            }
         } catch (ApiException e) {
             // Kafka reports these through the callback; a producer that throws one instead still
             // gets the same treatment.
@@ -416,6 +439,7 @@ public final class KafkaForwarder<T> implements AutoCloseable {
 
     /** Kafka's callback, on its I/O thread (or on this thread for an error raised inside send). */
     private void complete(Pending<T> p, Exception e) {
+        p.failedInSend = e != null && Thread.currentThread() == thread && sending;
         p.error = e;
         p.status = e == null ? ACKED : RETRY;
         completed.add(p);
@@ -426,15 +450,27 @@ public final class KafkaForwarder<T> implements AutoCloseable {
 
     private void drainCompletions() {
         Pending<T> p;
+        boolean probeDone = false;
         while ((p = completed.poll()) != null) {
             sentUnanswered--;
+            if (p == probe) {
+                probe = null;
+                probeDone = true;
+            }
             if (p.status == ACKED) {
                 forwarded = forwarded + 1;
                 backoffNanos = backoffInitialNanos;
             } else if (retriable.test(p.error)) {
                 if (!retryNeeded) {
                     retryNeeded = true;
+                    retryCause = p.error;
                     retryAtNanos = System.nanoTime() + backoffNanos;
+                }
+                if (!p.failedInSend) {
+                    // Kafka gave up on a record it held: later ones of its partition may still go
+                    // through unless they fail too. One refused inside send() never entered Kafka,
+                    // and nothing newer was sent after it: the records in flight keep Kafka's own
+                    // in-order retries.
                     abortInFlight();
                 }
             } else {
@@ -443,6 +479,9 @@ public final class KafkaForwarder<T> implements AutoCloseable {
                 }
                 settle(p, p.error);
             }
+        }
+        if (probeDone && !retryNeeded) {
+            resendRest();
         }
     }
 
@@ -477,9 +516,35 @@ public final class KafkaForwarder<T> implements AutoCloseable {
         inFlightRecords = window.size();
     }
 
-    /** Sends every failed record of the window again, in the window's order, before anything new. */
+    /** After the backoff: sends the first failed record of the window again, alone (the probe). */
     private void resendFailed() {
         retryNeeded = false;
+        long waiting = 0;
+        for (Pending<T> p : window) {
+            if (p.status == RETRY) {
+                if (probe == null) {
+                    probe = p;
+                }
+                waiting++;
+            }
+        }
+        if (probe == null) {
+            return; // every failed record was settled meanwhile
+        }
+        long now = System.nanoTime();
+        if (now - lastRetryReportNanos >= REPORT_INTERVAL_NANOS) {
+            lastRetryReportNanos = now;
+            LOG.log(System.Logger.Level.WARNING, "hopper-kafka: " + waiting + " records failed (" + retryCause
+                    + "); trying again after " + TimeUnit.NANOSECONDS.toMillis(backoffNanos) + " ms; the channel"
+                    + " holds the backlog (" + backlog() + " records)");
+        }
+        backoffNanos = Math.min(backoffMaxNanos, backoffNanos * 2);
+        retried = retried + 1;
+        send(probe);
+    }
+
+    /** The probe went through: sends the other failed records of the window, in order, before anything new. */
+    private void resendRest() {
         long again = 0;
         for (Pending<T> p : window) {
             if (p.status == RETRY) {
@@ -488,14 +553,6 @@ public final class KafkaForwarder<T> implements AutoCloseable {
             }
         }
         retried = retried + again;
-        long now = System.nanoTime();
-        if (now - lastRetryReportNanos >= REPORT_INTERVAL_NANOS) {
-            lastRetryReportNanos = now;
-            LOG.log(System.Logger.Level.WARNING, "hopper-kafka: sending " + again + " records again after "
-                    + TimeUnit.NANOSECONDS.toMillis(backoffNanos) + " ms; the channel holds the backlog ("
-                    + backlog() + " records)");
-        }
-        backoffNanos = Math.min(backoffMaxNanos, backoffNanos * 2);
     }
 
     /**
@@ -744,8 +801,8 @@ public final class KafkaForwarder<T> implements AutoCloseable {
          * The forwarder makes (and replaces, after a fatal producer error) its own
          * {@link KafkaProducer} from this configuration, with these defaults under it:
          * {@code acks=all}, {@code enable.idempotence=true},
-         * {@code max.in.flight.requests.per.connection=5}, {@code delivery.timeout.ms=20000},
-         * {@code request.timeout.ms=10000}, {@code max.block.ms=5000}, {@code linger.ms=5}.
+         * {@code max.in.flight.requests.per.connection=5}, {@code max.block.ms=5000},
+         * {@code linger.ms=5}.
          * Serializer settings are ignored (the builder's serializers run first).
          *
          * @param config at least {@code bootstrap.servers}

@@ -81,6 +81,10 @@ public final class LocalKafkaBroker implements AutoCloseable {
         p.put("num.io.threads", "2");
         p.put("background.threads", "2");
         p.put("num.recovery.threads.per.data.dir", "1");
+        // A restarted broker registers again only once the controller has given up on its
+        // previous incarnation: seconds, not the default 9.
+        p.put("broker.heartbeat.interval.ms", "500");
+        p.put("broker.session.timeout.ms", "2000");
         // The cleaner's 128 MiB default dedupe buffer alone would not fit the child's small heap.
         p.put("log.cleaner.dedupe.buffer.size", String.valueOf(2 * 1024 * 1024));
         p.put("log.cleaner.threads", "1");
