@@ -119,6 +119,16 @@ public final class LocalKafkaBroker implements AutoCloseable {
         return "127.0.0.1:" + port;
     }
 
+    /** {@return the broker process's id} */
+    public synchronized long pid() {
+        return process.pid();
+    }
+
+    /** {@return the two ports it listens on: clients', the controller's} */
+    public List<Integer> ports() {
+        return List.of(port, controllerPort);
+    }
+
     /** {@return the broker's directory} */
     public Path directory() {
         return dir;
