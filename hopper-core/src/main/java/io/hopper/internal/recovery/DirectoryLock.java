@@ -6,6 +6,7 @@ import java.io.Closeable;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.Set;
@@ -63,6 +64,32 @@ public final class DirectoryLock implements Closeable {
             }
             HELD.remove(key);
             throw e;
+        }
+    }
+
+    /**
+     * Whether a channel, in this JVM or another process, has {@code directory} open, found without
+     * writing anything: a shared lock on the lock file, opened for reading, is refused while a
+     * channel holds its exclusive lock. A directory without a lock file is not held.
+     *
+     * @throws IOException if the lock file exists but cannot be opened
+     */
+    public static boolean heldElsewhere(Path directory) throws IOException {
+        Path key = directory.toRealPath();
+        if (HELD.contains(key)) {
+            return true;
+        }
+        Path file = key.resolve(FILE_NAME);
+        if (!Files.exists(file)) {
+            return false;
+        }
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+            FileLock probe = ch.tryLock(0, Long.MAX_VALUE, true);
+            if (probe == null) {
+                return true;
+            }
+            probe.release();
+            return false;
         }
     }
 

@@ -124,6 +124,42 @@ public final class ReadCursorFile implements Closeable {
         return loaded;
     }
 
+    /**
+     * What {@code cursor.hop} holds, read without writing anything (an inspection tool's view).
+     *
+     * @param present     whether the file exists
+     * @param version     its format version (1 or 2), 0 when absent or unreadable
+     * @param intactSlots copies that pass their checksum (version 2 has two slots)
+     * @param state       the newest intact state, or null
+     */
+    public record Inspection(boolean present, int version, int intactSlots, State state) {
+    }
+
+    /** Reads {@code cursor.hop} without writing, removing or repairing anything. */
+    public static Inspection inspect(Path directory) throws IOException {
+        Path file = directory.resolve(FILE_NAME);
+        if (!Files.exists(file)) {
+            return new Inspection(false, 0, 0, null);
+        }
+        byte[] b = Files.readAllBytes(file);
+        Found v1 = readVersion1(b);
+        if (v1 != null) {
+            return new Inspection(true, 1, 1, v1.state());
+        }
+        Found best = null;
+        int intact = 0;
+        for (int s = 0; s < 2; s++) {
+            Found f = readSlot(b, s);
+            if (f != null) {
+                intact++;
+                if (best == null || f.sequence() > best.sequence()) {
+                    best = f;
+                }
+            }
+        }
+        return new Inspection(true, best == null ? 0 : 2, intact, best == null ? null : best.state());
+    }
+
     /** The committed state, or {@code null} when there is none (or it is damaged: then everything on disk is delivered again). */
     public static State load(Path directory) throws IOException {
         Files.deleteIfExists(directory.resolve(TEMP_NAME));

@@ -141,6 +141,42 @@ public final class SnapshotFile {
         }
     }
 
+    /**
+     * A snapshot's header as an inspection tool sees it.
+     *
+     * @param intact    whether the header passes its checks (magic, version, CRC)
+     * @param version   1 or 2 (0 when unreadable)
+     * @param diskLimit the disk index announced before the snapshot's records
+     * @param records   the records it holds
+     * @param generation its random generation (version 2), or 0
+     * @param bytes     the file's size
+     */
+    public record Header(boolean intact, int version, long diskLimit, int records, long generation, long bytes) {
+    }
+
+    /** Reads {@code snapshot.hop}'s header without writing, removing or moving anything; null when there is none. */
+    public static Header inspect(Path directory) throws IOException {
+        Path path = directory.resolve(FILE_NAME);
+        if (!Files.exists(path)) {
+            return null;
+        }
+        try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
+            byte[] h = new byte[HEADER];
+            int got = PositionalIo.readFully(ch, 0, h, 0, HEADER);
+            ByteBuffer le = ByteBuffer.wrap(h).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+            int version = got >= HEADER_V1 ? le.getInt(8) : 0;
+            boolean intact = headerIntact(h, got, le, version);
+            return new Header(intact, intact ? version : 0, intact ? le.getLong(16) : 0, intact ? le.getInt(24) : 0,
+                    intact && version == 2 ? le.getLong(28) : 0, ch.size());
+        }
+    }
+
+    private static boolean headerIntact(byte[] h, int got, ByteBuffer le, int version) {
+        return ByteBuffer.wrap(h, 0, 8).equals(ByteBuffer.wrap(MAGIC))
+                && (version == 1 && le.getInt(28) == crc(h, 28)
+                    || version == 2 && got == HEADER && le.getInt(36) == crc(h, 36) && le.getLong(28) != 0);
+    }
+
     /** Opens the snapshot an earlier close left, or returns {@code null} when there is none (or it is unreadable). */
     public static Reader open(Path directory) throws IOException {
         Files.deleteIfExists(directory.resolve(TEMP_NAME)); // a close that did not finish
@@ -153,9 +189,7 @@ public final class SnapshotFile {
         int got = PositionalIo.readFully(ch, 0, h, 0, HEADER);
         ByteBuffer le = ByteBuffer.wrap(h).order(java.nio.ByteOrder.LITTLE_ENDIAN);
         int version = got >= HEADER_V1 ? le.getInt(8) : 0;
-        boolean intact = ByteBuffer.wrap(h, 0, 8).equals(ByteBuffer.wrap(MAGIC))
-                && (version == 1 && le.getInt(28) == crc(h, 28)
-                    || version == 2 && got == HEADER && le.getInt(36) == crc(h, 36) && le.getLong(28) != 0);
+        boolean intact = headerIntact(h, got, le, version);
         if (!intact) {
             ch.close();
             Path aside = path.resolveSibling(FILE_NAME + ".corrupt");

@@ -21,14 +21,14 @@ import java.nio.ByteOrder;
  * <p>The records between the damage and the frame found are not recovered; whoever reads on counts
  * them from the indices, as for any other gap.
  */
-final class FrameScan {
+public final class FrameScan {
     /** Bytes read at a time. */
     static final int CHUNK = 64 * 1024;
     private static final int H = SegmentFormat.FRAME_HEADER_BYTES;
     private static final VarHandle LONG = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
 
     /** Positional reads of one file: up to {@code len} bytes at {@code position}, fewer only at its end. */
-    interface Source {
+    public interface Source {
         int read(long position, byte[] dst, int off, int len) throws IOException;
     }
 
@@ -39,7 +39,7 @@ final class FrameScan {
      * The offset of the first intact frame in {@code [from, limit)} whose index is at least
      * {@code minIndex}, or -1 if there is none. Reads nothing at or past {@code limit}.
      */
-    static long nextIntactFrame(Source src, long from, long limit, long minIndex) throws IOException {
+    public static long nextIntactFrame(Source src, long from, long limit, long minIndex) throws IOException {
         byte[] buf = new byte[CHUNK];
         long bufStart = from;
         int bufLen = 0;
