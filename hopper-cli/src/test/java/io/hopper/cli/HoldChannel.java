@@ -14,7 +14,7 @@ public final class HoldChannel {
     public static void main(String[] args) throws Exception {
         try (Channel<String> ch = Hopper.builder(String.class, Path.of(args[0])).storage(StorageBackend.FILE_CHANNEL)
                 .open()) {
-            System.out.print("ready");
+            System.out.print(ch.isClosed() ? "closed" : "ready");
             System.out.flush();
             Thread.sleep(Long.MAX_VALUE);
         }

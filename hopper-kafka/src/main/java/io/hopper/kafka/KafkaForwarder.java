@@ -725,10 +725,24 @@ public final class KafkaForwarder<T> implements AutoCloseable {
         return s.recordsInMemory() + s.recordsOnDisk();
     }
 
-    /** {@link #close(Duration)} with 30 seconds. */
+    /**
+     * {@link #close(Duration)} with 30 seconds, waiting for the forwarder thread even if this
+     * thread is interrupted meanwhile (its interrupt status is set again before this returns).
+     */
     @Override
-    public void close() throws InterruptedException {
-        close(Duration.ofSeconds(30));
+    public void close() {
+        boolean interrupted = false;
+        while (true) {
+            try {
+                close(Duration.ofSeconds(30));
+                break;
+            } catch (InterruptedException e) {
+                interrupted = true; // the deadline is already set: the next attempt only waits
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     /**

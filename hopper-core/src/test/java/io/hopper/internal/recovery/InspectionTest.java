@@ -22,13 +22,14 @@ class InspectionTest {
     void aLockIsSeenWithoutTakingIt() throws Exception {
         assertFalse(DirectoryLock.heldElsewhere(dir), "no lock file yet");
         assertFalse(Files.exists(dir.resolve(DirectoryLock.FILE_NAME)), "looking created nothing");
-        try (DirectoryLock lock = DirectoryLock.acquire(dir)) {
-            assertTrue(DirectoryLock.heldElsewhere(dir));
-        }
+        DirectoryLock lock = DirectoryLock.acquire(dir);
+        assertTrue(DirectoryLock.heldElsewhere(dir));
+        lock.close();
         assertFalse(DirectoryLock.heldElsewhere(dir), "released");
-        try (DirectoryLock again = DirectoryLock.acquire(dir)) {
-            assertTrue(DirectoryLock.heldElsewhere(dir), "looking did not release the lock");
-        }
+        DirectoryLock again = DirectoryLock.acquire(dir);
+        assertTrue(DirectoryLock.heldElsewhere(dir), "looking did not release the lock");
+        assertTrue(DirectoryLock.heldElsewhere(dir), "nor did looking twice");
+        again.close();
     }
 
     @Test
