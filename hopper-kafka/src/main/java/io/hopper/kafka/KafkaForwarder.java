@@ -177,7 +177,8 @@ public final class KafkaForwarder<T> implements AutoCloseable {
     private final Thread thread;
     private final ObjectName mbeanName;
 
-    // ---- Forwarder thread only (plain fields). ----
+    // ---- Forwarder thread only (plain fields). The constructor's writes to them (producer,
+    // committable, lastPosition, committed) happen before Thread.start, which publishes them. ----
     private Producer<byte[], byte[]> producer;
     private final ArrayDeque<Pending<T>> window = new ArrayDeque<>();
     private int sentUnanswered;
@@ -230,6 +231,7 @@ public final class KafkaForwarder<T> implements AutoCloseable {
     // value the forwarder wrote, without a full fence per record on the forwarder's side. The
     // forwarder reads its own writes plainly. The rest change rarely and are volatile.
     private long forwarded;
+    /** window.size(), published for stats(): the window itself is not safe to read from other threads. */
     private long inFlightRecords;
     private long inFlightBytes;
     private volatile long retried;
@@ -421,7 +423,7 @@ public final class KafkaForwarder<T> implements AutoCloseable {
         window.addLast(p);
         IN_FLIGHT_RECORDS.setRelease(this, (long) window.size());
         IN_FLIGHT_BYTES.setRelease(this, inFlightBytes + p.bytes);
-        Long until = unknownTopics.get(out.topic());
+        Long until = unknownTopics.isEmpty() ? null : unknownTopics.get(out.topic());
         if (until != null) {
             if (System.nanoTime() - until < 0) {
                 // Found missing moments ago: fail it now instead of waiting max.block.ms again.

@@ -6,6 +6,7 @@ import io.hopper.CommitMode;
 import io.hopper.Hopper;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Path;
@@ -15,6 +16,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -28,6 +30,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * must send them again. The producers must never be refused (the channel holds the backlog, and it
  * must reach disk), and every record must be in the topic at the end.
  */
+@Timeout(value = 15, unit = TimeUnit.MINUTES) // a hang guard for the waits below; -Pstress outages run 30 s each
 class KafkaOutageTest {
     private static final long OUTAGE_MILLIS = Long.getLong("hopper.kafka.outage.millis", 5_000);
     private static final long DELIVERY_TIMEOUT_MILLIS = 2_000;
@@ -35,35 +38,16 @@ class KafkaOutageTest {
     @TempDir
     Path dir;
 
-    private interface Disruption {
-        void begin(LocalKafkaBroker broker) throws Exception;
-
-        void end(LocalKafkaBroker broker) throws Exception;
+    /** Something done to the broker, and its undoing. */
+    private interface Step {
+        void apply(LocalKafkaBroker broker) throws Exception;
     }
 
-    private static final Disruption KILL = new Disruption() {
-        @Override
-        public void begin(LocalKafkaBroker broker) throws Exception {
-            broker.kill();
-        }
+    private record Disruption(Step begin, Step end) {
+    }
 
-        @Override
-        public void end(LocalKafkaBroker broker) throws Exception {
-            broker.start();
-        }
-    };
-
-    private static final Disruption HANG = new Disruption() {
-        @Override
-        public void begin(LocalKafkaBroker broker) throws Exception {
-            broker.suspend();
-        }
-
-        @Override
-        public void end(LocalKafkaBroker broker) throws Exception {
-            broker.resume();
-        }
-    };
+    private static final Disruption KILL = new Disruption(LocalKafkaBroker::kill, LocalKafkaBroker::start);
+    private static final Disruption HANG = new Disruption(LocalKafkaBroker::suspend, LocalKafkaBroker::resume);
 
     /** Kafka gives up on the records in flight after 2 s: the forwarder's retries carry the outage. */
     private static Map<String, Object> shortTimeouts() {
@@ -115,15 +99,13 @@ class KafkaOutageTest {
                     ch.sender().send(Event.of("p0", s));
                     expected.add("p0:" + s);
                 }
-                KafkaForwarderTest.awaitForwarded(fwd, 100, Duration.ofMinutes(1));
+                KafkaForwarderTest.awaitForwarded(fwd, 100);
                 broker.kill();
                 for (long s = 100; s < 1100; s++) {
                     ch.sender().send(Event.of("p0", s));
                     expected.add("p0:" + s);
                 }
-                long deadline = System.nanoTime() + 60_000_000_000L;
                 while (fwd.stats().retried() == 0) { // Kafka gave up on the first ones: the forwarder retries
-                    assertTrue(System.nanoTime() < deadline, "Kafka never gave up: " + fwd.stats());
                     Thread.sleep(10);
                 }
                 ForwarderStats before = fwd.stats();
@@ -140,7 +122,7 @@ class KafkaOutageTest {
                         + " the channel's close");
                 KafkaForwarder<Event> fwd = KafkaForwarder.builder(ch, (Event e) -> Delivery.toKafka(topic, e),
                         new StringSerializer(), new StringSerializer()).producerConfig(config).start();
-                KafkaForwarderTest.awaitForwarded(fwd, 1000, Duration.ofMinutes(1));
+                KafkaForwarderTest.awaitForwarded(fwd, 1000);
                 fwd.close();
             }
             Delivery d = Delivery.check(TopicContents.readAll(broker, topic), expected);
@@ -192,7 +174,7 @@ class KafkaOutageTest {
                     producers.add(t);
                 }
                 Thread.sleep(1_000);
-                disruption.begin(broker);
+                disruption.begin().apply(broker);
                 long maxOnDisk = 0;
                 long maxInMemory = 0;
                 long until = System.nanoTime() + OUTAGE_MILLIS * 1_000_000;
@@ -202,14 +184,14 @@ class KafkaOutageTest {
                     maxInMemory = Math.max(maxInMemory, s.recordsInMemory());
                     Thread.sleep(50);
                 }
-                disruption.end(broker);
+                disruption.end().apply(broker);
                 Thread.sleep(1_000);
                 stop.set(true);
                 for (Thread t : producers) {
                     t.join();
                 }
                 long sent = sentPerSource.values().stream().mapToLong(Long::longValue).sum();
-                KafkaForwarderTest.awaitForwarded(fwd, sent, Duration.ofMinutes(2));
+                KafkaForwarderTest.awaitForwarded(fwd, sent);
                 fwd.close(Duration.ofSeconds(10));
                 ForwarderStats stats = fwd.stats();
                 assertEquals(0, refused.get(), "the channel refused sends during the outage");

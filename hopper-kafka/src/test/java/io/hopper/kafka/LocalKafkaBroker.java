@@ -48,7 +48,12 @@ public final class LocalKafkaBroker implements AutoCloseable {
     private final String clusterId = Uuid.randomUuid().toString();
     private final int port;
     private final int controllerPort;
-    private Process process;
+    /**
+     * The running child, replaced by {@link #start()}. Written under this object's monitor (start,
+     * kill, stop); volatile so that the unsynchronized readers (signals, readiness checks, pid)
+     * see the latest child.
+     */
+    private volatile Process process;
 
     private LocalKafkaBroker(Path dir, Map<String, String> overrides) throws IOException {
         this.dir = dir.toAbsolutePath();
@@ -120,7 +125,7 @@ public final class LocalKafkaBroker implements AutoCloseable {
     }
 
     /** {@return the broker process's id} */
-    public synchronized long pid() {
+    public long pid() {
         return process.pid();
     }
 
