@@ -137,14 +137,23 @@ public final class ReadCursorFile implements Closeable {
 
     /** Reads {@code cursor.hop} without writing, removing or repairing anything. */
     public static Inspection inspect(Path directory) throws IOException {
-        Path file = directory.resolve(FILE_NAME);
-        if (!Files.exists(file)) {
+        byte[] b = bytes(directory.resolve(FILE_NAME));
+        if (b == null) {
             return new Inspection(false, 0, 0, null);
         }
-        byte[] b = Files.readAllBytes(file);
+        Parsed p = parse(b);
+        return new Inspection(true, p.best() == null ? 0 : p.version(), p.intact(), p.best() == null ? null
+                : p.best().state());
+    }
+
+    /** The newest intact copy in a cursor file's bytes (or null), how many copies are intact, and the version. */
+    private record Parsed(Found best, int intact, int version) {
+    }
+
+    private static Parsed parse(byte[] b) {
         Found v1 = readVersion1(b);
         if (v1 != null) {
-            return new Inspection(true, 1, 1, v1.state());
+            return new Parsed(v1, 1, 1);
         }
         Found best = null;
         int intact = 0;
@@ -157,7 +166,19 @@ public final class ReadCursorFile implements Closeable {
                 }
             }
         }
-        return new Inspection(true, best == null ? 0 : 2, intact, best == null ? null : best.state());
+        return new Parsed(best, intact, 2);
+    }
+
+    /** The first {@link #FILE_BYTES} of the file, or null when it does not exist. */
+    private static byte[] bytes(Path file) throws IOException {
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+            int n = (int) Math.min(ch.size(), FILE_BYTES);
+            byte[] b = new byte[n];
+            n = PositionalIo.readFully(ch, 0, b, 0, n);
+            return n < b.length ? java.util.Arrays.copyOf(b, n) : b;
+        } catch (NoSuchFileException e) {
+            return null;
+        }
     }
 
     /** The committed state, or {@code null} when there is none (or it is damaged: then everything on disk is delivered again). */
@@ -169,28 +190,11 @@ public final class ReadCursorFile implements Closeable {
 
     private static Found read(Path directory) throws IOException {
         Path file = directory.resolve(FILE_NAME);
-        byte[] b;
-        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
-            int n = (int) Math.min(ch.size(), FILE_BYTES);
-            b = new byte[n];
-            n = PositionalIo.readFully(ch, 0, b, 0, n);
-            if (n < b.length) {
-                b = java.util.Arrays.copyOf(b, n);
-            }
-        } catch (NoSuchFileException e) {
+        byte[] b = bytes(file);
+        if (b == null) {
             return null;
         }
-        Found v1 = readVersion1(b);
-        if (v1 != null) {
-            return v1;
-        }
-        Found best = null;
-        for (int s = 0; s < 2; s++) {
-            Found f = readSlot(b, s);
-            if (f != null && (best == null || f.sequence() > best.sequence())) {
-                best = f;
-            }
-        }
+        Found best = parse(b).best();
         if (best == null) {
             LOG.log(Level.WARNING, "hopper: read cursor " + file + " is damaged (no intact copy); delivering"
                     + " every record still on disk (some may come again)");
