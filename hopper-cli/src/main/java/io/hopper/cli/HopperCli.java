@@ -113,16 +113,14 @@ public final class HopperCli {
             }
         }
         QueueDirectory.Scan s = QueueDirectory.scan(dir);
-        QueueDirectory.SnapshotScan snap = s.snapshot() != null && s.snapshot().intact()
-                ? QueueDirectory.walkSnapshot(dir, s.snapshot(), null) : null;
         if (json) {
-            out.println(Json.scan(s, snap));
+            out.println(Json.scan(s));
             return OK;
         }
         out.printf(Locale.ROOT, "directory   %s%n", dir.toAbsolutePath());
         out.printf(Locale.ROOT, "lock        %s%n", s.locked() ? "held by a running process" : "free (no channel has it open)");
         out.printf(Locale.ROOT, "cursor      %s%n", describe(s.cursor()));
-        out.printf(Locale.ROOT, "snapshot    %s%n", describe(s.snapshot(), snap));
+        out.printf(Locale.ROOT, "snapshot    %s%n", describe(s.snapshot(), s.snapshotFrames()));
         out.printf(Locale.ROOT, "queue files %d, %s on disk, %,d intact records%n", s.files().size(),
                 ByteSize.format(s.bytes()), s.records());
         if (!s.files().isEmpty()) {
@@ -171,7 +169,7 @@ public final class HopperCli {
         }
         return String.format(Locale.ROOT, "%d records saved by a graceful close (version %d, %s), after disk index %d%s",
                 h.records(), h.version(), ByteSize.format(h.bytes()), h.diskLimit(),
-                scan == null || (scan.damagedFrames() == 0 && scan.complete()) ? ""
+                scan == null || !scan.damaged() ? ""
                         : "; DAMAGED: " + scan.damagedFrames() + " frames fail their checks");
     }
 
@@ -215,16 +213,11 @@ public final class HopperCli {
         if (s.cursor().present() && s.cursor().state() == null) {
             problems.add(ReadCursorFile.FILE_NAME + ": no intact copy");
         }
-        if (s.snapshot() != null) {
-            if (!s.snapshot().intact()) {
-                problems.add(SnapshotFile.FILE_NAME + ": damaged header");
-            } else {
-                QueueDirectory.SnapshotScan snap = QueueDirectory.walkSnapshot(dir, s.snapshot(), null);
-                if (snap.damagedFrames() > 0 || !snap.complete()) {
-                    problems.add(SnapshotFile.FILE_NAME + ": " + snap.damagedFrames() + " damaged frames, "
-                            + snap.records() + " of " + s.snapshot().records() + " records intact");
-                }
-            }
+        if (s.snapshot() != null && !s.snapshot().intact()) {
+            problems.add(SnapshotFile.FILE_NAME + ": damaged header");
+        } else if (s.snapshotFrames() != null && s.snapshotFrames().damaged()) {
+            problems.add(SnapshotFile.FILE_NAME + ": " + s.snapshotFrames().damagedFrames() + " damaged frames, "
+                    + s.snapshotFrames().records() + " of " + s.snapshot().records() + " records intact");
         }
         for (String a : s.setAside()) {
             problems.add(a + ": set aside by an earlier recovery");
@@ -275,17 +268,19 @@ public final class HopperCli {
         Serializer<?> serializer = serializerClass != null ? newSerializer(serializerClass)
                 : typeClass != null ? kryo(dir, typeClass) : null;
         Dumper d = new Dumper(out, format, serializer, limit);
-        QueueDirectory.Scan s = QueueDirectory.scan(dir);
-        for (QueueDirectory.FileScan f : s.files()) {
-            if (d.done() || f.headerProblem() != null || (f.records() > 0 && f.lastIndex() < from)) {
-                continue;
+        long min = from;
+        // One pass over each file, stopping at the limit (a file with an unreadable header yields nothing).
+        for (QueueDirectory.Segment seg : QueueDirectory.segments(dir)) {
+            if (d.done()) {
+                break;
             }
-            long min = from;
-            QueueDirectory.walk(dir.resolve(f.name()), f.sequence(),
-                    (index, flags, payload) -> index < min || d.record("disk", f.name(), index, flags, payload));
+            String name = seg.path().getFileName().toString();
+            QueueDirectory.walk(seg.path(), seg.sequence(),
+                    (index, flags, payload) -> index < min || d.record("disk", name, index, flags, payload));
         }
-        if (s.snapshot() != null && s.snapshot().intact() && !d.done()) {
-            QueueDirectory.walkSnapshot(dir, s.snapshot(),
+        SnapshotFile.Header snapshot = SnapshotFile.inspect(dir);
+        if (snapshot != null && snapshot.intact() && !d.done()) {
+            QueueDirectory.walkSnapshot(dir, snapshot,
                     (n, flags, payload) -> d.record("snapshot", SnapshotFile.FILE_NAME, n, flags, payload));
         }
         if (format.equals("text")) {

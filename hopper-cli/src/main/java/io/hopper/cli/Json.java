@@ -33,7 +33,8 @@ final class Json {
         return sb.append('"').toString();
     }
 
-    static String scan(QueueDirectory.Scan s, QueueDirectory.SnapshotScan snap) {
+    static String scan(QueueDirectory.Scan s) {
+        QueueDirectory.SnapshotScan snap = s.snapshotFrames();
         List<String> files = new ArrayList<>();
         for (QueueDirectory.FileScan f : s.files()) {
             files.add("{\"name\":" + str(f.name()) + ",\"sequence\":" + f.sequence() + ",\"bytes\":" + f.bytes()

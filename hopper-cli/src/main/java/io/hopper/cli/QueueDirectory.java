@@ -38,10 +38,12 @@ final class QueueDirectory {
 
     /** The whole directory as scanned. */
     record Scan(Path directory, boolean locked, List<FileScan> files, ReadCursorFile.Inspection cursor,
-                SnapshotFile.Header snapshot, List<String> setAside, List<String> temporary) {
+                SnapshotFile.Header snapshot, SnapshotScan snapshotFrames, List<String> setAside,
+                List<String> temporary) {
         boolean damaged() {
             return files.stream().anyMatch(FileScan::damaged) || (cursor.present() && cursor.state() == null)
-                    || (snapshot != null && !snapshot.intact()) || !setAside.isEmpty();
+                    || (snapshot != null && !snapshot.intact()) || (snapshotFrames != null && snapshotFrames.damaged())
+                    || !setAside.isEmpty();
         }
 
         long records() {
@@ -73,28 +75,47 @@ final class QueueDirectory {
         }
     }
 
+    /** A queue file of the directory: its path and the sequence its name gives. */
+    record Segment(Path path, long sequence) {
+    }
+
+    /** The directory's queue files, oldest (lowest sequence) first. */
+    static List<Segment> segments(Path dir) throws IOException {
+        List<Segment> out = new ArrayList<>();
+        try (Stream<Path> list = Files.list(dir)) {
+            for (Path p : list.toList()) {
+                long seq = SegmentFormat.parseFileName(p.getFileName().toString());
+                if (seq >= 0) {
+                    out.add(new Segment(p, seq));
+                }
+            }
+        }
+        out.sort((a, b) -> Long.compare(a.sequence(), b.sequence()));
+        return out;
+    }
+
+    /** Reads the whole directory once: every queue file, the cursor, the snapshot and its frames. */
     static Scan scan(Path dir) throws IOException {
         List<FileScan> files = new ArrayList<>();
+        for (Segment seg : segments(dir)) {
+            files.add(walk(seg.path(), seg.sequence(), null));
+        }
         List<String> setAside = new ArrayList<>();
         List<String> temporary = new ArrayList<>();
         try (Stream<Path> list = Files.list(dir)) {
             for (Path p : list.sorted().toList()) {
                 String name = p.getFileName().toString();
-                long seq = SegmentFormat.parseFileName(name);
-                if (seq >= 0) {
-                    files.add(scanFile(p, seq));
-                } else if (name.endsWith(".corrupt")) {
+                if (name.endsWith(".corrupt")) {
                     setAside.add(name);
                 } else if (name.endsWith(".tmp")) {
                     temporary.add(name);
                 }
             }
         }
-        files.sort((a, b) -> Long.compare(a.sequence(), b.sequence()));
-        // The last file may be the one being written when the process stopped: damage at its
-        // very end with nothing intact behind it is a torn tail (recovery cuts it off).
-        return new Scan(dir, DirectoryLock.heldElsewhere(dir), files, ReadCursorFile.inspect(dir),
-                SnapshotFile.inspect(dir), setAside, temporary);
+        SnapshotFile.Header snapshot = SnapshotFile.inspect(dir);
+        SnapshotScan frames = snapshot != null && snapshot.intact() ? walkSnapshot(dir, snapshot, null) : null;
+        return new Scan(dir, DirectoryLock.heldElsewhere(dir), files, ReadCursorFile.inspect(dir), snapshot, frames,
+                setAside, temporary);
     }
 
     /** A queue file's frames, in order. */
@@ -107,13 +128,11 @@ final class QueueDirectory {
         boolean record(long index, int flags, byte[] payload) throws IOException;
     }
 
-    static FileScan scanFile(Path file, long sequence) throws IOException {
-        return walk(file, sequence, null);
-    }
-
     /**
      * Walks a queue file frame by frame, checking every checksum, and gives each intact record to
-     * {@code visitor} (when not null).
+     * {@code visitor} (when not null). The walk stops when the visitor returns false; the counts
+     * then cover only the frames read. Damage at the end with no intact frame behind it is a torn
+     * tail (a crash while the file was being written; recovery cuts it off), not a damaged region.
      */
     static FileScan walk(Path file, long sequence, FrameVisitor visitor) throws IOException {
         String name = file.getFileName().toString();
@@ -150,12 +169,12 @@ final class QueueDirectory {
                 }
                 long index = SegmentFormat.frameRecordIndex(h, 0);
                 if (!SegmentFormat.frameWellFormed(h, 0, size - pos) || (expected >= 0 && index < expected)) {
-                    regions++;
                     long next = FrameScan.nextIntactFrame(src, pos + 1, size, Math.max(expected, 0));
                     if (next < 0) {
                         torn = size - pos - zeroTail(ch, pos, size);
                         break;
                     }
+                    regions++;
                     pos = next;
                     continue;
                 }
@@ -187,14 +206,12 @@ final class QueueDirectory {
                     }
                     last = index;
                     if (visitor != null && !visitor.record(index, flags, payload)) {
-                        visitor = null;
+                        pos += h.length + len;
+                        break;
                     }
                 }
                 expected = index + 1;
                 pos += h.length + len;
-            }
-            if (torn > 0) {
-                regions--; // reported as a torn tail, not as a damaged region
             }
             return new FileScan(name, sequence, size, null, records, compressed, first, last, sealed, regions,
                     badFrames, lost, torn, pos);
@@ -203,11 +220,15 @@ final class QueueDirectory {
 
     /** What a snapshot's frames hold. */
     record SnapshotScan(long records, long markers, long damagedFrames, boolean complete) {
+        boolean damaged() {
+            return damagedFrames > 0 || !complete;
+        }
     }
 
     /**
      * Walks {@code snapshot.hop}'s frames (records and markers, in the queue-file frame format after
-     * its header), checking every checksum; gives each intact record to {@code visitor}.
+     * its header), checking every checksum; gives each intact record to {@code visitor}, and
+     * stops when it returns false.
      */
     static SnapshotScan walkSnapshot(Path dir, SnapshotFile.Header header, FrameVisitor visitor) throws IOException {
         Path file = dir.resolve(SnapshotFile.FILE_NAME);
@@ -236,7 +257,7 @@ final class QueueDirectory {
                 } else {
                     records++;
                     if (visitor != null && !visitor.record(records - 1, flags, payload)) {
-                        visitor = null;
+                        return new SnapshotScan(records, markers, bad, false);
                     }
                 }
                 pos += h.length + len;

@@ -140,7 +140,7 @@ class HopperCliTest {
             Path last = segments(dir).get(segments(dir).size() - 1);
             copyTree(dir, tmp.resolve("crashed"));
             Path copy = tmp.resolve("crashed").resolve(last.getFileName());
-            long end = QueueDirectory.scanFile(copy, 0).writtenBytes();
+            long end = QueueDirectory.walk(copy, 0, null).writtenBytes();
             try (RandomAccessFile f = new RandomAccessFile(copy.toFile(), "rw")) {
                 f.setLength(end - 7); // the last frame half written
             }
