@@ -41,6 +41,7 @@ public final class Channel<T> implements AutoCloseable {
     private final SyncPolicy syncPolicy;
     private final CommitMode commitMode;
     private final Durability durability;
+    private final OverflowPolicy overflow;
     /** Records counted as lost while the channel opened (never accepted in this run); immutable. */
     private final long lostAtOpen;
     /** Forces on a timer for SyncPolicy.interval; null otherwise. */
@@ -48,7 +49,8 @@ public final class Channel<T> implements AutoCloseable {
 
     Channel(Path directory, RingDeque<SenderState> ring, SegmentLog log, Sender<T> sender,
             ReceiverMachine<T> receiverMachine, DirectoryLock lock, SegmentRecovery.Result recovered,
-            DiskSync sync, SyncPolicy syncPolicy, CommitMode commitMode, Durability durability) {
+            DiskSync sync, SyncPolicy syncPolicy, CommitMode commitMode, Durability durability,
+            OverflowPolicy overflow) {
         this.directory = directory;
         this.ring = ring;
         this.log = log;
@@ -61,6 +63,7 @@ public final class Channel<T> implements AutoCloseable {
         this.syncPolicy = syncPolicy;
         this.commitMode = commitMode;
         this.durability = durability;
+        this.overflow = overflow;
         this.lostAtOpen = receiverMachine.cursor().recordsLost();
         if (syncPolicy.kind == SyncPolicy.Kind.INTERVAL) {
             syncTimer = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -140,6 +143,11 @@ public final class Channel<T> implements AutoCloseable {
         return durability;
     }
 
+    /** {@return what happens to a record when memory and disk are both full} */
+    public OverflowPolicy overflowPolicy() {
+        return overflow;
+    }
+
     /** {@return the channel's own directory} */
     public Path directory() {
         return directory;
@@ -172,7 +180,10 @@ public final class Channel<T> implements AutoCloseable {
                 log.recordBytesWritten(),
                 log.payloadBytesWritten(),
                 log.forceNanos(),
-                log.maxForceNanos());
+                log.maxForceNanos(),
+                c.recordsEvicted(),
+                s.dropped(),
+                c.filesEvicted());
     }
 
     /**
@@ -211,15 +222,20 @@ public final class Channel<T> implements AutoCloseable {
      * Records held in memory or on disk and not yet received: a moment's estimate, read without
      * locks, and never more than were accepted and not yet received. The estimate reads several
      * counters at different moments and could count a record twice (a disk marker popped between
-     * two reads, say); it is capped by {@code accepted - delivered - lost}, with {@code accepted}
+     * two reads, say); it is capped by {@code accepted - delivered - lost - evicted}, with {@code accepted}
      * read first: since the others only grow, that difference is at most the true number at the
      * moment {@code accepted} was read.
      */
     long queuedRecords() {
         long accepted = ring.backState().accepted();
-        long gone = receiverMachine.delivered() + receiverMachine.cursor().recordsLost() - lostAtOpen;
-        long estimate = recordsInMemory(ring.size()) + recordsOnDisk();
-        return Math.max(0, Math.min(estimate, accepted - gone));
+        long gone = receiverMachine.delivered() + receiverMachine.cursor().recordsLost() - lostAtOpen
+                + receiverMachine.cursor().recordsEvicted();
+        // A peeked record is still queued, but neither tier counts it once it left the ring (a
+        // memory record, counted as delivered too) or its file was evicted (the read position passed it).
+        long peekedMemory = receiverMachine.holdsPeekedMemoryRecord() ? 1 : 0;
+        long peekedEvicted = receiverMachine.cursor().locatedFrameEvicted() ? 1 : 0;
+        long estimate = recordsInMemory(ring.size()) + recordsOnDisk() + peekedMemory + peekedEvicted;
+        return Math.max(0, Math.min(estimate, accepted - gone + peekedMemory));
     }
 
     /**

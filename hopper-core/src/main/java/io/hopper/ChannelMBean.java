@@ -108,6 +108,26 @@ final class ChannelMBean implements ChannelMXBean {
     }
 
     @Override
+    public long getRecordsEvicted() {
+        return s().recordsEvicted();
+    }
+
+    @Override
+    public long getRecordsDropped() {
+        return s().recordsDropped();
+    }
+
+    @Override
+    public long getFilesEvicted() {
+        return s().filesEvicted();
+    }
+
+    @Override
+    public String getOverflowPolicy() {
+        return channel.overflowPolicy().name();
+    }
+
+    @Override
     public long getRecordsRecovered() {
         return s().recordsRecovered();
     }

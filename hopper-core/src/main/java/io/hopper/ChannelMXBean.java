@@ -63,6 +63,18 @@ public interface ChannelMXBean {
     /** {@return {@link ChannelStats#recordsLost()} of a fresh snapshot} */
     long getRecordsLost();
 
+    /** {@return {@link ChannelStats#recordsEvicted()} of a fresh snapshot} */
+    long getRecordsEvicted();
+
+    /** {@return {@link ChannelStats#recordsDropped()} of a fresh snapshot} */
+    long getRecordsDropped();
+
+    /** {@return {@link ChannelStats#filesEvicted()} of a fresh snapshot} */
+    long getFilesEvicted();
+
+    /** {@return the channel's {@link OverflowPolicy}, by name} */
+    String getOverflowPolicy();
+
     /** {@return {@link ChannelStats#recordsRecovered()} of a fresh snapshot} */
     long getRecordsRecovered();
 

@@ -28,6 +28,12 @@ package io.hopper;
  * @param payloadBytesSpilled   stored size, after compression, of the same records (frame headers excluded)
  * @param forceNanos            total time spent forcing queue files since open
  * @param maxForceNanos         the longest single force since open
+ * @param recordsEvicted        records {@link OverflowPolicy#DROP_OLDEST} discarded from disk, unread, since open
+ *                              (never counted in {@code recordsLost})
+ * @param recordsDropped        new records a drop policy refused since open ({@link OverflowPolicy#DROP_NEWEST},
+ *                              or {@code DROP_OLDEST} when nothing on disk could make room)
+ * @param filesEvicted          queue files {@link OverflowPolicy#DROP_OLDEST} deleted since open (not counted in
+ *                              {@code filesDeleted})
  */
 public record ChannelStats(
         long recordsInMemory,
@@ -52,7 +58,10 @@ public record ChannelStats(
         long recordBytesSpilled,
         long payloadBytesSpilled,
         long forceNanos,
-        long maxForceNanos) {
+        long maxForceNanos,
+        long recordsEvicted,
+        long recordsDropped,
+        long filesEvicted) {
 
     /**
      * {@return how many times smaller compression made the records written to disk: serialized

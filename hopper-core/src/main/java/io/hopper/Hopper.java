@@ -87,6 +87,7 @@ public final class Hopper {
         private Durability durability = Durability.MEMORY_FIRST;
         private SyncPolicy syncPolicy = SyncPolicy.NONE;
         private CommitMode commitMode = CommitMode.AUTO;
+        private OverflowPolicy overflow = OverflowPolicy.BLOCK;
         private String jmxName;
 
         private Builder(Class<T> type, Path directory) {
@@ -264,6 +265,21 @@ public final class Hopper {
         }
 
         /**
+         * What happens to a record when memory and disk are both full. Default
+         * {@link OverflowPolicy#BLOCK}: {@code send} waits, {@code offer} returns {@code false}.
+         * {@link OverflowPolicy#DROP_OLDEST} evicts the oldest queue file to make room;
+         * {@link OverflowPolicy#DROP_NEWEST} drops the new record. Both count what they discard
+         * ({@link ChannelStats#recordsEvicted()}, {@link ChannelStats#recordsDropped()}) and never wait.
+         *
+         * @param policy the policy
+         * @return this builder
+         */
+        public Builder<T> overflow(OverflowPolicy policy) {
+            this.overflow = Objects.requireNonNull(policy, "policy");
+            return this;
+        }
+
+        /**
          * Registers the channel's statistics as a JMX MBean ({@link ChannelMXBean}) on the platform
          * MBean server when it opens, under {@code io.hopper:type=Channel,name="<name>"}, and
          * unregisters it when the channel closes. Default: not registered.
@@ -355,7 +371,7 @@ public final class Hopper {
                 SenderMachine<T> senderMachine = new SenderMachine<>(ring, codec, w, log.maxFrameBytes(), directory,
                         durability == Durability.WRITE_THROUGH, syncPolicy.forces() ? sync : null,
                         syncPolicy.kind == SyncPolicy.Kind.ALWAYS, syncPolicy.records,
-                        receiverMachine::releaseDrainedFiles);
+                        receiverMachine::releaseDrainedFiles, overflow, receiverMachine, maxDiskFiles);
                 if (snapshot == null && committed != null) {
                     receiverMachine.snapshotMissing(committed.snapshotRecords());
                 } else if (snapshot != null && committed != null && snapshot.generation() != 0
@@ -372,7 +388,7 @@ public final class Hopper {
                             + " were not read and no queue file holds them; " + lost + " counted as lost");
                 }
                 channel = new Channel<>(directory, ring, log, new Sender<>(senderMachine), receiverMachine,
-                        lock, recovered, sync, syncPolicy, commitMode, durability);
+                        lock, recovered, sync, syncPolicy, commitMode, durability, overflow);
             } catch (IOException | RuntimeException e) {
                 if (cursorFile != null) {
                     try {

@@ -10,8 +10,12 @@ import java.util.concurrent.TimeUnit;
  *
  * <p>A record goes to the memory tier while its byte budget has room, otherwise it is serialized,
  * compressed and appended to a queue file. Either way it becomes receivable as soon as the call
- * returns true, without any further send or flush. When neither tier has room the record stays
- * with the caller: {@link #offer(Object)} says {@code false}, {@link #send(Object)} waits.
+ * returns true, without any further send or flush. When neither tier has room, the channel's
+ * {@link OverflowPolicy} decides: under {@code BLOCK} (the default) the record stays with the
+ * caller ({@link #offer(Object)} says {@code false}, {@link #send(Object)} waits); under
+ * {@code DROP_OLDEST} the oldest queue file is evicted and the record accepted; under
+ * {@code DROP_NEWEST} the record is dropped and counted, and {@code offer} says {@code false}.
+ * The drop policies never wait for room.
  *
  * @param <T> the record type
  */
@@ -26,7 +30,9 @@ public final class Sender<T> {
      * Accepts the record if memory or disk has room for it now; never blocks for room.
      *
      * @param record the record; the channel keeps a reference while it is in memory
-     * @return {@code false} iff both budgets are exhausted (for this record); the caller keeps it
+     * @return {@code false} iff both budgets are exhausted (for this record): under
+     *         {@link OverflowPolicy#BLOCK} the caller keeps it; under the drop policies it was
+     *         dropped and counted in {@link ChannelStats#recordsDropped()}
      * @throws NullPointerException      if {@code record} is null
      * @throws RecordTooLargeException   if the record can fit in neither tier even when both are empty
      * @throws StorageException          if a queue file could not be written; the record was not taken
@@ -41,12 +47,14 @@ public final class Sender<T> {
     }
 
     /**
-     * Accepts the record, waiting up to {@code timeout} for the consumer to free room.
+     * Accepts the record, waiting up to {@code timeout} for the consumer to free room. Under a drop
+     * policy it never waits: it answers as {@link #offer(Object)} does.
      *
      * @param record  the record
      * @param timeout how long to wait for room
      * @param unit    the unit of {@code timeout}
-     * @return {@code false} if no room appeared in time; the caller keeps the record
+     * @return {@code false} if no room appeared in time; the caller keeps the record (under a drop
+     *         policy: it was dropped and counted)
      * @throws InterruptedException if interrupted while waiting; the record was not taken
      */
     public boolean offer(T record, long timeout, TimeUnit unit) throws InterruptedException {
@@ -54,7 +62,10 @@ public final class Sender<T> {
     }
 
     /**
-     * Accepts the record, waiting as long as it takes for room.
+     * Accepts the record, waiting as long as it takes for room. Under
+     * {@link OverflowPolicy#DROP_OLDEST} it never waits and the record is accepted; under
+     * {@link OverflowPolicy#DROP_NEWEST} it never waits and the record may be dropped (counted in
+     * {@link ChannelStats#recordsDropped()}): use {@link #offer(Object)} to learn which.
      *
      * @param record the record
      * @throws InterruptedException   if interrupted while waiting; the record was not taken

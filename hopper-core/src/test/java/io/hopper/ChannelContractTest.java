@@ -118,10 +118,14 @@ class ChannelContractTest {
     Path dir;
 
     @SuppressWarnings({"unchecked", "rawtypes"})
-    private Channel<Object> open(Spec spec, long diskBytes, int files) throws Exception {
+    private Channel<Object> open(Spec spec, long diskBytes, int files, OverflowPolicy policy) throws Exception {
         return (Channel<Object>) (Channel) Hopper.builder((Class) spec.shape.type, dir.resolve("ch"))
                 .storage(spec.storage).inMemoryBytes(spec.tier.memoryBytes).weigher(x -> 256)
-                .diskBytes(diskBytes).maxDiskFiles(files).commitMode(spec.commit).open();
+                .diskBytes(diskBytes).maxDiskFiles(files).commitMode(spec.commit).overflow(policy).open();
+    }
+
+    private Channel<Object> open(Spec spec, long diskBytes, int files) throws Exception {
+        return open(spec, diskBytes, files, OverflowPolicy.BLOCK);
     }
 
     private Channel<Object> open(Spec spec) throws Exception {
@@ -218,10 +222,17 @@ class ChannelContractTest {
         }
     }
 
+    /** The sequence number of a record made by {@link #make} for producer 0. */
+    private static long seqOf(Spec spec, Object v) {
+        long key = spec.shape.key.applyAsLong(v);
+        return spec.shape == Shape.BYTES ? (int) key : key % 1_000_000;
+    }
+
     @ParameterizedTest(name = "{0}")
     @MethodSource("specs")
-    void fullTiersRefuseWithoutTakingTheRecordAndRoomReturns(Spec spec) throws Exception {
+    void blockFullTiersRefuseWithoutTakingTheRecordAndRoomReturns(Spec spec) throws Exception {
         try (Channel<Object> ch = open(spec, 2 * 4096, 2)) {
+            assertEquals(OverflowPolicy.BLOCK, ch.overflowPolicy(), "the default");
             int accepted = 0;
             while (accepted < 100_000 && ch.sender().offer(make(spec, 0, accepted))) {
                 accepted++;
@@ -238,6 +249,134 @@ class ChannelContractTest {
             }
             assertTrue(ch.sender().offer(refused), spec + ": room again");
             assertIs(spec, 0, accepted, ch.receiver().poll());
+            assertEquals(0, ch.stats().recordsDropped() + ch.stats().recordsEvicted(), spec + ": BLOCK discards nothing");
+        }
+    }
+
+    /**
+     * DROP_OLDEST with no consumer: every send is accepted, and what survives is the memory tier
+     * (the first records, which entered memory before anything spilled) followed by the newest
+     * records on disk: the records evicted are exactly one contiguous run of the oldest disk
+     * records, and their number is what the channel counts. A graceful restart in the middle of
+     * the drain delivers exactly the rest of the survivors.
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("specs")
+    void dropOldestEvictsTheOldestDiskRecordsCountsThemAndDeliversTheSurvivorsInOrder(Spec spec) throws Exception {
+        int total = spec.tier == Tier.MEMORY ? 6000 : 2000;
+        long evicted;
+        List<Long> got = new ArrayList<>();
+        try (Channel<Object> ch = open(spec, 4 * 4096, 4, OverflowPolicy.DROP_OLDEST)) {
+            for (int i = 0; i < total; i++) {
+                assertTrue(ch.sender().offer(make(spec, 0, i)), spec + ": DROP_OLDEST accepts " + i);
+            }
+            ch.sender().send(make(spec, 0, total)); // never waits
+            ChannelStats s = ch.stats();
+            evicted = s.recordsEvicted();
+            assertTrue(evicted > 0 && s.filesEvicted() > 0, spec + ": files were evicted: " + s);
+            assertEquals(0, s.recordsDropped(), spec + ": nothing dropped: " + s);
+            assertEquals(0, s.recordsLost(), spec + ": evictions are not losses: " + s);
+            assertEquals(0, s.corruptFramesSkipped(), spec + ": nor damage: " + s);
+            assertTrue(s.bytesOnDisk() <= s.diskBytesLimit(), spec + ": the disk budget holds: " + s);
+            assertEquals(total + 1 - evicted, ch.asBlockingQueue().size(), spec + ": size counts the survivors");
+            for (int i = 0; i < 25; i++) {
+                got.add(seqOf(spec, ch.receiver().poll()));
+            }
+            if (spec.commit == CommitMode.MANUAL) {
+                ch.receiver().commit();
+            }
+        }
+        try (Channel<Object> ch = open(spec, 4 * 4096, 4, OverflowPolicy.DROP_OLDEST)) {
+            for (Object v = ch.receiver().poll(); v != null; v = ch.receiver().poll()) {
+                got.add(seqOf(spec, v));
+            }
+            assertEquals(0, ch.stats().recordsLost(), spec + ": the restart found no loss: " + ch.stats());
+        }
+        assertEquals(total + 1 - evicted, got.size(), spec + ": exactly the survivors, once each");
+        // Survivors: [0, gapStart) and [gapStart + evicted, total]; the gap is the oldest disk records.
+        int gapStart = 0;
+        while (gapStart < got.size() && got.get(gapStart) == gapStart) {
+            gapStart++;
+        }
+        long memoryRecords = spec.tier.memoryBytes / 256;
+        assertTrue(gapStart <= memoryRecords, spec + ": the gap starts where disk began (" + gapStart + ")");
+        for (int i = gapStart; i < got.size(); i++) {
+            assertEquals(i + evicted, (long) got.get(i), spec + ": after the gap, every newer record in order");
+        }
+    }
+
+    /**
+     * DROP_OLDEST while the consumer is inside the oldest file: a record it peeked is still
+     * delivered, then it continues at the next surviving record, in order.
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("specs")
+    void dropOldestEvictingTheFileBeingReadResumesAtTheNextSurvivor(Spec spec) throws Exception {
+        int total = spec.tier == Tier.MEMORY ? 12_000 : 2000;
+        try (Channel<Object> ch = open(spec, 4 * 4096, 4, OverflowPolicy.DROP_OLDEST)) {
+            int sent = 0;
+            while (ch.stats().diskFiles() < 4) {
+                assertTrue(ch.sender().offer(make(spec, 0, sent++)));
+            }
+            long memoryRecords = ch.stats().recordsInMemory();
+            long last = -1;
+            for (long i = 0; i < memoryRecords + 3; i++) { // into the first queue file
+                last = seqOf(spec, ch.receiver().poll());
+                assertEquals(i, last, spec + ": in order before any eviction");
+            }
+            Object peeked = ch.receiver().peek();
+            assertEquals(last + 1, seqOf(spec, peeked), spec + ": the next record, located in the oldest file");
+            while (ch.stats().recordsEvicted() == 0) {
+                assertTrue(ch.sender().offer(make(spec, 0, sent++)));
+            }
+            assertTrue(sent < total, spec + ": evicted within " + sent);
+            assertEquals(last + 1, seqOf(spec, ch.receiver().poll()), spec + ": the peeked record is still delivered");
+            long next = seqOf(spec, ch.receiver().poll());
+            long evicted = ch.stats().recordsEvicted();
+            assertEquals(last + 2 + evicted, next, spec + ": resumes right after the evicted records");
+            long expect = next + 1;
+            for (Object v = ch.receiver().poll(); v != null; v = ch.receiver().poll()) {
+                assertEquals(expect++, seqOf(spec, v), spec + ": the rest in order");
+            }
+            assertEquals(sent, expect, spec + ": up to the last record sent");
+            assertEquals(0, ch.stats().recordsLost() + ch.stats().recordsDropped(), spec + ": " + ch.stats());
+        }
+    }
+
+    /**
+     * DROP_NEWEST: once both tiers are full, new records are dropped and counted, {@code send}
+     * returns without waiting, and the queued records are delivered untouched; when room returns,
+     * records are accepted again.
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("specs")
+    void dropNewestDropsAndCountsTheNewRecordAndKeepsTheQueue(Spec spec) throws Exception {
+        try (Channel<Object> ch = open(spec, 2 * 4096, 2, OverflowPolicy.DROP_NEWEST)) {
+            int accepted = 0;
+            while (accepted < 100_000 && ch.sender().offer(make(spec, 0, accepted))) {
+                accepted++;
+            }
+            assertTrue(accepted < 100_000, spec + ": the tiers filled up");
+            assertEquals(1, ch.stats().recordsDropped(), spec + ": the refused offer counts");
+            for (int i = 1; i <= 5; i++) {
+                assertFalse(ch.sender().offer(make(spec, 0, accepted + i), 1, TimeUnit.HOURS),
+                        spec + ": a timed offer does not wait either");
+                ch.sender().send(make(spec, 0, accepted + i)); // returns at once, dropped
+            }
+            ChannelStats s = ch.stats();
+            assertEquals(11, s.recordsDropped(), spec + ": " + s);
+            assertEquals(0, s.recordsEvicted() + s.recordsLost(), spec + ": " + s);
+            assertEquals(accepted, ch.asBlockingQueue().size(), spec + ": the queue is untouched");
+            for (int i = 0; i < accepted; i++) {
+                assertIs(spec, 0, i, ch.receiver().poll());
+                if (spec.commit == CommitMode.MANUAL) {
+                    ch.receiver().commit();
+                }
+            }
+            assertNull(ch.receiver().poll(), spec + ": no dropped record arrives");
+            assertTrue(ch.sender().offer(make(spec, 0, 7)), spec + ": room again");
+            assertIs(spec, 0, 7, ch.receiver().poll());
+            assertEquals(11, ch.stats().recordsDropped(), spec.toString());
         }
     }
 

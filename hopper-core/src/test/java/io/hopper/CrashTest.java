@@ -110,9 +110,52 @@ class CrashTest {
                 cycles, maxLost, Child.MEMORY_RECORDS);
     }
 
+    /**
+     * DROP_OLDEST under a SIGKILL: a lagging consumer on a small disk budget, so the child evicts
+     * files all the time, and is killed in the middle. The restart delivers, per producer, one
+     * unbroken run from its oldest survivor through the last acknowledged record (evictions take
+     * only the oldest records, never one in the middle or a newer one), no committed record, and
+     * never reports an evicted record as lost: the read position past an evicted file is forced
+     * before the file is deleted.
+     */
+    @Test
+    void dropOldestKilledMidEvictionRestartsAtTheSurvivorsAndCountsNoLoss() throws Exception {
+        Random rnd = new Random();
+        int cycles = Integer.getInteger("hopper.crash.evict.cycles", 8);
+        long evictedRestarts = 0;
+        long evicted = 0;
+        for (int cycle = 0; cycle < cycles; cycle++) {
+            String syncPolicy = SYNC_POLICIES[cycle % SYNC_POLICIES.length];
+            Outcome o = cycle(Durability.WRITE_THROUGH, syncPolicy, 3000 + rnd.nextInt(6000), cycle,
+                    OverflowPolicy.DROP_OLDEST);
+            evicted += o.evictedByChild();
+            for (int p = 0; p < PRODUCERS; p++) {
+                List<Long> got = o.received.get(p);
+                String where = "cycle " + cycle + " (" + syncPolicy + ") producer " + p + ": " + o;
+                for (int i = 1; i < got.size(); i++) {
+                    assertEquals(got.get(i - 1) + 1, got.get(i), "one unbroken run after the oldest survivor, " + where);
+                }
+                if (!got.isEmpty()) {
+                    assertTrue(got.get(0) > o.done[p], "a committed record came back, " + where);
+                    assertTrue(got.get(got.size() - 1) >= o.acked[p], "a newer acknowledged record is missing, " + where);
+                    if (got.get(0) > o.intent[p] + 1) {
+                        evictedRestarts++; // the restart began past records read or evicted after the last commit
+                    }
+                } else {
+                    assertTrue(o.receivedByChild().contains(((long) p << 32) | o.acked[p]) || o.acked[p] < 0,
+                            "nothing came back though the last acknowledged record was not received, " + where);
+                }
+            }
+        }
+        System.out.printf("crash test DROP_OLDEST: %d cycles, at least %d records evicted before the kills, %d producer"
+                + " streams resumed past records after the last commit, no loss counted%n", cycles, evicted,
+                evictedRestarts);
+        assertTrue(evicted > 0, "the children evicted records before they were killed");
+    }
+
     /** What one cycle saw: per producer, the last acknowledged seq, the commit bounds, and what came back. */
     record Outcome(long[] acked, long[] done, long[] intent, List<List<Long>> received,
-                   java.util.Set<Long> receivedByChild, String childLog) {
+                   java.util.Set<Long> receivedByChild, long evictedByChild, String childLog) {
         @Override
         public String toString() {
             return "acked=" + Arrays.toString(acked) + " committed in [" + Arrays.toString(done) + ", "
@@ -122,6 +165,11 @@ class CrashTest {
 
     private static Outcome cycle(Durability durability, String syncPolicy, int killAfterAcks, int cycle)
             throws Exception {
+        return cycle(durability, syncPolicy, killAfterAcks, cycle, OverflowPolicy.BLOCK);
+    }
+
+    private static Outcome cycle(Durability durability, String syncPolicy, int killAfterAcks, int cycle,
+                                 OverflowPolicy overflow) throws Exception {
         Path dir = TestDirs.create();
         // The child writes its report to a file of its own: every line it flushed is in the page
         // cache and survives the SIGKILL, and nothing else writes there. (Its standard output and
@@ -140,6 +188,7 @@ class CrashTest {
             cmd.add(durability.name());
             cmd.add(syncPolicy);
             cmd.add(report.toString());
+            cmd.add(overflow.name());
             Process child = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
             awaitAcks(child, report, killAfterAcks);
             child.destroyForcibly(); // SIGKILL
@@ -154,6 +203,7 @@ class CrashTest {
             Arrays.fill(done, -1);
             Arrays.fill(intent, -1);
             java.util.Set<Long> receivedByChild = new java.util.HashSet<>();
+            long evictedByChild = 0;
             for (String line : Files.readAllLines(report, StandardCharsets.UTF_8)) {
                 String[] f = line.split(" ");
                 if (f[0].equals("A") && f.length == 3) {
@@ -165,6 +215,8 @@ class CrashTest {
                     }
                 } else if (f[0].equals("R") && f.length == 3) {
                     receivedByChild.add(((long) Integer.parseInt(f[1]) << 32) | Long.parseLong(f[2]));
+                } else if (f[0].equals("E") && f.length == 2) {
+                    evictedByChild = Math.max(evictedByChild, Long.parseLong(f[1]));
                 } else if (f[0].equals("D")) {
                     System.arraycopy(intent, 0, done, 0, PRODUCERS);
                 } // else: the last line, cut short by the kill
@@ -173,7 +225,7 @@ class CrashTest {
             for (int p = 0; p < PRODUCERS; p++) {
                 received.add(new ArrayList<>());
             }
-            try (Channel<Long> ch = Child.open(dir, durability, Child.syncPolicy(syncPolicy))) {
+            try (Channel<Long> ch = Child.open(dir, durability, Child.syncPolicy(syncPolicy), overflow)) {
                 Long v;
                 while ((v = ch.receiver().poll()) != null) {
                     int p = (int) (v >>> 32);
@@ -181,8 +233,9 @@ class CrashTest {
                     received.get(p).add(v & 0xffffffffL);
                 }
                 assertEquals(0, ch.stats().recordsLost(), "cycle " + cycle + ": " + ch.stats());
+                assertEquals(0, ch.stats().corruptFramesSkipped(), "cycle " + cycle + ": " + ch.stats());
             }
-            return new Outcome(acked, done, intent, received, receivedByChild, childLog);
+            return new Outcome(acked, done, intent, received, receivedByChild, evictedByChild, childLog);
         } finally {
             TestDirs.delete(dir);
             Files.deleteIfExists(report);
@@ -235,17 +288,22 @@ class CrashTest {
             };
         }
 
-        static Channel<Long> open(Path dir, Durability durability, SyncPolicy syncPolicy) throws Exception {
+        static Channel<Long> open(Path dir, Durability durability, SyncPolicy syncPolicy, OverflowPolicy overflow)
+                throws Exception {
+            // DROP_OLDEST: a disk budget of about 2,000 records, so a lagging consumer sees evictions.
+            boolean small = overflow == OverflowPolicy.DROP_OLDEST;
             return Hopper.builder(Long.class, dir).durability(durability).syncPolicy(syncPolicy)
                     .inMemoryBytes(8L * MEMORY_RECORDS).weigher(x -> 8)
-                    .diskBytes(4L << 20).maxDiskFiles(16)
+                    .diskBytes(small ? 4 * 16384 : 4L << 20).maxDiskFiles(small ? 4 : 16)
+                    .overflow(overflow)
                     .open();
         }
 
         public static void main(String[] args) throws Exception {
             PrintStream out = new PrintStream(new FileOutputStream(args[3]), false, StandardCharsets.UTF_8);
             Durability durability = Durability.valueOf(args[1]);
-            Channel<Long> ch = open(Path.of(args[0]), durability, syncPolicy(args[2]));
+            OverflowPolicy overflow = OverflowPolicy.valueOf(args[4]);
+            Channel<Long> ch = open(Path.of(args[0]), durability, syncPolicy(args[2]), overflow);
             Object lock = new Object();
             for (int p = 0; p < PRODUCERS; p++) {
                 int id = p;
@@ -276,6 +334,9 @@ class CrashTest {
                     out.println("R " + (v >>> 32) + " " + (v & 0xffffffffL));
                     out.flush();
                 }
+                if (overflow == OverflowPolicy.DROP_OLDEST && n % 20 == 0) {
+                    Thread.sleep(1); // lag behind the producers, so the disk budget fills and files are evicted
+                }
                 if (n % 100 == 0) {
                     StringBuilder k = new StringBuilder("K");
                     for (long l : last) {
@@ -288,6 +349,7 @@ class CrashTest {
                     ch.receiver().commit();
                     synchronized (lock) {
                         out.println("D");
+                        out.println("E " + ch.stats().recordsEvicted());
                         out.flush();
                     }
                 }

@@ -119,6 +119,25 @@ class ObservabilityTest {
     }
 
     @Test
+    void theMBeanShowsThePolicyAndWhatItDiscarded() throws Exception {
+        MBeanServer server = ManagementFactory.getPlatformMBeanServer();
+        ObjectName name = new ObjectName("io.hopper:type=Channel,name=\"overflow\"");
+        try (Channel<Long> ch = Hopper.builder(Long.class, dir.resolve("overflow")).inMemoryBytes(8).weigher(x -> 8)
+                .diskBytes(2 * 4096).maxDiskFiles(2).overflow(OverflowPolicy.DROP_OLDEST).jmxName("overflow").open()) {
+            for (long i = 0; i < 2000; i++) {
+                ch.sender().send(i);
+            }
+            ChannelStats st = ch.stats();
+            assertTrue(st.recordsEvicted() > 0, st.toString());
+            assertEquals("DROP_OLDEST", server.getAttribute(name, "OverflowPolicy"));
+            assertEquals(st.recordsEvicted(), server.getAttribute(name, "RecordsEvicted"));
+            assertEquals(st.filesEvicted(), server.getAttribute(name, "FilesEvicted"));
+            assertEquals(0L, server.getAttribute(name, "RecordsDropped"));
+            assertEquals(0L, server.getAttribute(name, "RecordsLost"), "evictions are not losses");
+        }
+    }
+
+    @Test
     void sizesParseInBinaryAndDecimalUnits() {
         assertEquals(64L << 20, ByteSize.parse("64MiB"));
         assertEquals(10L << 30, ByteSize.parse("10 GiB"));

@@ -32,6 +32,9 @@ import java.util.function.ToDoubleFunction;
  *       <td>bytes written to and read from queue files</td></tr>
  *   <tr><td>{@code hopper.files.deleted}, {@code hopper.corrupt.frames}, {@code hopper.records.lost}</td>
  *       <td>counter</td><td>consumed files deleted; damage skipped and the records it cost</td></tr>
+ *   <tr><td>{@code hopper.records.evicted}, {@code hopper.records.dropped}, {@code hopper.files.evicted}</td>
+ *       <td>counter</td><td>what the {@link io.hopper.OverflowPolicy} discarded: oldest records (and their
+ *       files) from disk, new records at the door</td></tr>
  *   <tr><td>{@code hopper.force}</td><td>function timer</td><td>forces of queue files to the device</td></tr>
  * </table>
  *
@@ -72,6 +75,12 @@ public final class HopperMetrics implements MeterBinder {
         counter(registry, "hopper.files.deleted", "files", "Consumed queue files deleted", ChannelStats::filesDeleted);
         counter(registry, "hopper.corrupt.frames", "frames", "Damaged frames skipped", ChannelStats::corruptFramesSkipped);
         counter(registry, "hopper.records.lost", "records", "Records lost to damaged files", ChannelStats::recordsLost);
+        counter(registry, "hopper.records.evicted", "records", "Unread records the overflow policy evicted from disk",
+                ChannelStats::recordsEvicted);
+        counter(registry, "hopper.records.dropped", "records", "New records the overflow policy dropped",
+                ChannelStats::recordsDropped);
+        counter(registry, "hopper.files.evicted", "files", "Queue files the overflow policy evicted",
+                ChannelStats::filesEvicted);
         FunctionTimer.builder("hopper.force", channel, c -> c.stats().forces(), c -> c.stats().forceNanos(),
                         TimeUnit.NANOSECONDS)
                 .tags(tags).description("Forces of queue files to the storage device").register(registry);

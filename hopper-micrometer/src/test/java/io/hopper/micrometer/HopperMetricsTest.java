@@ -1,7 +1,9 @@
 package io.hopper.micrometer;
 
 import io.hopper.Channel;
+import io.hopper.ChannelStats;
 import io.hopper.Hopper;
+import io.hopper.OverflowPolicy;
 import io.hopper.SyncPolicy;
 import io.micrometer.core.instrument.FunctionTimer;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -43,7 +45,35 @@ class HopperMetricsTest {
             assertEquals(0.0, registry.get("hopper.disk.records").gauge().value());
             assertEquals(6.0, registry.get("hopper.disk.read").functionCounter().count());
             assertEquals(0.0, registry.get("hopper.records.lost").functionCounter().count());
-            assertEquals(16, registry.getMeters().size(), "every documented meter is registered");
+            assertEquals(0.0, registry.get("hopper.records.evicted").functionCounter().count());
+            assertEquals(19, registry.getMeters().size(), "every documented meter is registered");
+        }
+    }
+
+    @Test
+    void overflowCountersFollowWhatThePoliciesDiscarded() throws Exception {
+        SimpleMeterRegistry registry = new SimpleMeterRegistry();
+        try (Channel<Long> oldest = Hopper.builder(Long.class, dir.resolve("oldest")).inMemoryBytes(8).weigher(x -> 8)
+                     .diskBytes(2 * 4096).maxDiskFiles(2).overflow(OverflowPolicy.DROP_OLDEST).open();
+             Channel<Long> newest = Hopper.builder(Long.class, dir.resolve("newest")).inMemoryBytes(8).weigher(x -> 8)
+                     .diskBytes(2 * 4096).maxDiskFiles(2).overflow(OverflowPolicy.DROP_NEWEST).open()) {
+            new HopperMetrics(oldest, "oldest").bindTo(registry);
+            new HopperMetrics(newest, "newest").bindTo(registry);
+            int refused = 0;
+            for (long i = 0; i < 2000; i++) {
+                assertTrue(oldest.sender().offer(i));
+                refused += newest.sender().offer(i) ? 0 : 1;
+            }
+            ChannelStats o = oldest.stats();
+            assertTrue(o.recordsEvicted() > 0 && o.filesEvicted() > 0, o.toString());
+            assertEquals(o.recordsEvicted(), registry.get("hopper.records.evicted").tag("channel", "oldest")
+                    .functionCounter().count());
+            assertEquals(o.filesEvicted(), registry.get("hopper.files.evicted").tag("channel", "oldest")
+                    .functionCounter().count());
+            assertTrue(refused > 0);
+            assertEquals(refused, registry.get("hopper.records.dropped").tag("channel", "newest")
+                    .functionCounter().count());
+            assertEquals(0.0, registry.get("hopper.records.dropped").tag("channel", "oldest").functionCounter().count());
         }
     }
 }

@@ -9,6 +9,7 @@ import io.hopper.internal.recovery.ReadCursorFile;
 import io.hopper.internal.recovery.SnapshotFile;
 import io.hopper.internal.ring.RingDeque;
 import io.hopper.internal.segment.SegmentCursor;
+import io.hopper.internal.sender.SenderMachine;
 import io.hopper.internal.sender.SenderState;
 
 import java.io.IOException;
@@ -30,7 +31,7 @@ import java.util.concurrent.locks.ReentrantLock;
  * and a record is returned; and when the ring is empty, disk records whose marker could not be
  * pushed are claimed under the back lock (ring empty means nothing in memory precedes them).
  */
-public final class ReceiverMachine<T> {
+public final class ReceiverMachine<T> implements SenderMachine.Evictor {
     private final RingDeque<SenderState> ring;
     private final SenderState senderState;
     private final SegmentCursor cursor;
@@ -88,6 +89,11 @@ public final class ReceiverMachine<T> {
 
     /** A record {@link #peek()} took and nobody has received yet; null when none. Front lock. */
     private T peeked;
+    /**
+     * {@link #peeked} came from memory (the ring or a snapshot), so it is counted as delivered
+     * though nobody received it. Written under the front lock; volatile for {@code size()}.
+     */
+    private volatile boolean peekedFromMemory;
     /**
      * Whether {@link #peeked} is the cursor's located frame, decoded but not consumed: the read
      * position stays before it until it is received, so a commit or a close in between does not
@@ -154,6 +160,39 @@ public final class ReceiverMachine<T> {
             // deleting every file would otherwise cost a device flush per file.
             cursor.onBeforeDelete(index -> store(index, false, false));
         }
+        // Forced, in both modes: a restart must find the position past evicted records, or it
+        // would count them as lost (damage) instead of evicted. One flush per evicted file.
+        cursor.onBeforeEvict(index -> store(index, true, false));
+    }
+
+    /**
+     * {@code OverflowPolicy.DROP_OLDEST}, for a producer refused room: evicts the oldest queue file
+     * ({@link SegmentCursor#evictOldest()}). Takes only the cursor's file lock, like
+     * {@link #releaseDrainedFiles()}. Caller holds no channel lock.
+     *
+     * @return the undelivered records discarded, or -1 when nothing on disk can be evicted
+     * @throws StorageException if the read position could not be stored (nothing was evicted)
+     */
+    @Override
+    public long evictOldest() {
+        ReentrantLock fileLock = cursor.fileLock();
+        fileLock.lock();
+        try {
+            if (closed) {
+                return -1;
+            }
+            return cursor.evictOldest();
+        } catch (IOException e) {
+            throw new StorageException("cannot record the read position in " + directory
+                    + " before evicting a queue file", e);
+        } finally {
+            fileLock.unlock();
+        }
+    }
+
+    @Override
+    public long recordsEvicted() {
+        return cursor.recordsEvicted();
     }
 
     /**
@@ -307,6 +346,7 @@ public final class ReceiverMachine<T> {
         if (peeked == null) {
             peeked = next(false);
             if (peeked != null && !peekedOnDisk) {
+                peekedFromMemory = true;
                 countDelivered(); // it has left the ring (or the snapshot)
             }
         }
@@ -324,12 +364,21 @@ public final class ReceiverMachine<T> {
             return t;
         }
         peeked = null;
+        peekedFromMemory = false;
         if (peekedOnDisk) {
             peekedOnDisk = false;
             consumedDisk();
             countDelivered();
         }
         return t;
+    }
+
+    /**
+     * Whether a peeked memory record waits to be received: counted as delivered (it left the ring),
+     * though nobody received it yet. Lock-free, for {@code size()}.
+     */
+    public boolean holdsPeekedMemoryRecord() {
+        return peekedFromMemory;
     }
 
     /**
@@ -382,8 +431,9 @@ public final class ReceiverMachine<T> {
     @SuppressWarnings("unchecked")
     private T next(boolean consume) {
         for (;;) {
-            if (cursor.readIndex() < limit) {
-                if (cursor.readIndex() >= readable.getAsLong()) {
+            long at = cursor.readIndex(); // an eviction may move it at any time; nextFrame re-checks
+            if (at < limit) {
+                if (at >= readable.getAsLong()) {
                     // Announced, but not forced yet: it and everything after it wait. The force's
                     // thread wakes us; announceParking/re-check in poll covers the race.
                     return null;
@@ -392,7 +442,7 @@ public final class ReceiverMachine<T> {
                     cursor.writeOffMissing(limit); // announced, but their files are gone
                     continue;
                 }
-                T t = readDisk(consume);
+                T t = readDisk(consume, at);
                 if (t != null) {
                     return t;
                 }
@@ -481,8 +531,8 @@ public final class ReceiverMachine<T> {
         }
     }
 
-    private T readDisk(boolean consume) {
-        if (!cursor.nextFrame()) {
+    private T readDisk(boolean consume, long at) {
+        if (!cursor.nextFrame(at)) {
             // A finished file was deleted or damage was skipped: disk room may have appeared.
             ring.signalAllProducers();
             return null;
@@ -664,8 +714,13 @@ public final class ReceiverMachine<T> {
         closed = true;
         List<Object> slots = new ArrayList<>();
         boolean anyRecord = false;
-        T head = peekedOnDisk ? null : peeked; // a peeked disk record stays in its file, unconsumed
+        // A peeked disk record stays in its file, unconsumed, unless DROP_OLDEST evicted that file
+        // (the eviction counted it as delivered): then it goes into the snapshot ahead of
+        // everything, the disk records announced after it included (a marker follows it).
+        boolean evictedHead = peekedOnDisk && cursor.locatedFrameEvicted();
+        T head = peekedOnDisk && !evictedHead ? null : peeked;
         peeked = null;
+        peekedFromMemory = false;
         anyRecord |= head != null;
         for (Object o = ring.pollFront(); o != null; o = ring.pollFront()) {
             slots.add(o);
@@ -675,11 +730,15 @@ public final class ReceiverMachine<T> {
         try {
             long snapshotRecords = 0;
             if (anyRecord || snapshot != null) {
-                try (SnapshotFile.Writer w = new SnapshotFile.Writer(directory, limit)) {
+                long headerLimit = evictedHead ? Math.min(limit, cursor.readIndex()) : limit;
+                try (SnapshotFile.Writer w = new SnapshotFile.Writer(directory, headerLimit)) {
                     // A peeked record was taken from memory (the old snapshot or the ring) after
                     // every announced disk record was read: it comes first.
                     if (head != null && !snapshotRecord(w, head)) {
                         dropped++;
+                    }
+                    if (evictedHead) {
+                        w.marker(limit);
                     }
                     if (snapshot != null) {
                         long damaged = snapshot.copyRemainingTo(w);

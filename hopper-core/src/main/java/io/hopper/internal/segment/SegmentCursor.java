@@ -30,7 +30,11 @@ public final class SegmentCursor {
 
     // Counters: written only under the front lock (single writer), volatile so that stats() and
     // the producers' lock-free checks can read them from other threads.
-    /** Index of the next record to deliver. */
+    /**
+     * Index of the next record to deliver. Written under the file lock (by the consumer, and by a
+     * producer evicting the file being read); volatile so the consumer can compare it with its
+     * limit without the lock, which {@link #nextFrame(long)} then re-checks.
+     */
     private volatile long readIndex;
     /** Damaged frames, undecodable records and unreadable file tails skipped. */
     private volatile long corruptFrames;
@@ -40,6 +44,10 @@ public final class SegmentCursor {
     private volatile long recordsRead;
     /** Frame bytes (header and payload) of the records delivered from disk. */
     private volatile long bytesRead;
+    /** Undelivered records discarded by {@link #evictOldest()}. Written under the file lock; volatile for stats. */
+    private volatile long recordsEvicted;
+    /** Queue files deleted by {@link #evictOldest()}. Written under the file lock; volatile for stats. */
+    private volatile long filesEvicted;
 
     /** See {@link #fileLock()}. */
     private final ReentrantLock fileLock = new ReentrantLock();
@@ -73,7 +81,12 @@ public final class SegmentCursor {
     private long windowStart;
     private int windowLength;
 
-    // The frame located by the last successful nextFrame().
+    // The frame located by the last successful nextFrame(): its bytes stay in the window (nobody
+    // else fills it) even if a producer evicts its file before the consumer takes it.
+    /** The file of the located frame until it is consumed or written off; null when none is located. */
+    private SegmentMeta locatedIn;
+    /** The located frame's index, -1 when none. Written with {@link #locatedIn}; volatile for size(). */
+    private volatile long locatedIndex = -1;
     private int payloadOffset;
     private int payloadLength;
     private boolean compressed;
@@ -91,6 +104,18 @@ public final class SegmentCursor {
     /** Installs the hook that records the read position before a file is deleted. */
     public void onBeforeDelete(BeforeDelete hook) {
         this.beforeDelete = hook;
+    }
+
+    /**
+     * Stores, durably, a read position that moved past evicted records: called under the file lock
+     * before an evicted file is deleted, in either commit mode. Set once before the channel is
+     * published.
+     */
+    private BeforeDelete beforeEvict = index -> { };
+
+    /** Installs the hook that durably records the read position before an evicted file is deleted. */
+    public void onBeforeEvict(BeforeDelete hook) {
+        this.beforeEvict = hook;
     }
 
     public SegmentCursor(SegmentLog log, Lock backLock, long readIndex, boolean keepUntilCommitted) {
@@ -136,6 +161,16 @@ public final class SegmentCursor {
         return recordsRead;
     }
 
+    /** Undelivered records discarded by eviction since open. */
+    public long recordsEvicted() {
+        return recordsEvicted;
+    }
+
+    /** Queue files deleted by eviction since open. */
+    public long filesEvicted() {
+        return filesEvicted;
+    }
+
     public byte[] window() {
         return window;
     }
@@ -156,20 +191,27 @@ public final class SegmentCursor {
      * Locates the frame of the record at {@link #readIndex()}. The caller has been told that this
      * record exists (a marker, or a claim under the back lock).
      *
+     * @param expected the read index the caller saw when it decided that this record is announced:
+     *                 if an eviction moved the read index since, nothing is located, since the new
+     *                 position may lie past what the caller may read
      * @return {@code true} with the payload located; {@code false} when damage was skipped instead
      *         ({@link #readIndex()} moved past the lost records, or a finished file was deleted),
-     *         so the caller must re-check how far it may read
+     *         or the read index is no longer {@code expected}, so the caller must re-check how far
+     *         it may read
      */
-    public boolean nextFrame() {
+    public boolean nextFrame(long expected) {
         fileLock.lock();
         try {
-            return nextFrameLocked();
+            return readIndex == expected && nextFrameLocked();
         } finally {
             fileLock.unlock();
         }
     }
 
     private boolean nextFrameLocked() {
+        if (meta == null && log.live.isEmpty()) {
+            return false; // evicted meanwhile: the caller re-checks the read index against its limit
+        }
         if (meta == null && !openHead()) {
             return false;
         }
@@ -227,17 +269,26 @@ public final class SegmentCursor {
         compressed = (flags & SegmentFormat.FLAG_COMPRESSED) != 0;
         frameIndex = index;
         frameEnd = end;
+        locatedIn = meta;
+        locatedIndex = index;
         return true;
     }
 
-    /** The located record was delivered. */
+    /**
+     * The located record was delivered. Its file may have been evicted since it was located (the
+     * eviction counted it as delivered): the read index never moves back.
+     */
     public void consumed() {
         fileLock.lock();
         try {
-            readIndex = frameIndex + 1;
+            readIndex = Math.max(readIndex, frameIndex + 1);
             recordsRead++;
             bytesRead += SegmentFormat.FRAME_HEADER_BYTES + payloadLength;
-            pos = frameEnd;
+            if (locatedIn == meta) {
+                pos = frameEnd;
+            }
+            locatedIn = null;
+            locatedIndex = -1;
         } finally {
             fileLock.unlock();
         }
@@ -325,9 +376,13 @@ public final class SegmentCursor {
         corruptFrames++;
         warn("record " + frameIndex + " at offset " + (frameEnd - SegmentFormat.FRAME_HEADER_BYTES - payloadLength)
                 + " does not decode (" + cause.getMessage() + "); skipping it");
-        lose(1);
-        readIndex = frameIndex + 1;
-        pos = frameEnd;
+        recordsLost++;
+        readIndex = Math.max(readIndex, frameIndex + 1); // an eviction since it was located counted it as delivered
+        if (locatedIn == meta) {
+            pos = frameEnd;
+        }
+        locatedIn = null;
+        locatedIndex = -1;
     }
 
     /** Whether a queue file is open or live to read from. */
@@ -345,12 +400,97 @@ public final class SegmentCursor {
      * channel's back, or set aside as unreadable at open): count them as lost and move past them.
      */
     public void writeOffMissing(long end) {
-        if (end > readIndex) {
-            corruptFrames++;
-            LOG.log(Level.WARNING, "hopper: records " + readIndex + " to " + (end - 1) + " in " + log.directory
-                    + " have no queue file; counted as lost");
-            lose(end - readIndex);
+        fileLock.lock(); // an eviction may move the read index at the same time
+        try {
+            if (end > readIndex && log.live.isEmpty() && meta == null) {
+                corruptFrames++;
+                LOG.log(Level.WARNING, "hopper: records " + readIndex + " to " + (end - 1) + " in " + log.directory
+                        + " have no queue file; counted as lost");
+                lose(end - readIndex);
+            }
+        } finally {
+            fileLock.unlock();
         }
+    }
+
+    /**
+     * {@code OverflowPolicy.DROP_OLDEST}: frees disk room by discarding the oldest queue file. A
+     * file read to its end but kept for a commit goes first (its records were delivered: none is
+     * counted); otherwise the oldest live file, the one being read included, whose records from the
+     * read position on are discarded and counted (a record already located for the consumer counts
+     * as delivered). A live file still being written is not deleted but marked, so the writer seals
+     * it at its next append and the next call can evict it.
+     *
+     * <p>The read position past the discarded records is stored durably before the file is
+     * deleted ({@link #onBeforeEvict}), so a restart neither delivers them nor counts them as lost.
+     * Runs under the file lock alone, on a producer's thread, taking no other channel lock.
+     *
+     * @return the records discarded (0 when only delivered records went, or a file was marked),
+     *         or -1 when there is nothing on disk to evict
+     * @throws IOException if the read position could not be stored; nothing was evicted
+     */
+    public long evictOldest() throws IOException {
+        fileLock.lock();
+        try {
+            SegmentMeta kept = retained.peekFirst();
+            if (kept != null) {
+                long to = Math.max(committedIndex, kept.endIndex);
+                beforeEvict.aboutToDelete(to);
+                retained.pollFirst();
+                committedIndex = to;
+                deleteEvicted(kept);
+                return 0;
+            }
+            SegmentMeta head = meta != null ? meta : log.live.peekFirst();
+            if (head == null) {
+                return -1;
+            }
+            // sealed is read before endIndex: once sealed, endIndex is final.
+            if (!head.sealed) {
+                head.abandoned = true; // the caller's next append seals it (and anyone's after that)
+                return 0;
+            }
+            long from = Math.max(readIndex, head.firstIndex);
+            if (locatedIn == head) {
+                from = Math.max(from, frameIndex + 1);
+            }
+            long discarded = Math.max(0, head.endIndex - from);
+            long to = Math.max(committedIndex, head.endIndex);
+            beforeEvict.aboutToDelete(to);
+            if (meta == head) {
+                closeFile();
+                meta = null;
+            }
+            SegmentMeta polled = log.live.pollFirst();
+            assert polled == head;
+            committedIndex = to;
+            readIndex = Math.max(readIndex, head.endIndex);
+            recordsEvicted += discarded;
+            deleteEvicted(head);
+            return discarded;
+        } finally {
+            fileLock.unlock();
+        }
+    }
+
+    /**
+     * Whether the located frame (a record the consumer peeked) had its file evicted: the eviction
+     * counted it as delivered, so a close before it is received must keep it elsewhere, and the
+     * tiers' counts no longer include it. Lock-free (two volatile loads; exact under the file lock).
+     */
+    public boolean locatedFrameEvicted() {
+        long located = locatedIndex;
+        return located >= 0 && readIndex > located;
+    }
+
+    private void deleteEvicted(SegmentMeta m) {
+        try {
+            Files.deleteIfExists(m.path);
+        } catch (IOException e) {
+            LOG.log(Level.WARNING, "hopper: cannot delete evicted queue file " + m.path + ": " + e);
+        }
+        log.releaseFile(m.footprint());
+        filesEvicted++;
     }
 
     /** Counts damage found outside the queue files (a snapshot entry): {@code lost} records gone. */

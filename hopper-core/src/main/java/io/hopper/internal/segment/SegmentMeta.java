@@ -21,11 +21,14 @@ public final class SegmentMeta {
     /** The END frame is written at {@link #dataEnd}; no more frames will come. Writer: back lock. */
     volatile boolean sealed;
     /**
-     * The reader found this file damaged while it was still being written: the writer seals it at
-     * its next append and starts a new file, so that later records do not go where the reader
-     * cannot reach them. Written and read under the back lock.
+     * The writer must seal this file at its next append and start a new one: the reader found it
+     * damaged while it was still being written (so later records must not go where the reader
+     * cannot reach them), or {@code OverflowPolicy.DROP_OLDEST} wants to evict it. Read by the
+     * writer under the back lock; set by the reader under the back lock, or by an evicting
+     * producer under the cursor's file lock alone (volatile: the writer sees it at its next
+     * append; a file sealed meanwhile ignores it).
      */
-    boolean abandoned;
+    volatile boolean abandoned;
 
     SegmentMeta(long sequence, Path path, long firstIndex, long dataEnd) {
         this.sequence = sequence;

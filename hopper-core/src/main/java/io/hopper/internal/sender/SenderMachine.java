@@ -1,6 +1,7 @@
 package io.hopper.internal.sender;
 
 import io.hopper.ChannelClosedException;
+import io.hopper.OverflowPolicy;
 import io.hopper.RecordTooLargeException;
 import io.hopper.StorageException;
 import io.hopper.internal.codec.EncodedRecord;
@@ -31,8 +32,26 @@ import java.util.function.ToLongFunction;
  * the lock found memory full, in which case the producer drops the lock, encodes and tries again.
  * Its own records stay in order because it does not send the next one before this one is placed.
  * The lock itself only orders the ring push or the file append.
+ *
+ * <p><b>Both tiers full.</b> After releasing drained files, the {@link OverflowPolicy} decides:
+ * {@code BLOCK} waits (or refuses), {@code DROP_OLDEST} evicts the oldest queue file through the
+ * {@link Evictor} (the cursor's file lock, no channel lock held) and places the record again,
+ * {@code DROP_NEWEST} drops the record. Neither drop policy ever waits for room.
  */
 public final class SenderMachine<T> {
+    /** Frees disk room for {@code DROP_OLDEST}; implemented by the consumer side, which owns the read position. */
+    public interface Evictor {
+        /**
+         * Evicts the oldest queue file (or marks the one being written for sealing).
+         *
+         * @return the undelivered records discarded, or -1 when nothing on disk can be evicted
+         */
+        long evictOldest();
+
+        /** {@return the undelivered records evicted since open} */
+        long recordsEvicted();
+    }
+
     private static final int PLACED = 0;
     private static final int PLACED_WAKE = 1;
     private static final int NEED_ENCODING = 2;
@@ -66,10 +85,16 @@ public final class SenderMachine<T> {
      * spent a producer would be refused room that is really there. Called without the back lock.
      */
     private final BooleanSupplier releaseDrainedFiles;
+    private final OverflowPolicy policy;
+    private final Evictor evictor;
+    /** At most this many evictions for one record: each frees a file, so more means something else is wrong. */
+    private final int maxEvictionsPerRecord;
+    private final OverflowReport report;
 
     public SenderMachine(RingDeque<SenderState> ring, RecordCodec<T> codec, ToLongFunction<? super T> weigher,
                          long maxFrameBytes, Path directory, boolean writeThrough, DiskSync sync,
-                         boolean syncEachRecord, int syncEvery, BooleanSupplier releaseDrainedFiles) {
+                         boolean syncEachRecord, int syncEvery, BooleanSupplier releaseDrainedFiles,
+                         OverflowPolicy policy, Evictor evictor, int maxDiskFiles) {
         this.ring = ring;
         this.state = ring.backState();
         this.codec = codec;
@@ -81,13 +106,23 @@ public final class SenderMachine<T> {
         this.syncEachRecord = syncEachRecord && sync != null;
         this.syncEvery = syncEvery;
         this.releaseDrainedFiles = releaseDrainedFiles;
+        this.policy = Objects.requireNonNull(policy, "policy");
+        this.evictor = Objects.requireNonNull(evictor, "evictor");
+        this.maxEvictionsPerRecord = 2 * maxDiskFiles + 2;
+        this.report = new OverflowReport(directory, policy);
+    }
+
+    public OverflowPolicy policy() {
+        return policy;
     }
 
     /**
      * Places one record in memory or on disk.
      *
-     * @param block wait for room up to {@code nanos}
+     * @param block wait for room up to {@code nanos} (policy {@code BLOCK} only: the drop policies
+     *              never wait for room)
      * @return whether the record was accepted; {@code false} only when neither tier has room
+     *         (under {@code BLOCK} the caller keeps it; under the drop policies it was dropped and counted)
      */
     public boolean offer(T record, boolean block, long nanos) throws InterruptedException {
         Objects.requireNonNull(record, "record");
@@ -113,9 +148,11 @@ public final class SenderMachine<T> {
             encoded = encode(record, w, weight);
         }
         ReentrantLock lock = ring.backLock();
+        boolean wait = block && policy == OverflowPolicy.BLOCK;
         long remaining = nanos;
         boolean mayNudge = true;
         boolean mayRelease = true;
+        int evictions = 0;
         for (;;) {
             if (block) {
                 lock.lockInterruptibly();
@@ -132,7 +169,7 @@ public final class SenderMachine<T> {
                         throw closedError();
                     }
                     outcome = place(record, weight, encoded);
-                    if (outcome != FULL || !block || remaining <= 0) {
+                    if (outcome != FULL || !wait || remaining <= 0) {
                         break;
                     }
                     if (mayNudge && ring.consumerParked()) {
@@ -189,6 +226,26 @@ public final class SenderMachine<T> {
                         if (release) {
                             continue; // nothing to release: go and wait
                         }
+                    }
+                    if (policy != OverflowPolicy.BLOCK) {
+                        if (state.closed) {
+                            throw closedError();
+                        }
+                        // FULL always follows an attempt to append, so the record is encoded.
+                        if (policy == OverflowPolicy.DROP_OLDEST && evictions < maxEvictionsPerRecord
+                                && encoded.frameLength() <= maxFrameBytes) {
+                            long evicted = evictor.evictOldest();
+                            if (evicted >= 0) {
+                                evictions++;
+                                if (evicted > 0) {
+                                    report.discarded(evictor.recordsEvicted(), state.dropped());
+                                }
+                                continue;
+                            }
+                        }
+                        state.countDropped();
+                        report.discarded(evictor.recordsEvicted(), state.dropped());
+                        return false;
                     }
                     // Both tiers are full. A parked consumer may hold a drained queue file that it
                     // releases when it looks for work (an active consumer does so before parking).

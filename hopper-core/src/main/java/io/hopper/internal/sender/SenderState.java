@@ -4,6 +4,7 @@ import io.hopper.internal.segment.SegmentAppender;
 
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
+import java.util.concurrent.atomic.LongAdder;
 
 /**
  * The producers' shared state, carried by the ring and guarded by its back lock.
@@ -26,6 +27,11 @@ public final class SenderState {
     volatile long spilled;
     /** Markers pushed into the ring. Back lock; volatile for stats. */
     volatile long markersPushed;
+    /**
+     * Records a drop policy refused since open. Counted by producers after they release the back
+     * lock, so contended: a {@link LongAdder}, whose sum is exact once the producers are quiet.
+     */
+    private final LongAdder dropped = new LongAdder();
     /**
      * Records accepted since open, recovered ones included. Written under the back lock with
      * release stores ({@link #countAccepted()}), read with acquire loads by {@code size()}.
@@ -86,6 +92,16 @@ public final class SenderState {
     /** Caller holds the back lock. */
     public void markClosed() {
         closed = true;
+    }
+
+    /** One record dropped by the overflow policy. Any thread. */
+    void countDropped() {
+        dropped.increment();
+    }
+
+    /** Records the overflow policy dropped since open. */
+    public long dropped() {
+        return dropped.sum();
     }
 
     public long spilled() {

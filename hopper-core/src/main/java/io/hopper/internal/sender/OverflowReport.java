@@ -1,0 +1,62 @@
+package io.hopper.internal.sender;
+
+import io.hopper.OverflowPolicy;
+
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.file.Path;
+
+/**
+ * The log line for records an overflow policy discarded: at most one per {@link #INTERVAL_NANOS}
+ * per channel, saying how many went since the last line and since open, so a storm of drops costs
+ * one line every ten seconds and the counts in {@code ChannelStats} stay the exact record.
+ */
+final class OverflowReport {
+    static final long INTERVAL_NANOS = 10_000_000_000L;
+    private static final System.Logger LOG = System.getLogger("io.hopper");
+    private static final VarHandle NEXT;
+
+    static {
+        try {
+            NEXT = MethodHandles.lookup().findVarHandle(OverflowReport.class, "nextNanos", long.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
+    private final Path directory;
+    private final OverflowPolicy policy;
+    /** When the next line may go out. Any producer; the one whose CAS moves it writes the line. */
+    private volatile long nextNanos = System.nanoTime() - 1;
+    /** Totals in the last line. Written only by the CAS winner, under this object's monitor. */
+    private long evictedReported;
+    private long droppedReported;
+
+    OverflowReport(Path directory, OverflowPolicy policy) {
+        this.directory = directory;
+        this.policy = policy;
+    }
+
+    /** Records were evicted or dropped; the totals since open are given. Any thread. */
+    void discarded(long evictedTotal, long droppedTotal) {
+        long now = System.nanoTime();
+        long next = nextNanos;
+        if (now - next < 0 || !NEXT.compareAndSet(this, next, now + INTERVAL_NANOS)) {
+            return;
+        }
+        String line;
+        synchronized (this) {
+            long evicted = evictedTotal - evictedReported;
+            long dropped = droppedTotal - droppedReported;
+            evictedReported = Math.max(evictedReported, evictedTotal);
+            droppedReported = Math.max(droppedReported, droppedTotal);
+            line = "hopper: channel " + directory + " is full (memory and disk); overflow policy " + policy
+                    + (evicted > 0 ? " evicted " + evicted + " oldest record(s) from disk" : "")
+                    + (evicted > 0 && dropped > 0 ? " and" : "")
+                    + (dropped > 0 ? " dropped " + dropped + " new record(s)" : "")
+                    + " since the last report (" + evictedTotal + " evicted and " + droppedTotal
+                    + " dropped since open; see ChannelStats.recordsEvicted/recordsDropped)";
+        }
+        LOG.log(System.Logger.Level.WARNING, line);
+    }
+}
