@@ -2,6 +2,8 @@ package io.hopper;
 
 import io.hopper.internal.sender.SenderMachine;
 
+import java.util.List;
+import java.util.Objects;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -73,6 +75,55 @@ public final class Sender<T> {
      */
     public void send(T record) throws InterruptedException {
         machine.offer(record, true, Long.MAX_VALUE);
+    }
+
+    /**
+     * Accepts records of {@code records}, in order, that memory or disk has room for now; never
+     * blocks for room. While memory has room, runs of up to 256 records go in under one hold of
+     * the producers' lock with one atomic update, so they are contiguous in the channel's order and
+     * cost the consumer one hand-over; records that spill take the single-record path. Byte
+     * accounting is per record, exactly as for {@link #offer(Object)}. Every record is checked
+     * (null, a class the serializer cannot store) before the first one is placed.
+     *
+     * @param records the records, in the order they are to be received
+     * @return how many were accepted. Under {@link OverflowPolicy#BLOCK} they are the first ones of
+     *         the list and the rest stay with the caller; under {@link OverflowPolicy#DROP_NEWEST}
+     *         each record not accepted was dropped and counted in {@link ChannelStats#recordsDropped()}
+     * @throws NullPointerException      if {@code records} or one of its elements is null; nothing was taken
+     * @throws RecordTooLargeException   if a record fits in neither tier; the ones before it were taken
+     * @throws StorageException          if a queue file could not be written; the ones before it were taken
+     * @throws ChannelClosedException    if the channel is closed
+     */
+    public int offerAll(List<? extends T> records) {
+        Objects.requireNonNull(records, "records");
+        try {
+            return machine.offerAll(records, false, new int[1]);
+        } catch (InterruptedException e) {
+            throw new AssertionError("a non-blocking offer cannot be interrupted", e);
+        }
+    }
+
+    /**
+     * Sends every record of {@code records}, in order, waiting for room as {@link #send(Object)}
+     * does; runs of records that fit in memory go in as {@link #offerAll(List)} places them.
+     * Under a drop policy it never waits, as {@link #send(Object)}.
+     *
+     * @param records the records, in the order they are to be received
+     * @throws BatchInterruptedException if interrupted while waiting; it says how many records, from
+     *                                   the start of the list, were taken
+     * @throws NullPointerException      if {@code records} or one of its elements is null; nothing was taken
+     * @throws ChannelClosedException    if the channel is closed, before or while waiting
+     */
+    public void sendAll(List<? extends T> records) throws BatchInterruptedException {
+        Objects.requireNonNull(records, "records");
+        int[] accepted = new int[1];
+        try {
+            machine.offerAll(records, true, accepted);
+        } catch (InterruptedException e) {
+            BatchInterruptedException b = new BatchInterruptedException(accepted[0], records.size());
+            b.initCause(e);
+            throw b;
+        }
     }
 
     /**

@@ -53,14 +53,16 @@ public interface Serializer<T> {
     }
 
     /**
-     * Kryo 5 as {@link #kryo(Class)}, then {@code configure} is applied to every Kryo instance
-     * (one per thread) to register more classes or serializers. The configuration must be the same
-     * each time it runs: records written by one instance are read by another.
+     * Kryo 5 as {@link #kryo(Class)}, then {@code configure} is applied to every Kryo instance to
+     * register more classes or serializers. Instances are pooled: there are as many as threads
+     * serialize at the same time (a few retained, however many threads come and go), each made and
+     * configured once. The configuration must be the same each time it runs: records written by
+     * one instance are read by another.
      *
      * @param <T>       the record type
      * @param type      the record class, registered first
      * @param configure applied to each new Kryo instance
-     * @return a thread-safe serializer (one Kryo instance per thread)
+     * @return a thread-safe serializer
      */
     static <T> Serializer<T> kryo(Class<T> type, Consumer<Kryo> configure) {
         return new KryoSerializer<>(type, configure);

@@ -27,7 +27,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 
 /**
  * Stateful, model-based testing of the public API with jqwik action chains: concurrent sends
- * from several producer threads, polls, timed polls, {@code drainTo}, commits, flushes and
+ * and batch offers from several producer threads, polls, timed polls, {@code drainTo}, commits, flushes and
  * graceful close/reopen (with new budgets), in random order. The model keeps, per producer, the
  * records accepted and not yet received; every receive must return the head of one producer's
  * queue, and after every action the channel's own count must equal the model's.
@@ -100,6 +100,7 @@ class ChannelActionChainProperties {
         return Combinators.combine(Arbitraries.longs().between(0, 400), Arbitraries.integers().between(1, 6))
                 .flatAs((mem, files) -> ActionChain.<World>startWith(() -> new World(mem, files))
                         .withAction(4, new SendConcurrently())
+                        .withAction(2, new OfferAllConcurrently())
                         .withAction(3, new Poll())
                         .withAction(1, new TimedPollWhenEmpty())
                         .withAction(2, new DrainTo())
@@ -135,6 +136,62 @@ class ChannelActionChainProperties {
                                         return; // both tiers full: this producer keeps the rest
                                     }
                                     mine.add(v);
+                                }
+                            }));
+                        }
+                        threads.forEach(Thread::start);
+                        start.countDown();
+                        for (Thread t : threads) {
+                            try {
+                                t.join(TimeUnit.MINUTES.toMillis(1));
+                            } catch (InterruptedException e) {
+                                throw new IllegalStateException(e);
+                            }
+                        }
+                        accepted.forEach((id, vs) -> {
+                            w.pending.computeIfAbsent(id, k -> new ArrayDeque<>()).addAll(vs);
+                            w.nextSeq.merge(id, (long) vs.size(), Long::sum);
+                        });
+                    }));
+        }
+    }
+
+    /**
+     * 1–3 producer threads each offer batches ({@code offerAll}, 1–80 records) at the same time;
+     * each batch is taken as a prefix (BLOCK), and a producer whose batch was cut stops there.
+     */
+    static final class OfferAllConcurrently implements Action.Independent<World> {
+        @Override
+        public Arbitrary<Transformer<World>> transformer() {
+            return Combinators.combine(Arbitraries.integers().between(1, 3), Arbitraries.integers().between(1, 80),
+                            Arbitraries.integers().between(1, 4))
+                    .as((producers, size, batches) -> Transformer.mutate(producers + " producers offerAll "
+                            + batches + " x " + size, w -> {
+                        CountDownLatch start = new CountDownLatch(1);
+                        List<Thread> threads = new ArrayList<>();
+                        Map<Integer, List<Long>> accepted = new HashMap<>();
+                        for (int p = 0; p < producers; p++) {
+                            int id = p;
+                            long first = w.nextSeq.getOrDefault(id, 0L);
+                            List<Long> mine = new ArrayList<>();
+                            accepted.put(id, mine);
+                            threads.add(new Thread(() -> {
+                                try {
+                                    start.await();
+                                } catch (InterruptedException e) {
+                                    return;
+                                }
+                                long s = first;
+                                for (int b = 0; b < batches; b++) {
+                                    List<Long> batch = new ArrayList<>();
+                                    for (int i = 0; i < size; i++) {
+                                        batch.add(((long) id << 32) | s++);
+                                    }
+                                    int taken = w.channel.sender().offerAll(batch);
+                                    mine.addAll(batch.subList(0, taken));
+                                    if (taken < size) {
+                                        return; // both tiers full: the rest stays with this producer
+                                    }
                                 }
                             }));
                         }

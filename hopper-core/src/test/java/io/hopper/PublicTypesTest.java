@@ -9,6 +9,7 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.time.Duration;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -69,15 +70,25 @@ class PublicTypesTest {
     }
 
     @Test
-    void theKryoHookConfiguresEveryThreadsInstance() throws Exception {
+    void theKryoHookConfiguresEveryPooledInstance() throws Exception {
         AtomicInteger configured = new AtomicInteger();
         AtomicInteger written = new AtomicInteger();
+        CountDownLatch inside = new CountDownLatch(1);
+        CountDownLatch otherDone = new CountDownLatch(1);
         Serializer<Point> s = Serializer.kryo(Point.class, kryo -> {
             configured.incrementAndGet();
             kryo.register(Point.class, new com.esotericsoftware.kryo.Serializer<Point>() {
                 @Override
                 public void write(Kryo k, Output out, Point p) {
                     written.incrementAndGet();
+                    if (p.x < 0) { // hold this instance until another thread has serialized
+                        inside.countDown();
+                        try {
+                            otherDone.await();
+                        } catch (InterruptedException e) {
+                            throw new IllegalStateException(e);
+                        }
+                    }
                     out.writeInt(p.x);
                     out.writeInt(p.y);
                 }
@@ -88,12 +99,12 @@ class PublicTypesTest {
                 }
             });
         });
-        int atBuild = configured.get();
-        assertTrue(atBuild >= 1, "configured when built, to fail fast");
+        assertEquals(1, configured.get(), "configured when built, to fail fast, and that instance is kept");
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         s.serialize(new Point(3, 4), out);
         s.serialize(new Point(5, 6), out);
         assertEquals(2, written.get(), "the registered serializer was used");
+        assertEquals(1, configured.get(), "one thread at a time reuses one instance");
         byte[] b = out.toByteArray();
         assertEquals(26, b.length, "two points, each a 5-byte type reference and the registered serializer's 8 bytes");
         Point p = s.deserialize(b, 13, 13);
@@ -101,16 +112,22 @@ class PublicTypesTest {
         assertEquals(6, p.y);
         Point q = s.deserialize(b, 0, 13);
         assertEquals(3, q.x);
-        Thread t = new Thread(() -> {
+        Thread holder = new Thread(() -> {
             try {
-                s.serialize(new Point(1, 1), new ByteArrayOutputStream());
+                s.serialize(new Point(-1, -1), new ByteArrayOutputStream());
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
             }
         });
-        t.start();
-        t.join();
-        assertEquals(atBuild + 2, configured.get(), "one more instance for this thread and one for the other");
+        holder.start();
+        inside.await();
+        ByteArrayOutputStream other = new ByteArrayOutputStream();
+        s.serialize(new Point(7, 8), other); // the pooled instance is busy: a second one, configured too
+        otherDone.countDown();
+        holder.join();
+        assertEquals(2, configured.get(), "a second instance for the second thread serializing at once");
+        assertEquals(4, written.get(), "and it has the registration");
+        assertEquals(7, s.deserialize(other.toByteArray(), 0, 13).x);
         assertThrows(IllegalStateException.class, () -> s.deserialize(b, 0, 14), "trailing bytes are not ignored");
     }
 }

@@ -3,17 +3,13 @@ package io.hopper.internal.codec;
 import java.util.zip.CRC32C;
 
 /**
- * One record encoded for the disk tier, in a buffer owned by the encoding thread:
- * {@code headerRoom} bytes left free for the frame header, then the payload. The segment writer
- * fills the header in place and writes header and payload with one call.
- * Valid until the same thread encodes its next record.
+ * One record encoded for the disk tier: {@code headerRoom} bytes left free for the frame header,
+ * then the payload. The segment writer fills the header in place and writes header and payload
+ * with one call. Borrowed from the codec's pool by {@code RecordCodec.encode}; the caller owns it
+ * until it gives it back with {@code RecordCodec.release}.
  */
 public final class EncodedRecord {
     final ByteSink frame;
-    final ByteSink raw;
-    /** This thread's compressor and checksum, kept so that encoding allocates nothing per record. */
-    final Lz4BlockCompressor compressor = new Lz4BlockCompressor();
-    final CRC32C crc = new CRC32C();
     int payloadLength;
     int serializedLength;
     int payloadCrc;
@@ -21,7 +17,17 @@ public final class EncodedRecord {
 
     EncodedRecord(int initialCapacity) {
         this.frame = new ByteSink(initialCapacity);
-        this.raw = new ByteSink(initialCapacity);
+    }
+
+    /**
+     * The working state of one encoding, borrowed only for the encoding itself: the serialized
+     * bytes, the compressor's hash table and the checksum, so that encoding allocates nothing per
+     * record and a thread waiting with an encoded record holds only its frame.
+     */
+    static final class Scratch {
+        final ByteSink raw = new ByteSink(1024);
+        final Lz4BlockCompressor compressor = new Lz4BlockCompressor();
+        final CRC32C crc = new CRC32C();
     }
 
     /** The frame buffer: header room followed by the payload. */

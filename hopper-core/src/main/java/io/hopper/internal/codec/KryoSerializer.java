@@ -34,7 +34,9 @@ import java.util.regex.Pattern;
  *   maps, {@code java.time}, {@code Optional}, {@code BigDecimal}, arrays, ...) is Kryo's.</li>
  * </ul>
  *
- * Kryo instances are not thread-safe, so each thread gets its own, configured identically. A
+ * Kryo instances are not thread-safe, so each call borrows one from a small pool (configured
+ * identically; as many as threads serialize at once, not one per thread that ever did, which with
+ * a virtual thread per request would build a Kryo per request). A
  * channel binds the serializer to its directory's registry ({@link #withRegistry}); unbound, ids
  * live in memory for the life of the process.
  */
@@ -52,7 +54,7 @@ public final class KryoSerializer<T> implements Serializer<T> {
     private final Class<T> type;
     private final Consumer<Kryo> configure;
     private final TypeRegistry registry;
-    private final ThreadLocal<State> state = ThreadLocal.withInitial(this::newState);
+    private final BoundedPool<State> states = new BoundedPool<>(BoundedPool.defaultSize(), this::newState);
 
     public KryoSerializer(Class<T> type, Consumer<Kryo> configure) {
         this(type, configure, TypeRegistry.inMemory());
@@ -62,12 +64,17 @@ public final class KryoSerializer<T> implements Serializer<T> {
         this.type = Objects.requireNonNull(type, "type");
         this.configure = Objects.requireNonNull(configure, "configure");
         this.registry = registry;
-        newState(); // fail fast on a configuration error, on the thread that builds the channel
+        states.release(newState()); // fail fast on a configuration error, on the thread that builds the channel
     }
 
     /** The same serializer, naming classes through {@code registry} (a channel directory's). */
     public KryoSerializer<T> withRegistry(TypeRegistry registry) {
         return new KryoSerializer<>(type, configure, Objects.requireNonNull(registry, "registry"));
+    }
+
+    /** {@return Kryo instances made so far} For tests: it follows concurrency, not threads. */
+    long statesCreated() {
+        return states.created();
     }
 
     private State newState() {
@@ -93,7 +100,15 @@ public final class KryoSerializer<T> implements Serializer<T> {
 
     @Override
     public void serialize(T value, OutputStream out) {
-        State s = state.get();
+        State s = states.borrow();
+        try {
+            serialize(s, value, out);
+        } finally {
+            states.release(s);
+        }
+    }
+
+    private void serialize(State s, T value, OutputStream out) {
         s.output.setOutputStream(out);
         try {
             s.kryo.writeClassAndObject(s.output, value);
@@ -105,7 +120,15 @@ public final class KryoSerializer<T> implements Serializer<T> {
 
     @Override
     public T deserialize(byte[] bytes, int offset, int length) {
-        State s = state.get();
+        State s = states.borrow();
+        try {
+            return deserialize(s, bytes, offset, length);
+        } finally {
+            states.release(s);
+        }
+    }
+
+    private T deserialize(State s, byte[] bytes, int offset, int length) {
         s.input.setBuffer(bytes, offset, length);
         try {
             Object value = s.kryo.readClassAndObject(s.input);
@@ -131,14 +154,15 @@ public final class KryoSerializer<T> implements Serializer<T> {
      * @return the decoded copy
      */
     T roundTrip(T value) {
-        State s = state.get();
+        State s = states.borrow();
         s.resolver.trial(true);
         try {
             ByteSink sink = new ByteSink(256);
-            serialize(value, sink);
-            return deserialize(sink.array(), 0, sink.length());
+            serialize(s, value, sink);
+            return deserialize(s, sink.array(), 0, sink.length());
         } finally {
             s.resolver.trial(false);
+            states.release(s);
         }
     }
 

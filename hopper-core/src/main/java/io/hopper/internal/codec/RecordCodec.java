@@ -37,7 +37,12 @@ public final class RecordCodec<T> {
     private final Compression compression;
     private final int headerRoom;
     private final LZ4SafeDecompressor decompressor;
-    private final ThreadLocal<EncodedRecord> encodeBuffers;
+    /** Frames handed to callers, reused once released. */
+    private final BoundedPool<EncodedRecord> frames = new BoundedPool<>(BoundedPool.defaultSize(),
+            () -> new EncodedRecord(1024));
+    /** Serialization buffers, compressors and checksums, borrowed for one encoding at a time. */
+    private final BoundedPool<EncodedRecord.Scratch> scratches = new BoundedPool<>(BoundedPool.defaultSize(),
+            EncodedRecord.Scratch::new);
     /** Classes whose first record made the round trip ({@link #verify}); only ever grows. */
     private final Map<Class<?>, Boolean> verified = new ConcurrentHashMap<>();
     /**
@@ -51,27 +56,55 @@ public final class RecordCodec<T> {
         this.compression = compression;
         this.headerRoom = headerRoom;
         this.decompressor = LZ4Factory.safeInstance().safeDecompressor();
-        this.encodeBuffers = ThreadLocal.withInitial(() -> new EncodedRecord(1024));
     }
 
     /**
-     * Encodes {@code value} into the calling thread's buffer. The result is valid until this
-     * thread's next call.
+     * Encodes {@code value} into a frame borrowed from the codec's pool: the caller owns the
+     * result until it passes it to {@link #release}. The encoder state (buffers, hash table,
+     * Kryo) is pooled too, so it grows with the threads encoding at once, not with the threads
+     * that ever encoded (virtual threads).
      *
      * @throws UnsupportedRecordException if the serializer fails on the record
      * @throws StorageException           if a new type could not be recorded in the channel's registry
      */
     public EncodedRecord encode(T value) {
-        EncodedRecord r = encodeBuffers.get();
-        r.raw.shrinkIfLargerThan(KEEP_BUFFER_LIMIT, 1024);
-        r.frame.shrinkIfLargerThan(KEEP_BUFFER_LIMIT, 1024);
-        r.raw.reset();
+        EncodedRecord.Scratch x = scratches.borrow();
+        EncodedRecord r = frames.borrow();
+        boolean ok = false;
         try {
-            serializer.serialize(value, r.raw);
+            encode(value, x, r);
+            ok = true;
+            return r;
+        } finally {
+            x.raw.shrinkIfLargerThan(KEEP_BUFFER_LIMIT, 1024);
+            scratches.release(x);
+            if (!ok) {
+                release(r);
+            }
+        }
+    }
+
+    /** {@return encoder states (buffers and compressor) made so far} For tests: it follows concurrency, not threads. */
+    long scratchesCreated() {
+        return scratches.created();
+    }
+
+    /** Gives back a frame {@link #encode} returned; null is ignored. The caller must not use it afterwards. */
+    public void release(EncodedRecord r) {
+        if (r != null) {
+            r.frame.shrinkIfLargerThan(KEEP_BUFFER_LIMIT, 1024);
+            frames.release(r);
+        }
+    }
+
+    private void encode(T value, EncodedRecord.Scratch x, EncodedRecord r) {
+        x.raw.reset();
+        try {
+            serializer.serialize(value, x.raw);
         } catch (Throwable e) {
             throw encodingFailure(value, e);
         }
-        int rawLen = r.raw.length();
+        int rawLen = x.raw.length();
         ByteSink frame = r.frame;
         frame.reset();
         frame.reserve(headerRoom);
@@ -81,7 +114,7 @@ public final class RecordCodec<T> {
         if (compression == Compression.LZ4 && rawLen > 16) {
             frame.reserve(headerRoom + 4 + Lz4BlockCompressor.maxCompressedLength(rawLen));
             byte[] out = frame.array();
-            int clen = r.compressor.compress(r.raw.array(), 0, rawLen, out, payloadStart + 4);
+            int clen = x.compressor.compress(x.raw.array(), 0, rawLen, out, payloadStart + 4);
             if (4 + clen < rawLen) {
                 putIntLE(out, payloadStart, rawLen);
                 compressed = true;
@@ -90,17 +123,16 @@ public final class RecordCodec<T> {
         }
         if (!compressed) {
             frame.reserve(headerRoom + rawLen);
-            System.arraycopy(r.raw.array(), 0, frame.array(), payloadStart, rawLen);
+            System.arraycopy(x.raw.array(), 0, frame.array(), payloadStart, rawLen);
         }
         setLength(frame, headerRoom + payloadLen);
-        CRC32C crc = r.crc;
+        CRC32C crc = x.crc;
         crc.reset();
         crc.update(frame.array(), payloadStart, payloadLen);
         r.payloadLength = payloadLen;
         r.serializedLength = rawLen;
         r.payloadCrc = (int) crc.getValue();
         r.compressed = compressed;
-        return r;
     }
 
     /**

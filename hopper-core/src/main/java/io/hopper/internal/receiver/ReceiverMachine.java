@@ -307,6 +307,14 @@ public final class ReceiverMachine<T> implements SenderMachine.Evictor {
             settle();
             int n = 0;
             while (n < max) {
+                if (peeked == null && snapshot == null && cursor.readIndex() >= limit) {
+                    // Records in memory, up to the next disk marker: one hand-over per chunk.
+                    int k = drainRing(sink, max - n);
+                    n += k;
+                    if (k > 0) {
+                        continue;
+                    }
+                }
                 T t = peekLocked(); // stays the head if the sink refuses it
                 if (t == null) {
                     break;
@@ -321,6 +329,36 @@ public final class ReceiverMachine<T> implements SenderMachine.Evictor {
         } finally {
             lock.unlock();
         }
+    }
+
+    /** The sink of the current {@link #drainRing}, and how many it took. Front lock. */
+    private Collection<? super T> drainSink;
+    private int drained;
+    @SuppressWarnings("unchecked")
+    private final java.util.function.Consumer<Object> handOver = o -> {
+        drainSink.add((T) o);
+        drained++;
+    };
+
+    /**
+     * Moves the ring's leading records (up to the next disk marker) into {@code sink}, freeing them
+     * with one atomic update per call instead of one per record ({@link RingDeque#drainFront}). A
+     * record the sink refuses stays the head. Front lock held, nothing peeked, no disk record
+     * announced before the ring's head.
+     */
+    private int drainRing(Collection<? super T> sink, int max) {
+        drainSink = sink;
+        drained = 0;
+        try {
+            ring.drainFront(max, DiskRun.class, handOver);
+        } finally {
+            drainSink = null;
+            if (drained > 0) {
+                DELIVERED.setRelease(this, delivered + drained);
+                ring.signalNotFull();
+            }
+        }
+        return drained;
     }
 
     /**
@@ -792,7 +830,12 @@ public final class ReceiverMachine<T> implements SenderMachine.Evictor {
     /** Writes one record into the close's snapshot; false (logged) if it cannot be encoded. */
     private boolean snapshotRecord(SnapshotFile.Writer w, T record) throws IOException {
         try {
-            w.record(codec.encode(record));
+            io.hopper.internal.codec.EncodedRecord e = codec.encode(record);
+            try {
+                w.record(e);
+            } finally {
+                codec.release(e);
+            }
             return true;
         } catch (RuntimeException e) {
             System.getLogger("io.hopper").log(System.Logger.Level.WARNING,

@@ -200,6 +200,108 @@ public final class RingDeque<S> {
         return slotsOf(before) == 0 ? PUSHED_INTO_EMPTY : PUSHED;
     }
 
+    /**
+     * Pushes {@code elements[from, to)} in order, as many as fit (stopping at the first that does
+     * not), charging {@code weights[i - from]} bytes each, with one atomic add for all of them: a
+     * batch costs the consumer side one handshake, not one per element. Caller holds the back lock.
+     *
+     * @return the number pushed, shifted left by one, with the low bit set when the ring was empty
+     *         before (the caller must {@link #signalNotEmpty()})
+     */
+    public int tryPushBackAll(java.util.List<?> elements, int from, int to, int[] weights) {
+        assert backLock.isHeldByCurrentThread();
+        long s = state; // acquire: slots seen free were fully read by the consumer
+        int written = 0; // slots from tail on already holding elements[from, from + written)
+        for (;;) {
+            int room = capacity - slotsOf(s);
+            long bytes = bytesOf(s);
+            int n = 0;
+            long charged = 0;
+            while (n < room && from + n < to && bytes + charged + weights[n] <= maxBytes) {
+                charged += weights[n];
+                n++;
+            }
+            if (n == 0) {
+                return 0;
+            }
+            int t = tail;
+            for (int i = 0; i < n; i++) {
+                if (i >= written) {
+                    slots[t] = elements.get(from + i);
+                    this.weights[t] = weights[i];
+                }
+                t = (t + 1 == capacity) ? 0 : t + 1;
+            }
+            written = Math.max(written, n);
+            // Release on success. Only the consumer changes the state meanwhile, and only by freeing
+            // room: on failure more may fit, so count again from the new state. The count then
+            // answers exactly to the state the update applied to (a getAndAdd of a count taken
+            // from an older state is not linearizable: Lincheck found a batch that stopped short
+            // of room a concurrent pop had already freed).
+            if (STATE.compareAndSet(this, s, s + n * ONE_SLOT + charged)) {
+                tail = t;
+                return n << 1 | (slotsOf(s) == 0 ? 1 : 0);
+            }
+            s = state;
+        }
+    }
+
+    /**
+     * Hands the leading elements to {@code sink} and takes them, with one atomic update for all of
+     * them: at most {@code max}, and none from the first instance of {@code stop} on. An element the
+     * sink refuses (throws) stays the head; what it took before is freed. Caller holds the front lock.
+     *
+     * <p>Linearizable as "take every leading element, up to {@code max}": nothing is freed until
+     * the end, by a compare-and-set against the state the count was taken from. If a producer
+     * pushed meanwhile, the set fails and the drain goes on with what arrived (up to {@code max})
+     * before it tries again, so a producer that counted the drained elements as making the ring
+     * non-empty (no wake-up owed) always finds its own element taken or still queued, and
+     * {@code size()} never sees half a drain. (Lincheck found both anomalies in versions that freed
+     * chunk by chunk, or subtracted a count taken from an older state.)
+     *
+     * @return how many were taken
+     */
+    public int drainFront(int max, Class<?> stop, java.util.function.Consumer<Object> sink) {
+        assert frontLock.isHeldByCurrentThread();
+        long s = state; // acquire: the slots it counts are fully written
+        int handed = 0;
+        long w = 0;
+        int h = head;
+        boolean freed = false;
+        try {
+            for (;;) {
+                int limit = Math.min(max, slotsOf(s));
+                while (handed < limit) {
+                    Object e = slots[h];
+                    if (stop.isInstance(e)) {
+                        break;
+                    }
+                    sink.accept(e);
+                    slots[h] = null; // ours until the update below makes the slot free
+                    w += weights[h];
+                    h = (h + 1 == capacity) ? 0 : h + 1;
+                    handed++;
+                }
+                if (handed == 0) {
+                    freed = true;
+                    return 0;
+                }
+                // Release on success: the slots are cleared before a producer can see them free.
+                if (STATE.compareAndSet(this, s, s - (handed * ONE_SLOT + w))) {
+                    freed = true;
+                    head = h;
+                    return handed;
+                }
+                s = state; // only producers change it meanwhile, by adding: more may be taken
+            }
+        } finally {
+            if (!freed && handed > 0) { // the sink threw: free what it took
+                head = h;
+                STATE.getAndAdd(this, -(handed * ONE_SLOT + w));
+            }
+        }
+    }
+
     /** Pops the front element, or returns {@code null} when the ring is empty. Caller holds the front lock. */
     public Object pollFront() {
         assert frontLock.isHeldByCurrentThread();

@@ -12,6 +12,7 @@ import io.hopper.internal.segment.DiskSync;
 
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.BooleanSupplier;
@@ -140,132 +141,246 @@ public final class SenderMachine<T> {
         }
         int weight = (writeThrough || w > Integer.MAX_VALUE || w > ring.maxBytes()) ? NOT_IN_MEMORY : (int) w;
         EncodedRecord encoded = null;
-        // Encode ahead, outside the lock, only when the record is bound for disk: it cannot be
-        // held in memory, or the last placement went to disk (disk mode). "Memory looks full" is
-        // not enough: at the boundary the consumer frees room all the time, and encoding records
-        // that then go to memory anyway cost a 15x slowdown in the spill benchmark.
-        if (weight == NOT_IN_MEMORY || state.diskModeHint) {
-            encoded = encode(record, w, weight);
-        }
-        ReentrantLock lock = ring.backLock();
-        boolean wait = block && policy == OverflowPolicy.BLOCK;
-        long remaining = nanos;
-        boolean mayNudge = true;
-        boolean mayRelease = true;
-        int evictions = 0;
-        for (;;) {
-            if (block) {
-                lock.lockInterruptibly();
-            } else {
-                lock.lock();
+        try {
+            // Encode ahead, outside the lock, only when the record is bound for disk: it cannot be
+            // held in memory, or the last placement went to disk (disk mode). "Memory looks full" is
+            // not enough: at the boundary the consumer frees room all the time, and encoding records
+            // that then go to memory anyway cost a 15x slowdown in the spill benchmark.
+            if (weight == NOT_IN_MEMORY || state.diskModeHint) {
+                encoded = encode(record, w, weight);
             }
-            int outcome;
-            boolean nudge = false;
-            boolean release = false;
-            long mustBeDurable = -1;
-            try {
-                for (;;) {
-                    if (state.closed) {
-                        throw closedError();
-                    }
-                    outcome = place(record, weight, encoded);
-                    if (outcome != FULL || !wait || remaining <= 0) {
-                        break;
-                    }
-                    if (mayNudge && ring.consumerParked()) {
-                        nudge = true;
-                        break;
-                    }
-                    if (mayRelease) {
-                        release = true; // try releasing drained files (outside this lock) before waiting
-                        break;
-                    }
-                    ring.announceProducerWaiting();
-                    try {
-                        // Re-check after announcing: room freed by a consumer that missed the
-                        // announcement is visible now.
-                        outcome = place(record, weight, encoded);
-                        if (outcome != FULL || state.closed) {
-                            break;
-                        }
-                        remaining = ring.awaitNotFull(remaining);
-                        mayNudge = true;
-                        mayRelease = true;
-                    } finally {
-                        ring.withdrawProducerWaiting();
-                    }
+            ReentrantLock lock = ring.backLock();
+            boolean wait = block && policy == OverflowPolicy.BLOCK;
+            long remaining = nanos;
+            boolean mayNudge = true;
+            boolean mayRelease = true;
+            int evictions = 0;
+            for (;;) {
+                if (block) {
+                    lock.lockInterruptibly();
+                } else {
+                    lock.lock();
                 }
-                if ((outcome == PLACED || outcome == PLACED_WAKE) && appendedEnd > 0) {
-                    mustBeDurable = appendedEnd;
-                    appendedEnd = 0;
-                }
-            } finally {
-                lock.unlock();
-            }
-            switch (outcome) {
-                case PLACED:
-                    awaitDurable(mustBeDurable);
-                    return true;
-                case PLACED_WAKE:
-                    if (mustBeDurable > 0 && syncEachRecord) {
-                        // The consumer reads only forced records: the force that covers this one
-                        // wakes it (DiskSync.onDurable), so waking it now would only make it park again.
-                        awaitDurable(mustBeDurable);
-                        return true;
-                    }
-                    ring.signalNotEmpty();
-                    awaitDurable(mustBeDurable);
-                    return true;
-                case FULL:
-                    if (mayRelease && !nudge) {
-                        mayRelease = false;
-                        if (releaseDrainedFiles.getAsBoolean()) {
-                            ring.signalAllProducers(); // the room is theirs too
-                            continue;
-                        }
-                        if (release) {
-                            continue; // nothing to release: go and wait
-                        }
-                    }
-                    if (policy != OverflowPolicy.BLOCK) {
+                int outcome;
+                boolean nudge = false;
+                boolean release = false;
+                long mustBeDurable = -1;
+                try {
+                    for (;;) {
                         if (state.closed) {
                             throw closedError();
                         }
-                        // FULL always follows an attempt to append, so the record is encoded.
-                        if (policy == OverflowPolicy.DROP_OLDEST && evictions < maxEvictionsPerRecord
-                                && encoded.frameLength() <= maxFrameBytes) {
-                            long evicted = evictor.evictOldest();
-                            if (evicted >= 0) {
-                                evictions++;
-                                if (evicted > 0) {
-                                    report.discarded(evictor.recordsEvicted(), state.dropped());
+                        outcome = place(record, weight, encoded);
+                        if (outcome != FULL || !wait || remaining <= 0) {
+                            break;
+                        }
+                        if (mayNudge && ring.consumerParked()) {
+                            nudge = true;
+                            break;
+                        }
+                        if (mayRelease) {
+                            release = true; // try releasing drained files (outside this lock) before waiting
+                            break;
+                        }
+                        ring.announceProducerWaiting();
+                        try {
+                            // Re-check after announcing: room freed by a consumer that missed the
+                            // announcement is visible now.
+                            outcome = place(record, weight, encoded);
+                            if (outcome != FULL || state.closed) {
+                                break;
+                            }
+                            // A waiting sender holds no encoder state: with thousands of virtual
+                            // threads blocked here, their frames would be the channel's heap. The
+                            // record is encoded again, if it still must go to disk, when room appears.
+                            codec.release(encoded);
+                            encoded = null;
+                            remaining = ring.awaitNotFull(remaining);
+                            mayNudge = true;
+                            mayRelease = true;
+                        } finally {
+                            ring.withdrawProducerWaiting();
+                        }
+                    }
+                    if ((outcome == PLACED || outcome == PLACED_WAKE) && appendedEnd > 0) {
+                        mustBeDurable = appendedEnd;
+                        appendedEnd = 0;
+                    }
+                } finally {
+                    lock.unlock();
+                }
+                switch (outcome) {
+                    case PLACED:
+                        awaitDurable(mustBeDurable);
+                        return true;
+                    case PLACED_WAKE:
+                        if (mustBeDurable > 0 && syncEachRecord) {
+                            // The consumer reads only forced records: the force that covers this one
+                            // wakes it (DiskSync.onDurable), so waking it now would only make it park again.
+                            awaitDurable(mustBeDurable);
+                            return true;
+                        }
+                        ring.signalNotEmpty();
+                        awaitDurable(mustBeDurable);
+                        return true;
+                    case FULL:
+                        if (mayRelease && !nudge) {
+                            mayRelease = false;
+                            if (releaseDrainedFiles.getAsBoolean()) {
+                                ring.signalAllProducers(); // the room is theirs too
+                                continue;
+                            }
+                            if (release) {
+                                continue; // nothing to release: go and wait
+                            }
+                        }
+                        if (policy != OverflowPolicy.BLOCK) {
+                            if (state.closed) {
+                                throw closedError();
+                            }
+                            // FULL always follows an attempt to append, so the record is encoded.
+                            if (policy == OverflowPolicy.DROP_OLDEST && evictions < maxEvictionsPerRecord
+                                    && encoded.frameLength() <= maxFrameBytes) {
+                                long evicted = evictor.evictOldest();
+                                if (evicted >= 0) {
+                                    evictions++;
+                                    if (evicted > 0) {
+                                        report.discarded(evictor.recordsEvicted(), state.dropped());
+                                    }
+                                    continue;
                                 }
+                            }
+                            state.countDropped();
+                            report.discarded(evictor.recordsEvicted(), state.dropped());
+                            return false;
+                        }
+                        // Both tiers are full. A parked consumer may hold a drained queue file that it
+                        // releases when it looks for work (an active consumer does so before parking).
+                        // Wake it, outside the back lock since the lock order is front, then back; then
+                        // wait before nudging again, so producer and consumer cannot ping-pong.
+                        if (nudge || (!block && ring.consumerParked())) {
+                            ring.signalNotEmpty();
+                            mayNudge = false;
+                            if (block && remaining > 0) {
                                 continue;
                             }
                         }
-                        state.countDropped();
-                        report.discarded(evictor.recordsEvicted(), state.dropped());
-                        return false;
-                    }
-                    // Both tiers are full. A parked consumer may hold a drained queue file that it
-                    // releases when it looks for work (an active consumer does so before parking).
-                    // Wake it, outside the back lock since the lock order is front, then back; then
-                    // wait before nudging again, so producer and consumer cannot ping-pong.
-                    if (nudge || (!block && ring.consumerParked())) {
-                        ring.signalNotEmpty();
-                        mayNudge = false;
-                        if (block && remaining > 0) {
-                            continue;
+                        if (state.closed) {
+                            throw closedError();
                         }
-                    }
-                    if (state.closed) {
-                        throw closedError();
-                    }
-                    return false;
-                default: // NEED_ENCODING: memory filled up since the guess; encode without the lock
-                    encoded = encode(record, w, weight);
+                        return false;
+                    default: // NEED_ENCODING: memory filled up since the guess; encode without the lock
+                        encoded = encode(record, w, weight);
+                }
             }
+    
+        } finally {
+            codec.release(encoded); // the frame goes back to the codec's pool once placed (or refused)
         }
+    }
+
+    /** Records placed by one hold of the back lock in {@link #offerAll}: bounds the time other producers wait. */
+    private static final int BATCH_CHUNK = 256;
+
+    /**
+     * Places {@code records} in order. In memory mode, runs of records go into the ring under one
+     * hold of the back lock with one atomic add (so one batch is contiguous in the channel's order
+     * for as long as memory has room); a record that does not fit there takes the single-record
+     * path ({@link #offer}), with its encoding, disk placement, overflow policy and waiting.
+     *
+     * @param block wait for room for each record (policy {@code BLOCK}); otherwise stop at the first
+     *              record refused ({@code BLOCK}) or apply the drop policy to each record
+     * @param accepted where the count so far is kept, for a caller interrupted while waiting
+     * @return the records accepted: under {@code BLOCK} a prefix; under {@code DROP_NEWEST} the
+     *         others were dropped and counted
+     */
+    public int offerAll(List<? extends T> records, boolean block, int[] accepted) throws InterruptedException {
+        int n = records.size();
+        for (int i = 0; i < n; i++) { // nothing is placed if one record cannot be
+            T r = Objects.requireNonNull(records.get(i), "records contains null at index " + i);
+            if (r instanceof DiskRun) {
+                throw new IllegalArgumentException("DiskRun is the channel's internal marker, not a record");
+            }
+            codec.verify(r);
+        }
+        int pos = 0; // next record to place
+        int taken = 0;
+        int[] weights = null;
+        while (pos < n) {
+            if (!writeThrough && !state.diskModeHint) {
+                int to = Math.min(n, pos + BATCH_CHUNK);
+                if (weights == null) {
+                    weights = new int[Math.min(n, BATCH_CHUNK)];
+                }
+                int fit = weighBatch(records, pos, to, weights);
+                int k = fit == 0 ? 0 : pushBatch(records, pos, pos + fit, weights);
+                pos += k;
+                taken += k;
+                accepted[0] = taken;
+                if (k == to - (pos - k)) {
+                    continue; // the whole chunk went into memory
+                }
+                if (pos == n) {
+                    break;
+                }
+            }
+            if (offer(records.get(pos), block, block ? Long.MAX_VALUE : 0)) {
+                taken++;
+                accepted[0] = taken;
+            } else if (policy == OverflowPolicy.BLOCK) {
+                return taken; // a prefix: the rest stays with the caller
+            } // else dropped and counted by offer: go on with the next
+            pos++;
+        }
+        return taken;
+    }
+
+    /**
+     * Weighs {@code records[from, to)} outside the lock, up to the first that cannot be held in
+     * memory at all (that one takes the single-record path).
+     *
+     * @return how many of them may go into memory
+     */
+    private int weighBatch(List<? extends T> records, int from, int to, int[] weights) {
+        for (int i = from; i < to; i++) {
+            T r = records.get(i);
+            long w = weigher.applyAsLong(r);
+            if (w < 0) {
+                throw new IllegalArgumentException("weigher returned a negative weight " + w + " for a record of "
+                        + r.getClass().getName());
+            }
+            if (w > Integer.MAX_VALUE || w > ring.maxBytes()) {
+                return i - from;
+            }
+            weights[i - from] = (int) w;
+        }
+        return to - from;
+    }
+
+    /** Pushes what fits of {@code records[from, to)} into memory under one hold of the back lock; wakes the consumer once. */
+    private int pushBatch(List<? extends T> records, int from, int to, int[] weights) {
+        ReentrantLock lock = ring.backLock();
+        int r;
+        lock.lock();
+        try {
+            if (state.closed) {
+                throw closedError();
+            }
+            if (state.announced != state.appender.nextIndex()) {
+                return 0; // disk mode: each record needs the single-record path's marker logic
+            }
+            r = ring.tryPushBackAll(records, from, to, weights);
+            if (r != 0) {
+                state.countAccepted(r >>> 1);
+                state.memoryMode();
+            }
+        } finally {
+            lock.unlock();
+        }
+        if ((r & 1) != 0) {
+            ring.signalNotEmpty();
+        }
+        return r >>> 1;
     }
 
     /** One placement attempt. Caller holds the back lock. */
@@ -275,7 +390,7 @@ public final class SenderMachine<T> {
             if (state.announced == next) {
                 int r = ring.tryPushBack(record, weight);
                 if (r != RingDeque.FULL) {
-                    state.diskModeHint = false;
+                    state.memoryMode();
                     state.countAccepted();
                     return r == RingDeque.PUSHED_INTO_EMPTY ? PLACED_WAKE : PLACED;
                 }
@@ -284,7 +399,7 @@ public final class SenderMachine<T> {
                 ring.tryPushBack(record, weight); // cannot fail: room for both was checked under the lock
                 state.announced = next;
                 state.markersPushed++;
-                state.diskModeHint = false;
+                state.memoryMode();
                 state.countAccepted();
                 return r == RingDeque.PUSHED_INTO_EMPTY ? PLACED_WAKE : PLACED;
             }
@@ -300,7 +415,9 @@ public final class SenderMachine<T> {
             throw new StorageException("cannot spill a record to " + directory, e);
         }
         state.spilled++;
-        state.diskModeHint = true;
+        if (!state.diskModeHint) {
+            state.diskModeHint = true;
+        }
         state.countAccepted();
         if (syncEachRecord) {
             appendedEnd = state.appender.nextIndex();
@@ -333,7 +450,9 @@ public final class SenderMachine<T> {
     private EncodedRecord encode(T record, long w, int weight) {
         EncodedRecord e = codec.encode(record);
         if (e.frameLength() > maxFrameBytes && weight == NOT_IN_MEMORY) {
-            throw new RecordTooLargeException(w, e.frameLength(), ring.maxBytes(), maxFrameBytes);
+            int length = e.frameLength();
+            codec.release(e);
+            throw new RecordTooLargeException(w, length, ring.maxBytes(), maxFrameBytes);
         }
         return e;
     }

@@ -18,7 +18,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
  * same class run sequentially: pushes by several producers, pops by one consumer (a
  * non-parallel group), and the lock-free {@code size} and {@code bytes} reads between them.
  * Three slots and a 40-byte budget make wrap-around and both full boundaries (slots and bytes)
- * frequent. The push result distinguishes a push into an empty ring, which is the producer's
+ * frequent. Batch pushes and batch drains (one atomic update for several slots, as
+ * {@code offerAll} and {@code drainTo} use them) run among the single-slot operations. The push result distinguishes a push into an empty ring, which is the producer's
  * cue to wake the consumer: it must be linearizable too. The wake-up protocols themselves are
  * model-checked for lost wake-ups (a consumer or producer left parked forever is reported as a
  * deadlock).
@@ -56,6 +57,33 @@ public class RingDequeLincheckTest {
         try {
             Object e = ring.pollFront();
             return e == null ? 0 : (Integer) e;
+        } finally {
+            ring.frontLock().unlock();
+        }
+    }
+
+    /**
+     * Pushes two records (8 and {@code weight * 8} bytes) with one atomic add, as {@code offerAll}
+     * does; returns how many went in, times two, plus one if the ring was empty before.
+     */
+    @Operation(params = "weight")
+    public int pushTwo(int weight) {
+        ring.backLock().lock();
+        try {
+            return ring.tryPushBackAll(java.util.List.of(1, weight), 0, 2, new int[] {8, weight * 8});
+        } finally {
+            ring.backLock().unlock();
+        }
+    }
+
+    /** Takes up to two leading records as {@code drainTo} does; returns their weights' sum times 100 plus how many. */
+    @Operation(nonParallelGroup = "consumer")
+    public int drainTwo() {
+        ring.frontLock().lock();
+        try {
+            int[] sum = new int[1];
+            int n = ring.drainFront(2, Void.class, e -> sum[0] += (Integer) e);
+            return sum[0] * 100 + n;
         } finally {
             ring.frontLock().unlock();
         }
