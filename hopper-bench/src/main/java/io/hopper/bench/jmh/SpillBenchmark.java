@@ -22,6 +22,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -83,6 +85,14 @@ public class SpillBenchmark extends ChronicleForks {
     @Param({"64"})
     public int fileMiB;
 
+    /**
+     * Who sends: {@code platform} (P producer threads, each sending its share) or {@code virtual}
+     * (a new virtual thread for every send, as a service with a virtual thread per request does;
+     * JDK 21+, {@code producers} is ignored).
+     */
+    @Param({"platform"})
+    public String threads;
+
     private byte[][] records;
     private Path dir;
     private Channel<byte[]> channel;
@@ -136,6 +146,32 @@ public class SpillBenchmark extends ChronicleForks {
         }
     }
 
+    /** Each of the {@link #BATCH} sends on a virtual thread of its own; returns when all have returned. */
+    private void sendFromVirtualThreads() throws Exception {
+        ExecutorService perTask = (ExecutorService) Executors.class.getMethod("newVirtualThreadPerTaskExecutor")
+                .invoke(null);
+        int mask = records.length - 1;
+        for (int i = 0; i < BATCH; i++) {
+            byte[] r = records[(i * 131) & mask];
+            perTask.execute(() -> {
+                try {
+                    if (channel != null) {
+                        channel.sender().send(r);
+                    } else {
+                        blockingQueue.put(r);
+                    }
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            });
+        }
+        perTask.shutdown();
+        if (!perTask.awaitTermination(10, TimeUnit.MINUTES)) {
+            throw new IllegalStateException("virtual-thread sends did not finish");
+        }
+        sent += BATCH;
+    }
+
     @TearDown(Level.Trial)
     public void tearDown() throws Exception {
         consumer.interrupt();
@@ -149,6 +185,10 @@ public class SpillBenchmark extends ChronicleForks {
     @Benchmark
     @OperationsPerInvocation(BATCH)
     public void send() throws Exception {
+        if (threads.equals("virtual")) {
+            sendFromVirtualThreads();
+            return;
+        }
         int per = BATCH / producers;
         Thread[] threads = Producers.start(producers, per, records, channel, blockingQueue);
         for (Thread t : threads) {
