@@ -34,9 +34,16 @@ public final class Backlog {
     /** The stores compared, in the order a run reports them. */
     public static final List<String> STORES = List.of("hopper", "Chronicle Queue", "Tape");
 
-    /** One store's backlog numbers. Rates are per second of the phase; disk bytes are what the directory occupies after the writes. */
+    /**
+     * One store's backlog numbers. Rates are per second of the phase; disk bytes are what the
+     * directory occupies after the writes. {@code cache} says how the drain found the files:
+     * {@code warm} (just written, in the page cache, store kept open), {@code cold} (store closed,
+     * files forced and the page cache dropped, store reopened: the regime of a backlog after a
+     * long outage or a restart), {@code reopened} (closed and reopened, cache kept), or why cold
+     * was not possible here.
+     */
     record Result(String store, long records, long drained, int recordBytes, long writeNanos, long drainNanos,
-                  long diskBytes, String diskMethod, long heapBytes, long rssBytes, String notes) {
+                  long diskBytes, String diskMethod, long heapBytes, long rssBytes, String notes, String cache) {
         double writeRecordsPerSec() {
             return records / (writeNanos / 1e9);
         }
@@ -89,6 +96,17 @@ public final class Backlog {
      * drains them, checking every record's length and first byte.
      */
     static Result run(String store, Path dir, byte[][] records, long count, double maxPhaseSeconds) throws Exception {
+        return run(store, dir, records, count, maxPhaseSeconds, false, false);
+    }
+
+    /**
+     * As {@link #run(String, Path, byte[][], long, double)}; with {@code reopen}, the store is closed
+     * after the writes and reopened before the drain, and with {@code dropCache} too the page cache
+     * is dropped in between (when this process may: root on Linux; it affects the whole machine,
+     * so only the benchmark asks for it).
+     */
+    static Result run(String store, Path dir, byte[][] records, long count, double maxPhaseSeconds, boolean reopen,
+                      boolean dropCache) throws Exception {
         long deadline;
         long written = 0;
         long drained = 0;
@@ -99,8 +117,10 @@ public final class Backlog {
         long heap;
         long rss;
         String notes;
+        String cache = "warm";
         long backlogBytes = count * records[0].length;
-        try (Store s = open(store, dir, backlogBytes)) {
+        Store s = open(store, dir, backlogBytes);
+        try {
             long t0 = System.nanoTime();
             deadline = t0 + (long) (maxPhaseSeconds * 1e9);
             while (written < count) {
@@ -118,6 +138,13 @@ public final class Backlog {
             heap = heapUsed();
             rss = rssBytes();
             notes = s.notes();
+            if (reopen) {
+                s.close();
+                s = null;
+                cache = !dropCache ? "reopened" : dropPageCache() ? "cold"
+                        : "warm (the page cache could not be dropped: needs root)";
+                s = open(store, dir, backlogBytes);
+            }
             t0 = System.nanoTime();
             deadline = t0 + (long) (maxPhaseSeconds * 1e9);
             byte[] r;
@@ -133,10 +160,42 @@ public final class Backlog {
             }
             drainNanos = System.nanoTime() - t0;
         } finally {
-            deleteTree(dir);
+            try {
+                if (s != null) {
+                    s.close();
+                }
+            } finally {
+                deleteTree(dir);
+            }
         }
         return new Result(store, written, drained, records[0].length, writeNanos, drainNanos, disk, method, heap, rss,
-                notes);
+                notes, cache);
+    }
+
+    /**
+     * Forces every file to the device ({@code sync}) and drops the clean page cache (writes 3 to
+     * {@code /proc/sys/vm/drop_caches}), so the next reads come from the device.
+     *
+     * @return false where this process may not (not Linux, not root)
+     */
+    public static boolean dropPageCache() {
+        Path knob = Path.of("/proc/sys/vm/drop_caches");
+        if (!Files.isWritable(knob)) {
+            return false;
+        }
+        try {
+            Process sync = new ProcessBuilder("sync").inheritIO().start();
+            if (sync.waitFor() != 0) {
+                return false;
+            }
+            Files.writeString(knob, "3\n");
+            return true;
+        } catch (IOException e) {
+            return false;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
     }
 
     /** hopper with a 4 MiB memory tier: a backlog of this size lands on disk. */

@@ -150,6 +150,8 @@ public final class Main {
     }
 
     static final String IN_MEMORY = "in-memory 64 B";
+    /** The backlog's small-record row: JSON log lines of this size, where per-record compression has little to work on. */
+    static final int SMALL_RECORD_BYTES = 150;
     static final String SPILL = "spill 1 KiB, slow consumer";
     /** The spill scenario's consumer takes this long per record (a sink at 50,000 records/s): slower than the producers. */
     static final long SLOW_CONSUMER_NANOS = 20_000;
@@ -159,7 +161,7 @@ public final class Main {
         int[] ps = options.producers;
         Set<String> parts = options.parts;
         steps = (parts.contains("in-memory") ? ps.length * 2 : 0) + (parts.contains("spill") ? ps.length * 2 : 0)
-                + (parts.contains("backlog") ? Backlog.STORES.size() : 0) + (parts.contains("latency") ? 3 : 0);
+                + (parts.contains("backlog") ? Backlog.STORES.size() * 4 : 0) + (parts.contains("latency") ? 3 : 0);
         out.printf(Locale.ROOT, "hopper quick comparison: %d cores, %s %s, %.1f s per row; --help for options%n",
                 cores, System.getProperty("java.vm.name"), System.getProperty("java.version"), options.seconds);
         List<Row> rows = new ArrayList<>();
@@ -183,10 +185,21 @@ public final class Main {
                 rows.add(throughput(SPILL, "ArrayBlockingQueue", p, big, null, 1024, SLOW_CONSUMER_NANOS));
             }
             long count = (options.backlogMiB << 20) / 1024;
+            double phase = Math.max(3, options.seconds * 2);
+            byte[][] logLines = Workload.lines(4096, SMALL_RECORD_BYTES);
+            long smallCount = (options.backlogMiB << 20) / 4 / SMALL_RECORD_BYTES;
             for (String store : parts.contains("backlog") ? Backlog.STORES : List.<String>of()) {
-                progress("backlog " + options.backlogMiB + " MiB of 1 KiB records · " + store);
-                backlog.add(Backlog.run(store, base.resolve("backlog-" + store.replace(' ', '-')), big, count,
-                        Math.max(3, options.seconds * 2)));
+                Path d = base.resolve("backlog-" + store.replace(' ', '-'));
+                // Untimed first: each store's code paths get compiled before they are timed, so no
+                // store is measured cold from the JIT's point of view.
+                progress("backlog warm-up · " + store);
+                Backlog.run(store, d, big, Math.max(4096, count / 8), phase);
+                progress("backlog " + options.backlogMiB + " MiB of 1 KiB records, warm page cache · " + store);
+                backlog.add(Backlog.run(store, d, big, count, phase, false, false));
+                progress("backlog " + options.backlogMiB + " MiB of 1 KiB records, page cache dropped · " + store);
+                backlog.add(Backlog.run(store, d, big, count, phase, true, true));
+                progress("backlog of " + SMALL_RECORD_BYTES + " B log lines · " + store);
+                backlog.add(Backlog.run(store, d, logLines, smallCount, phase, false, false));
             }
             if (parts.contains("latency")) {
                 latency.addAll(latencyRows());
@@ -359,20 +372,29 @@ public final class Main {
 
     private void printBacklog(List<Backlog.Result> backlog) {
         Backlog.Result first = backlog.get(0);
-        out.printf(Locale.ROOT, "Backlog: %s MiB of 1 KiB records written with the consumer stopped, then drained%n",
-                options.backlogMiB);
-        out.printf(Locale.ROOT, "%-16s %10s %13s %9s %13s %9s %11s %9s  %s%n", "store", "records", "write rec/s",
-                "MB/s", "drain rec/s", "MB/s", "disk B/rec", "heap MiB", "notes");
+        out.printf(Locale.ROOT, "Backlog: %s MiB of 1 KiB records (and %s MiB of %d B log lines) written with the"
+                + " consumer stopped, then drained; every store warmed up first%n", options.backlogMiB,
+                options.backlogMiB / 4.0, SMALL_RECORD_BYTES);
+        out.printf(Locale.ROOT, "%-16s %6s %-6s %10s %13s %9s %13s %9s %11s %9s  %s%n", "store", "record", "cache",
+                "records", "write rec/s", "MB/s", "drain rec/s", "MB/s", "disk B/rec", "heap MiB", "notes");
         for (Backlog.Result b : backlog) {
             String n = b.notes();
-            if (b.records() < (options.backlogMiB << 20) / 1024) {
+            long wanted = b.recordBytes() == SMALL_RECORD_BYTES
+                    ? (options.backlogMiB << 20) / 4 / SMALL_RECORD_BYTES : (options.backlogMiB << 20) / 1024;
+            if (b.records() < wanted) {
                 n = "stopped after " + b.records() + " records (time limit); " + n;
             }
-            out.printf(Locale.ROOT, "%-16s %,10d %,13.0f %9.1f %,13.0f %9.1f %,11.0f %9.1f  %s%n", b.store(),
-                    b.records(), b.writeRecordsPerSec(), b.writeMBPerSec(), b.drainRecordsPerSec(), b.drainMBPerSec(),
-                    b.diskBytesPerRecord(), b.heapBytes() / 1048576.0, n);
+            String cache = b.cache().startsWith("warm (") ? "warm*" : b.cache();
+            out.printf(Locale.ROOT, "%-16s %4d B %-6s %,10d %,13.0f %9.1f %,13.0f %9.1f %,11.0f %9.1f  %s%n", b.store(),
+                    b.recordBytes(), cache, b.records(), b.writeRecordsPerSec(), b.writeMBPerSec(),
+                    b.drainRecordsPerSec(), b.drainMBPerSec(), b.diskBytesPerRecord(), b.heapBytes() / 1048576.0, n);
         }
         out.println("  disk: " + first.diskMethod() + " bytes of each store's directory after the writes");
+        out.println("  cache: warm = the drain reads files just written (in the page cache); cold = store closed,"
+                + " files forced, page cache dropped, store reopened (a backlog after a long outage or a restart)");
+        if (backlog.stream().anyMatch(b -> b.cache().startsWith("warm ("))) {
+            out.println("  warm* = a cold drain was asked for, but this process may not drop the page cache (needs root)");
+        }
         out.println();
     }
 

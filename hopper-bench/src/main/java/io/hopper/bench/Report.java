@@ -46,7 +46,8 @@ final class Report {
                     .append(", \"diskMeasure\": ").append(str(b.diskMethod()))
                     .append(", \"heapBytes\": ").append(b.heapBytes())
                     .append(", \"rssBytes\": ").append(b.rssBytes())
-                    .append(", \"notes\": ").append(str(b.notes())).append('}');
+                    .append(", \"notes\": ").append(str(b.notes()))
+                    .append(", \"cache\": ").append(str(b.cache())).append('}');
         }
         sb.append("\n  ],\n  \"latency\": [");
         for (int i = 0; i < latency.size(); i++) {
@@ -118,11 +119,12 @@ final class Report {
                     .append("</h2>\n").append(chart(rs, spill));
         }
         sb.append("<h2>Backlog, written with the consumer stopped, then drained</h2>\n<table><tr><th>store</th>")
-                .append("<th>records</th><th>write records/s</th><th>drain records/s</th><th>disk bytes/record</th>")
+                .append("<th>record bytes</th><th>page cache at the drain</th><th>records</th><th>write records/s</th><th>drain records/s</th><th>disk bytes/record</th>")
                 .append("<th>heap MiB</th><th>notes</th></tr>\n");
         for (Backlog.Result b : backlog) {
-            sb.append(String.format(Locale.ROOT, "<tr><td>%s</td><td>%,d</td><td>%,.0f</td><td>%,.0f</td>"
-                            + "<td>%,.0f</td><td>%.1f</td><td>%s</td></tr>%n", esc(b.store()), b.records(),
+            sb.append(String.format(Locale.ROOT, "<tr><td>%s</td><td>%d</td><td>%s</td><td>%,d</td><td>%,.0f</td>"
+                            + "<td>%,.0f</td><td>%,.0f</td><td>%.1f</td><td>%s</td></tr>%n", esc(b.store()),
+                    b.recordBytes(), esc(b.cache()), b.records(),
                     b.writeRecordsPerSec(), b.drainRecordsPerSec(), b.diskBytesPerRecord(), b.heapBytes() / 1048576.0,
                     esc(b.notes())));
         }

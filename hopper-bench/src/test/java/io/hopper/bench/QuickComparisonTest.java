@@ -65,6 +65,16 @@ class QuickComparisonTest {
     }
 
     @Test
+    void aColdDrainReopensEveryStoreAndGetsEveryRecordBack(@TempDir Path tmp) throws Exception {
+        byte[][] records = Workload.lines(64, 1024);
+        for (String store : Backlog.STORES) { // the page cache is left alone: dropping it affects the whole machine
+            Backlog.Result r = Backlog.run(store, tmp.resolve(store.replace(' ', '-')), records, 2_000, 60, true, false);
+            assertEquals(2_000, r.drained(), store + ": every record back after the store was reopened");
+            assertEquals("reopened", r.cache(), store);
+        }
+    }
+
+    @Test
     void hopperBacklogGoesToDiskCompressed(@TempDir Path tmp) throws Exception {
         // 3,000 x 1 KiB: with a 4 MiB memory tier most stays in memory, so write more than that.
         Backlog.Result r = Backlog.run("hopper", tmp.resolve("h"), Workload.lines(256, 1024), 12_000, 60);
@@ -106,12 +116,13 @@ class QuickComparisonTest {
                 new Main.Row(Main.IN_MEMORY, "hopper", 4, 64, 2e7, 2e7, ""),
                 new Main.Row(Main.SPILL, "hopper", 1, 1024, 4e5, 9e5, "50% spilled"));
         List<Backlog.Result> backlog = List.of(new Backlog.Result("Tape", 10, 10, 1024, 1_000_000, 2_000_000, 10240,
-                "allocated", 1 << 20, 1 << 24, ""));
+                "allocated", 1 << 20, 1 << 24, "", "cold"));
         List<Latency.Result> latency = List.of(new Latency.Result("hopper", 1e6, 1000, 100, 200, 300, 400));
         String json = Report.json(rows, backlog, latency, 2);
         assertTrue(json.contains("\"recordsPerSec\": 20000000.000"), json);
         assertTrue(json.contains("a \\\"quoted\\\" note"), json);
         assertTrue(json.contains("\"writeRecordsPerSec\": 10000.000"), json);
+        assertTrue(json.contains("\"cache\": \"cold\""), json);
         assertTrue(json.contains("\"p999Nanos\": 300"), json);
         assertEquals(json.chars().filter(c -> c == '{').count(), json.chars().filter(c -> c == '}').count());
         String html = Report.html(rows, backlog, latency);

@@ -32,7 +32,7 @@ import java.util.concurrent.TimeUnit;
 @State(Scope.Thread)
 @BenchmarkMode(Mode.SingleShotTime)
 @OutputTimeUnit(TimeUnit.SECONDS)
-@Warmup(iterations = 2, batchSize = 65_536)
+@Warmup(iterations = 10, batchSize = 65_536)
 @Measurement(iterations = 5, batchSize = 65_536)
 public class BacklogBenchmark extends ChronicleForks {
 
@@ -41,6 +41,15 @@ public class BacklogBenchmark extends ChronicleForks {
 
     @Param({"1024"})
     public int recordBytes;
+
+    /**
+     * How {@code drain} finds the backlog: {@code warm} (just written, store open, files in the page
+     * cache) or {@code cold} (the set-up closes the store, forces the files, drops the page cache
+     * and reopens the store: a backlog after a long outage or a restart; needs root on Linux, and
+     * fails the trial otherwise rather than measure something else).
+     */
+    @Param({"warm"})
+    public String cache;
 
     /** Records the drain set-up writes first; must be at least the batch size. */
     @Param({"65536"})
@@ -58,9 +67,15 @@ public class BacklogBenchmark extends ChronicleForks {
 
     private void openStore(long records) throws Exception {
         dir = Files.createTempDirectory("hopper-jmh-backlog-");
-        target = Backlog.open(store.equals("ChronicleQueue") ? "Chronicle Queue" : store, dir.resolve("s"),
-                records * recordBytes);
+        capacity = records * recordBytes;
+        target = Backlog.open(storeName(), dir.resolve("s"), capacity);
         next = 0;
+    }
+
+    private long capacity;
+
+    private String storeName() {
+        return store.equals("ChronicleQueue") ? "Chronicle Queue" : store;
     }
 
     /** Fresh store per iteration; for drain, filled with the backlog outside the timing. */
@@ -71,6 +86,13 @@ public class BacklogBenchmark extends ChronicleForks {
         if (drain) {
             for (int i = 0; i < backlogRecords; i++) {
                 target.append(records[i & 4095]);
+            }
+            if (cache.equals("cold")) {
+                target.close();
+                if (!Backlog.dropPageCache()) {
+                    throw new IllegalStateException("-p cache=cold needs to drop the page cache (root on Linux)");
+                }
+                target = Backlog.open(storeName(), dir.resolve("s"), capacity);
             }
         }
     }
