@@ -8,6 +8,7 @@ package io.hopper;
 public final class BatchInterruptedException extends InterruptedException {
     private static final long serialVersionUID = 1L;
 
+    /** How many records of the batch, from its start, the channel took. */
     private final int accepted;
 
     /**

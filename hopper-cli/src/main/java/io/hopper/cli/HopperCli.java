@@ -7,12 +7,11 @@ import io.hopper.Hopper;
 import io.hopper.Serializer;
 import io.hopper.StorageBackend;
 import io.hopper.internal.codec.KryoSerializer;
+import io.hopper.internal.codec.Lz4BlockDecompressor;
 import io.hopper.internal.codec.TypeRegistry;
 import io.hopper.internal.recovery.ReadCursorFile;
 import io.hopper.internal.recovery.SnapshotFile;
 import io.hopper.internal.segment.SegmentFormat;
-import net.jpountz.lz4.LZ4Factory;
-import net.jpountz.lz4.LZ4SafeDecompressor;
 
 import java.io.IOException;
 import java.io.PrintStream;
@@ -331,7 +330,6 @@ public final class HopperCli {
         private final String format;
         private final Serializer<?> serializer;
         private final long limit;
-        private final LZ4SafeDecompressor lz4 = LZ4Factory.safeInstance().safeDecompressor();
         long shown;
 
         Dumper(PrintStream out, String format, Serializer<?> serializer, long limit) {
@@ -399,7 +397,7 @@ public final class HopperCli {
                 throw new IllegalArgumentException("raw length " + rawLen + " impossible for the block");
             }
             byte[] out = new byte[rawLen];
-            int n = lz4.decompress(payload, 4, payload.length - 4, out, 0, rawLen);
+            int n = Lz4BlockDecompressor.decompress(payload, 4, payload.length - 4, out, 0, rawLen);
             if (n != rawLen) {
                 throw new IllegalArgumentException("decompressed to " + n + " bytes, header says " + rawLen);
             }

@@ -7,6 +7,7 @@ import io.hopper.CorruptDataException;
 import io.hopper.Serializer;
 import io.hopper.internal.codec.EncodedRecord;
 import io.hopper.internal.codec.Lz4BlockCompressor;
+import io.hopper.internal.codec.Lz4BlockDecompressor;
 import io.hopper.internal.codec.RecordCodec;
 import net.jpountz.lz4.LZ4Factory;
 import net.jpountz.lz4.LZ4SafeDecompressor;
@@ -25,7 +26,9 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
  * with {@link CorruptDataException}, never with another exception, an {@code OutOfMemoryError}
  * from a length it read, or a hang. Records the fuzzer builds must also survive encode + decode.
  * A second target feeds arbitrary bytes to hopper's own LZ4 block compressor, one instance reused
- * across inputs as on a producer thread, and has lz4-java decompress every block.
+ * across inputs as on a producer thread, and has lz4-java and hopper's decoder decompress every
+ * block. A third feeds arbitrary bytes to hopper's LZ4 decoder as a block: it must decode exactly
+ * what lz4-java decodes and otherwise refuse with its typed error, within its output range.
  */
 class CodecFuzzTest {
 
@@ -66,6 +69,43 @@ class CodecFuzzTest {
         byte[] back = new byte[len];
         assertEquals(len, DECOMPRESSOR.decompress(block, 0, n, back, 0, len));
         assertArrayEquals(Arrays.copyOfRange(src, offset, src.length), back);
+        byte[] ours = new byte[len];
+        assertEquals(len, Lz4BlockDecompressor.decompress(block, 0, n, ours, 0, len));
+        assertArrayEquals(back, ours);
+    }
+
+    @FuzzTest(maxDuration = "24h")
+    void lz4Decoder(FuzzedDataProvider data) {
+        int room = data.consumeInt(0, 1 << 16);
+        byte[] block = data.consumeRemainingAsBytes();
+        if (block.length == 0) {
+            return;
+        }
+        byte[] ours = new byte[room + 2];
+        ours[0] = 0x5A;
+        ours[room + 1] = 0x5A;
+        int got;
+        String refusal = null;
+        try {
+            got = Lz4BlockDecompressor.decompress(block, 0, block.length, ours, 1, room);
+        } catch (Lz4BlockDecompressor.Lz4FormatException e) {
+            got = -1;
+            refusal = e.getMessage();
+        }
+        assertEquals(0x5A, ours[0], "wrote before its range");
+        assertEquals(0x5A, ours[room + 1], "wrote past its range");
+        byte[] theirs = new byte[room];
+        int expected;
+        try {
+            expected = DECOMPRESSOR.decompress(block, 0, block.length, theirs, 0, room);
+        } catch (RuntimeException e) {
+            return; // refused by lz4-java: ours may refuse too, or decode (it does not enforce the end-of-block rules)
+        }
+        if (got < 0 && refusal.startsWith("match offset 0 ")) {
+            return; // lz4-java accepts offset 0, which LZ4 forbids, and "copies" whatever the output held
+        }
+        assertEquals(expected, got, "lz4-java decodes this block");
+        assertArrayEquals(Arrays.copyOf(theirs, expected), Arrays.copyOfRange(ours, 1, 1 + expected));
     }
 
     @FuzzTest(maxDuration = "24h")
@@ -93,6 +133,7 @@ class CodecFuzzTest {
         RecordCodec<Event> codec = data.consumeBoolean() ? LZ4 : PLAIN;
         EncodedRecord r = codec.encode(e);
         Event back = codec.decode(r.buffer(), 24, r.payloadLength(), r.compressed(), SCRATCH);
+        codec.release(r);
         assertEquals(e, back);
     }
 }

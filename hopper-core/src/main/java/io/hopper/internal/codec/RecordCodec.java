@@ -6,8 +6,6 @@ import io.hopper.IncompatibleRecordException;
 import io.hopper.Serializer;
 import io.hopper.StorageException;
 import io.hopper.UnsupportedRecordException;
-import net.jpountz.lz4.LZ4Factory;
-import net.jpountz.lz4.LZ4SafeDecompressor;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -36,7 +34,6 @@ public final class RecordCodec<T> {
     private final Serializer<T> serializer;
     private final Compression compression;
     private final int headerRoom;
-    private final LZ4SafeDecompressor decompressor;
     /** Frames handed to callers, reused once released. */
     private final BoundedPool<EncodedRecord> frames = new BoundedPool<>(BoundedPool.defaultSize(),
             () -> new EncodedRecord(1024));
@@ -55,7 +52,6 @@ public final class RecordCodec<T> {
         this.serializer = serializer;
         this.compression = compression;
         this.headerRoom = headerRoom;
-        this.decompressor = LZ4Factory.safeInstance().safeDecompressor();
     }
 
     /**
@@ -222,7 +218,7 @@ public final class RecordCodec<T> {
             byte[] out = scratch.ensure(rawLen);
             int n;
             try {
-                n = decompressor.decompress(buf, off + 4, len - 4, out, 0, rawLen);
+                n = Lz4BlockDecompressor.decompress(buf, off + 4, len - 4, out, 0, rawLen);
             } catch (RuntimeException e) {
                 throw new CorruptDataException("LZ4 block does not decompress", e);
             }
