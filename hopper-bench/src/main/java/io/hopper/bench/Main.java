@@ -43,6 +43,8 @@ public final class Main {
               --backlog-mib N  size of the backlog written with the consumer stopped (default 64)
               --only PARTS     run only these parts, comma-separated: in-memory, spill, backlog,
                                latency (default all of them)
+              --drop-caches    drain one backlog row from a cold page cache: sync and drop the
+                               whole machine's page cache between write and drain (Linux, root)
               --json FILE      write every number as JSON
               --html FILE      write a self-contained HTML page plotting throughput vs producers
               --jmh ...        run the JMH suite instead; see hopper-bench/RESULTS.md""";
@@ -84,7 +86,8 @@ public final class Main {
     }
 
     /** The command line. */
-    record Options(double seconds, int[] producers, long backlogMiB, Set<String> parts, Path json, Path html) {
+    record Options(double seconds, int[] producers, long backlogMiB, Set<String> parts, Path json, Path html,
+                   boolean dropCaches) {
         static final List<String> PARTS = List.of("in-memory", "spill", "backlog", "latency");
 
         /** Returns null for --help. */
@@ -95,10 +98,15 @@ public final class Main {
             Path json = null;
             Path html = null;
             Set<String> parts = new LinkedHashSet<>(PARTS);
+            boolean dropCaches = false;
             for (int i = 0; i < args.length; i++) {
                 String a = args[i];
                 if (a.equals("-h") || a.equals("--help")) {
                     return null;
+                }
+                if (a.equals("--drop-caches")) {
+                    dropCaches = true;
+                    continue;
                 }
                 if (i + 1 >= args.length) {
                     throw new IllegalArgumentException("unknown argument or missing value: " + a);
@@ -137,7 +145,7 @@ public final class Main {
             if (backlog < 1 || backlog > 1 << 20) {
                 throw new IllegalArgumentException("--backlog-mib must be in [1, 1048576]: " + backlog);
             }
-            return new Options(seconds, producers, backlog, Set.copyOf(parts), json, html);
+            return new Options(seconds, producers, backlog, Set.copyOf(parts), json, html, dropCaches);
         }
     }
 
@@ -196,8 +204,9 @@ public final class Main {
                 Backlog.run(store, d, big, Math.max(4096, count / 8), phase);
                 progress("backlog " + options.backlogMiB + " MiB of 1 KiB records, warm page cache · " + store);
                 backlog.add(Backlog.run(store, d, big, count, phase, false, false));
-                progress("backlog " + options.backlogMiB + " MiB of 1 KiB records, page cache dropped · " + store);
-                backlog.add(Backlog.run(store, d, big, count, phase, true, true));
+                progress("backlog " + options.backlogMiB + " MiB of 1 KiB records, store reopened"
+                        + (options.dropCaches ? ", page cache dropped" : "") + " · " + store);
+                backlog.add(Backlog.run(store, d, big, count, phase, true, options.dropCaches));
                 progress("backlog of " + SMALL_RECORD_BYTES + " B log lines · " + store);
                 backlog.add(Backlog.run(store, d, logLines, smallCount, phase, false, false));
             }
@@ -375,7 +384,7 @@ public final class Main {
         out.printf(Locale.ROOT, "Backlog: %s MiB of 1 KiB records (and %s MiB of %d B log lines) written with the"
                 + " consumer stopped, then drained; every store warmed up first%n", options.backlogMiB,
                 options.backlogMiB / 4.0, SMALL_RECORD_BYTES);
-        out.printf(Locale.ROOT, "%-16s %6s %-6s %10s %13s %9s %13s %9s %11s %9s  %s%n", "store", "record", "cache",
+        out.printf(Locale.ROOT, "%-16s %6s %-8s %10s %13s %9s %13s %9s %11s %9s  %s%n", "store", "record", "cache",
                 "records", "write rec/s", "MB/s", "drain rec/s", "MB/s", "disk B/rec", "heap MiB", "notes");
         for (Backlog.Result b : backlog) {
             String n = b.notes();
@@ -385,13 +394,14 @@ public final class Main {
                 n = "stopped after " + b.records() + " records (time limit); " + n;
             }
             String cache = b.cache().startsWith("warm (") ? "warm*" : b.cache();
-            out.printf(Locale.ROOT, "%-16s %4d B %-6s %,10d %,13.0f %9.1f %,13.0f %9.1f %,11.0f %9.1f  %s%n", b.store(),
+            out.printf(Locale.ROOT, "%-16s %4d B %-8s %,10d %,13.0f %9.1f %,13.0f %9.1f %,11.0f %9.1f  %s%n", b.store(),
                     b.recordBytes(), cache, b.records(), b.writeRecordsPerSec(), b.writeMBPerSec(),
                     b.drainRecordsPerSec(), b.drainMBPerSec(), b.diskBytesPerRecord(), b.heapBytes() / 1048576.0, n);
         }
         out.println("  disk: " + first.diskMethod() + " bytes of each store's directory after the writes");
-        out.println("  cache: warm = the drain reads files just written (in the page cache); cold = store closed,"
-                + " files forced, page cache dropped, store reopened (a backlog after a long outage or a restart)");
+        out.println("  cache: warm = the drain reads files just written (in the page cache); reopened = store closed"
+                + " and reopened; cold = the same with the files forced and the page cache dropped in between"
+                + " (--drop-caches, root): a backlog after a long outage or a restart");
         if (backlog.stream().anyMatch(b -> b.cache().startsWith("warm ("))) {
             out.println("  warm* = a cold drain was asked for, but this process may not drop the page cache (needs root)");
         }

@@ -25,6 +25,8 @@ class QuickComparisonTest {
         assertArrayEquals(new int[] {1, 2, 4}, o.producers());
         assertEquals(64, o.backlogMiB());
         assertNull(o.json());
+        assertFalse(o.dropCaches(), "the machine's page cache is left alone unless asked");
+        assertTrue(Main.Options.parse(new String[] {"--drop-caches", "--seconds", "1"}).dropCaches());
         Main.Options p = Main.Options.parse(new String[] {"--seconds", "0.5", "--producers", "1, 8",
             "--backlog-mib", "16", "--json", "r.json", "--html", "r.html"});
         assertEquals(0.5, p.seconds());
