@@ -5,6 +5,7 @@ import io.hopper.OverflowPolicy;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.nio.file.Path;
+import java.util.function.LongSupplier;
 
 /**
  * The log line for records an overflow policy discarded: at most one per {@link #INTERVAL_NANOS}
@@ -26,24 +27,31 @@ final class OverflowReport {
 
     private final Path directory;
     private final OverflowPolicy policy;
+    /** The totals since open; read only when a line goes out (a drop storm must not sum a LongAdder per drop). */
+    private final LongSupplier evictedTotal;
+    private final LongSupplier droppedTotal;
     /** When the next line may go out. Any producer; the one whose CAS moves it writes the line. */
     private volatile long nextNanos = System.nanoTime() - 1;
     /** Totals in the last line. Written only by the CAS winner, under this object's monitor. */
     private long evictedReported;
     private long droppedReported;
 
-    OverflowReport(Path directory, OverflowPolicy policy) {
+    OverflowReport(Path directory, OverflowPolicy policy, LongSupplier evictedTotal, LongSupplier droppedTotal) {
         this.directory = directory;
         this.policy = policy;
+        this.evictedTotal = evictedTotal;
+        this.droppedTotal = droppedTotal;
     }
 
-    /** Records were evicted or dropped; the totals since open are given. Any thread. */
-    void discarded(long evictedTotal, long droppedTotal) {
+    /** Records were evicted or dropped. Any thread; costs a clock read unless a line is due. */
+    void discarded() {
         long now = System.nanoTime();
         long next = nextNanos;
         if (now - next < 0 || !NEXT.compareAndSet(this, next, now + INTERVAL_NANOS)) {
             return;
         }
+        long evictedTotal = this.evictedTotal.getAsLong();
+        long droppedTotal = this.droppedTotal.getAsLong();
         String line;
         synchronized (this) {
             long evicted = evictedTotal - evictedReported;

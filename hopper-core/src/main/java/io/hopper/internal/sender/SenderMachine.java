@@ -110,7 +110,7 @@ public final class SenderMachine<T> {
         this.policy = Objects.requireNonNull(policy, "policy");
         this.evictor = Objects.requireNonNull(evictor, "evictor");
         this.maxEvictionsPerRecord = 2 * maxDiskFiles + 2;
-        this.report = new OverflowReport(directory, policy);
+        this.report = new OverflowReport(directory, policy, evictor::recordsEvicted, state::dropped);
     }
 
     public OverflowPolicy policy() {
@@ -245,13 +245,13 @@ public final class SenderMachine<T> {
                                 if (evicted >= 0) {
                                     evictions++;
                                     if (evicted > 0) {
-                                        report.discarded(evictor.recordsEvicted(), state.dropped());
+                                        report.discarded();
                                     }
                                     continue;
                                 }
                             }
                             state.countDropped();
-                            report.discarded(evictor.recordsEvicted(), state.dropped());
+                            report.discarded();
                             return false;
                         }
                         // Both tiers are full. A parked consumer may hold a drained queue file that it
