@@ -33,13 +33,6 @@ class Lz4BlockDecompressorProperties {
 
     @Provide
     Arbitrary<byte[]> inputs() {
-        Arbitrary<byte[]> random = Arbitraries.bytes().array(byte[].class).ofMaxSize(3000);
-        Arbitrary<byte[]> fewSymbols = Arbitraries.bytes().between((byte) 'a', (byte) 'c').array(byte[].class).ofMaxSize(3000);
-        Arbitrary<byte[]> runs = Arbitraries.integers().between(0, 70_000).map(n -> {
-            byte[] b = new byte[n];
-            Arrays.fill(b, (byte) 7);
-            return b;
-        });
         // Short periods (1 to 19 bytes) repeated: matches that overlap their own output.
         Arbitrary<byte[]> periods = Arbitraries.integers().between(1, 19).flatMap(p ->
                 Arbitraries.integers().between(0, 5000).map(n -> {
@@ -49,9 +42,7 @@ class Lz4BlockDecompressorProperties {
                     }
                     return b;
                 }));
-        Arbitrary<byte[]> lines = Arbitraries.longs().map(seed -> Lz4BlockCompressorTest.jsonLines(
-                new SplittableRandom(seed), 1 + (int) Math.floorMod(seed, 40)));
-        return Arbitraries.oneOf(random, fewSymbols, runs, periods, lines);
+        return Arbitraries.oneOf(Lz4BlockCompressorProperties.lz4Inputs(), periods);
     }
 
     @Property(tries = 300)
