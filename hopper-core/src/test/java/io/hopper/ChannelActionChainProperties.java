@@ -110,26 +110,55 @@ class ChannelActionChainProperties {
                         .withMaxTransformations(30));
     }
 
+    /** What one producer thread does: sends from sequence {@code first} on and lists what the channel accepted. */
+    interface Producer {
+        void run(int id, long first, List<Long> accepted);
+    }
+
+    /**
+     * Runs {@code producers} threads at once (released together by one latch), then hands the
+     * model what each one had accepted, in its order.
+     */
+    static void concurrently(World w, int producers, Producer body) {
+        CountDownLatch start = new CountDownLatch(1);
+        List<Thread> threads = new ArrayList<>();
+        Map<Integer, List<Long>> accepted = new HashMap<>();
+        for (int p = 0; p < producers; p++) {
+            int id = p;
+            long first = w.nextSeq.getOrDefault(id, 0L);
+            List<Long> mine = new ArrayList<>();
+            accepted.put(id, mine);
+            threads.add(new Thread(() -> {
+                try {
+                    start.await();
+                } catch (InterruptedException e) {
+                    return;
+                }
+                body.run(id, first, mine);
+            }));
+        }
+        threads.forEach(Thread::start);
+        start.countDown();
+        for (Thread t : threads) {
+            try {
+                t.join(TimeUnit.MINUTES.toMillis(1));
+            } catch (InterruptedException e) {
+                throw new IllegalStateException(e);
+            }
+        }
+        accepted.forEach((id, vs) -> {
+            w.pending.computeIfAbsent(id, k -> new ArrayDeque<>()).addAll(vs);
+            w.nextSeq.merge(id, (long) vs.size(), Long::sum);
+        });
+    }
+
     /** 1–4 producer threads offer 1–60 records each at the same time; the model takes what was accepted. */
     static final class SendConcurrently implements Action.Independent<World> {
         @Override
         public Arbitrary<Transformer<World>> transformer() {
             return Combinators.combine(Arbitraries.integers().between(1, 4), Arbitraries.integers().between(1, 60))
-                    .as((producers, each) -> Transformer.mutate(producers + " producers send " + each, w -> {
-                        CountDownLatch start = new CountDownLatch(1);
-                        List<Thread> threads = new ArrayList<>();
-                        Map<Integer, List<Long>> accepted = new HashMap<>();
-                        for (int p = 0; p < producers; p++) {
-                            int id = p;
-                            long first = w.nextSeq.getOrDefault(id, 0L);
-                            List<Long> mine = new ArrayList<>();
-                            accepted.put(id, mine);
-                            threads.add(new Thread(() -> {
-                                try {
-                                    start.await();
-                                } catch (InterruptedException e) {
-                                    return;
-                                }
+                    .as((producers, each) -> Transformer.mutate(producers + " producers send " + each,
+                            w -> concurrently(w, producers, (id, first, mine) -> {
                                 for (long s = first; s < first + each; s++) {
                                     long v = ((long) id << 32) | s;
                                     if (!w.channel.sender().offer(v)) {
@@ -137,22 +166,7 @@ class ChannelActionChainProperties {
                                     }
                                     mine.add(v);
                                 }
-                            }));
-                        }
-                        threads.forEach(Thread::start);
-                        start.countDown();
-                        for (Thread t : threads) {
-                            try {
-                                t.join(TimeUnit.MINUTES.toMillis(1));
-                            } catch (InterruptedException e) {
-                                throw new IllegalStateException(e);
-                            }
-                        }
-                        accepted.forEach((id, vs) -> {
-                            w.pending.computeIfAbsent(id, k -> new ArrayDeque<>()).addAll(vs);
-                            w.nextSeq.merge(id, (long) vs.size(), Long::sum);
-                        });
-                    }));
+                            })));
         }
     }
 
@@ -166,21 +180,7 @@ class ChannelActionChainProperties {
             return Combinators.combine(Arbitraries.integers().between(1, 3), Arbitraries.integers().between(1, 80),
                             Arbitraries.integers().between(1, 4))
                     .as((producers, size, batches) -> Transformer.mutate(producers + " producers offerAll "
-                            + batches + " x " + size, w -> {
-                        CountDownLatch start = new CountDownLatch(1);
-                        List<Thread> threads = new ArrayList<>();
-                        Map<Integer, List<Long>> accepted = new HashMap<>();
-                        for (int p = 0; p < producers; p++) {
-                            int id = p;
-                            long first = w.nextSeq.getOrDefault(id, 0L);
-                            List<Long> mine = new ArrayList<>();
-                            accepted.put(id, mine);
-                            threads.add(new Thread(() -> {
-                                try {
-                                    start.await();
-                                } catch (InterruptedException e) {
-                                    return;
-                                }
+                            + batches + " x " + size, w -> concurrently(w, producers, (id, first, mine) -> {
                                 long s = first;
                                 for (int b = 0; b < batches; b++) {
                                     List<Long> batch = new ArrayList<>();
@@ -193,22 +193,7 @@ class ChannelActionChainProperties {
                                         return; // both tiers full: the rest stays with this producer
                                     }
                                 }
-                            }));
-                        }
-                        threads.forEach(Thread::start);
-                        start.countDown();
-                        for (Thread t : threads) {
-                            try {
-                                t.join(TimeUnit.MINUTES.toMillis(1));
-                            } catch (InterruptedException e) {
-                                throw new IllegalStateException(e);
-                            }
-                        }
-                        accepted.forEach((id, vs) -> {
-                            w.pending.computeIfAbsent(id, k -> new ArrayDeque<>()).addAll(vs);
-                            w.nextSeq.merge(id, (long) vs.size(), Long::sum);
-                        });
-                    }));
+                            })));
         }
     }
 
