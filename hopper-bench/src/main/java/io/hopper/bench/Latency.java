@@ -3,117 +3,238 @@ package io.hopper.bench;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.nio.ByteOrder;
-import java.util.Arrays;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * Send-to-receive latency at a fixed offered load below saturation.
  *
- * <p>One producer sends a fresh 64-byte record every {@code 1/rate} seconds on a fixed schedule;
- * the record carries its <em>scheduled</em> send time, and the consumer measures from that time
- * to the moment it has the record. Measuring from the schedule rather than from the actual send
- * counts a stalled producer's backlog against the queue (no coordinated omission). Every
- * record is timed; percentiles come from a sample of at most {@value #MAX_SAMPLES} latencies taken
- * at an even stride, and the maximum from all of them.
+ * <p>One producer sends a 64-byte record every {@code 1/rate} seconds on a fixed schedule; the
+ * record carries its <em>scheduled</em> send time, and the consumer measures from that time to
+ * the moment it has the record. Measuring from the schedule rather than from the actual send
+ * counts a stalled producer's backlog against the queue (no coordinated omission). Every record
+ * is counted in a {@link LatencyHistogram} (resolution 1/128).
+ *
+ * <p><b>No garbage.</b> The records come from a pool of {@value #POOL} arrays reused in turn, and
+ * the histogram allocates nothing, so the harness itself causes no collections: a young pause
+ * would charge its length, and the backlog it leaves, to thousands of records, and which queue's
+ * row caught the pauses would decide the comparison. A record carries its sequence number, and
+ * the consumer checks it, so a reused array can never be timed twice; the producer reuses an array
+ * only after the consumer has published that it took the record last sent in it.
+ *
+ * <p><b>Interleaved rows.</b> {@link #interleaved} times each queue in several short rounds,
+ * alternating which goes first, and merges each queue's rounds, so a slow phase of the machine
+ * (another process, a compilation, a page-cache flush) is spread over both queues.
  */
 final class Latency {
     private Latency() {
     }
 
-    static final int MAX_SAMPLES = 2_000_000;
     static final int RECORD_BYTES = 64;
+    /** Records the pool holds: a backlog of this many (131 ms at 1 M records/s) makes the producer wait, late and counted. */
+    static final int POOL = 1 << 17;
+    /**
+     * Every timed row starts with this much uncounted traffic. The first milliseconds of a row
+     * are a transient that belongs to neither queue: a consumer thread just started, the row's
+     * loops entering compiled code. Measured with the rows starting cold, records of the first
+     * 10 ms of a row waited up to 11 ms, through either queue.
+     */
+    static final double LEAD_IN_SECONDS = 0.1;
+    /** Rounds per queue in the quick comparison. */
+    static final int ROUNDS = 6;
     private static final VarHandle LONG_AT = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
 
     /** Percentiles in nanoseconds. */
     record Result(String queue, double offeredPerSec, long records, long p50, long p99, long p999, long max) {
+        static Result of(String queue, double rate, LatencyHistogram h) {
+            return new Result(queue, rate, h.count(), h.valueAt(0.50), h.valueAt(0.99), h.valueAt(0.999), h.max());
+        }
     }
+
+    /** A queue under test, by name. */
+    record Queue(String name, Transfer.Target target) {
+    }
+
+    /**
+     * The records the producer sends, reused in turn. Only one measurement runs at a time and it
+     * ends with every record received, so measurements can share them. Index i's array is written
+     * by the producer before its send and read by the consumer after its receive (the queue's
+     * hand-off orders the two); the producer writes it again only after it has seen the consumer's
+     * release of {@code taken} for it.
+     */
+    private static final byte[][] RECORDS = new byte[POOL][RECORD_BYTES];
 
     /** Sends {@code rate} records per second for {@code seconds} (after a {@code warmupSeconds} run that is not counted). */
     static Result run(String name, Transfer.Target target, double rate, double seconds, double warmupSeconds)
             throws Exception {
-        measure(target, rate, warmupSeconds);
-        long[] lat = measure(target, rate, seconds);
-        long records = lat[lat.length - 2];
-        long max = lat[lat.length - 1];
-        long[] sample = Arrays.copyOf(lat, lat.length - 2);
-        Arrays.sort(sample);
-        return new Result(name, rate, records, pct(sample, 0.50), pct(sample, 0.99), pct(sample, 0.999), max);
+        return interleaved(List.of(new Queue(name, target)), rate, seconds, warmupSeconds, 1).get(0);
     }
 
     /**
-     * The highest rate this harness's producer reaches through {@code target}: the same fresh,
+     * Times every queue at {@code rate} for {@code seconds} in all, as {@code rounds} rounds of
+     * {@code seconds / rounds} each. Round r runs the queues in the given order when r is even and
+     * in reverse when it is odd. Each queue gets one untimed run of {@code warmupSeconds} first.
+     *
+     * @return one result per queue, in the given order, over all its rounds
+     */
+    static List<Result> interleaved(List<Queue> queues, double rate, double seconds, double warmupSeconds,
+                                    int rounds) throws Exception {
+        return interleaved(queues, rate, seconds, warmupSeconds, rounds, (q, r) -> { });
+    }
+
+    /** Told before each timed row. */
+    interface Progress {
+        void row(Queue queue, int round);
+    }
+
+    static List<Result> interleaved(List<Queue> queues, double rate, double seconds, double warmupSeconds,
+                                    int rounds, Progress progress) throws Exception {
+        if (rounds < 1) {
+            throw new IllegalArgumentException("rounds must be >= 1: " + rounds);
+        }
+        LatencyHistogram scratch = new LatencyHistogram();
+        for (Queue q : queues) {
+            measure(q.target(), rate, count(rate, warmupSeconds), scratch);
+        }
+        List<LatencyHistogram> merged = new ArrayList<>();
+        for (int i = 0; i < queues.size(); i++) {
+            merged.add(new LatencyHistogram());
+        }
+        long perRound = count(rate, seconds / rounds);
+        long leadIn = count(rate, LEAD_IN_SECONDS);
+        for (int r = 0; r < rounds; r++) {
+            for (int k = 0; k < queues.size(); k++) {
+                int i = r % 2 == 0 ? k : queues.size() - 1 - k;
+                progress.row(queues.get(i), r);
+                scratch.reset();
+                measure(queues.get(i).target(), rate, leadIn, perRound, scratch);
+                merged.get(i).add(scratch);
+            }
+        }
+        List<Result> results = new ArrayList<>();
+        for (int i = 0; i < queues.size(); i++) {
+            results.add(Result.of(queues.get(i).name(), rate, merged.get(i)));
+        }
+        return results;
+    }
+
+    private static long count(double rate, double seconds) {
+        return Math.max(1, Math.round(rate * seconds));
+    }
+
+    /**
+     * The highest rate this harness's producer reaches through {@code target}: the same
      * time-stamped records, sent without pacing. Half of it is a load the queue and the producer
      * can both sustain, so latency is measured below saturation rather than on a growing backlog.
+     * One warm-up run, then the median of {@code runs} timed ones: single runs here spread from
+     * 1.5 to 4.9 M records/s, and an offered rate taken from a high one lands near what the
+     * queues sustain when paced, where every row becomes one growing backlog.
      */
-    static double saturatedRate(Transfer.Target target, long records) throws Exception {
-        measure(target, Double.POSITIVE_INFINITY, records); // warm-up
-        long t0 = System.nanoTime();
-        measure(target, Double.POSITIVE_INFINITY, records);
-        return records / ((System.nanoTime() - t0) / 1e9);
-    }
-
-    private static long pct(long[] sorted, double q) {
-        if (sorted.length == 0) {
-            return 0;
+    static double saturatedRate(Transfer.Target target, long records, int runs) throws Exception {
+        LatencyHistogram h = new LatencyHistogram();
+        measure(target, Double.POSITIVE_INFINITY, records, h); // warm-up
+        double[] rates = new double[runs];
+        for (int i = 0; i < runs; i++) {
+            long t0 = System.nanoTime();
+            measure(target, Double.POSITIVE_INFINITY, records, h);
+            rates[i] = records / ((System.nanoTime() - t0) / 1e9);
         }
-        int i = (int) Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1);
-        return sorted[Math.max(0, i)];
+        java.util.Arrays.sort(rates);
+        return rates[runs / 2];
     }
 
-    /** Returns the sampled latencies followed by the record count and the maximum. */
-    private static long[] measure(Transfer.Target target, double rate, double seconds) throws Exception {
-        return measure(target, rate, Math.max(1, (long) (rate * seconds)));
+    static double saturatedRate(Transfer.Target target, long records) throws Exception {
+        return saturatedRate(target, records, 1);
     }
 
-    /** Sends {@code total} records at {@code rate} (unpaced when infinite). */
-    private static long[] measure(Transfer.Target target, double rate, long total) throws Exception {
-        long stride = Math.max(1, (total + MAX_SAMPLES - 1) / MAX_SAMPLES);
-        int samples = (int) ((total + stride - 1) / stride);
-        // Written only by the consumer thread; read by this thread after consumer.join(), which
-        // orders every write before the read.
-        long[] out = new long[samples + 2];
+    /** Sends {@code total} records at {@code rate} (unpaced when infinite) and counts each one's latency in {@code into}. */
+    private static void measure(Transfer.Target target, double rate, long total, LatencyHistogram into)
+            throws Exception {
+        measure(target, rate, 0, total, into);
+    }
+
+    /**
+     * As {@link #measure(Transfer.Target, double, long, LatencyHistogram)}, after a lead-in of
+     * {@code leadIn} records sent on the same schedule by the same threads but not counted.
+     */
+    private static void measure(Transfer.Target target, double rate, long leadIn, long counted,
+                                LatencyHistogram into) throws Exception {
+        long total = leadIn + counted;
+        // Records the consumer has finished with: written (release) only by the consumer, read
+        // (acquire) by the producer before it reuses an array.
+        AtomicLong taken = new AtomicLong();
         double periodNanos = 1e9 / rate;
         CountDownLatch ready = new CountDownLatch(1);
         AtomicReference<Throwable> failure = new AtomicReference<>();
-        long[] start = new long[1];
+        Thread producer = Thread.currentThread();
+        // `into` is written only by the consumer thread; the caller reads it after
+        // consumer.join(), which orders every write before the read.
         Thread consumer = new Thread(() -> {
             try {
                 ready.await();
-                long max = 0;
                 for (long i = 0; i < total; i++) {
                     byte[] r = target.receive();
-                    long l = System.nanoTime() - (long) LONG_AT.get(r, 0);
-                    if (l > max) {
-                        max = l;
+                    long now = System.nanoTime();
+                    long seq = (long) LONG_AT.get(r, 8);
+                    if (seq != i) {
+                        throw new IllegalStateException("record " + i + " arrived as " + seq);
                     }
-                    if (i % stride == 0) {
-                        out[(int) (i / stride)] = l;
+                    if (i >= leadIn) {
+                        into.record(Math.max(0, now - (long) LONG_AT.get(r, 0)));
                     }
+                    taken.setRelease(i + 1);
                 }
-                out[samples] = total;
-                out[samples + 1] = max;
             } catch (Throwable t) {
                 failure.compareAndSet(null, t);
+                producer.interrupt(); // it may be blocked in a send that no one will make room for
             }
         }, "latency-consumer");
         consumer.start();
-        start[0] = System.nanoTime() + 1_000_000;
+        long t0 = System.nanoTime() + 1_000_000;
         ready.countDown();
-        long t0 = start[0];
-        for (long i = 0; i < total; i++) {
-            long due = Double.isInfinite(rate) ? System.nanoTime() : t0 + (long) (i * periodNanos);
-            while (System.nanoTime() < due) {
-                Thread.onSpinWait();
+        long known = 0; // the last value of `taken` this thread read
+        try {
+            send:
+            for (long i = 0; i < total && failure.get() == null; i++) {
+                long due = Double.isInfinite(rate) ? System.nanoTime() : t0 + (long) (i * periodNanos);
+                while (System.nanoTime() < due) {
+                    Thread.onSpinWait();
+                }
+                while (i - known >= POOL) { // record i - POOL still in flight: its array is not ours yet
+                    known = taken.getAcquire();
+                    if (i - known >= POOL) {
+                        if (failure.get() != null) {
+                            break send;
+                        }
+                        Thread.onSpinWait();
+                    }
+                }
+                byte[] r = RECORDS[(int) (i & (POOL - 1))];
+                LONG_AT.set(r, 0, due);
+                LONG_AT.set(r, 8, i);
+                target.send(r);
             }
-            byte[] r = new byte[RECORD_BYTES];
-            LONG_AT.set(r, 0, due);
-            target.send(r);
+        } catch (InterruptedException e) {
+            if (failure.get() == null) {
+                throw e;
+            }
         }
-        consumer.join();
+        for (;;) {
+            try {
+                consumer.join();
+                break;
+            } catch (InterruptedException e) {
+                if (failure.get() == null) {
+                    throw e;
+                } // else the failing consumer's interrupt: it is ending, wait for it
+            }
+        }
         if (failure.get() != null) {
+            Thread.interrupted(); // the consumer's interrupt, if it arrived after the last wait
             throw new IllegalStateException("latency run failed", failure.get());
         }
-        return out;
     }
 }

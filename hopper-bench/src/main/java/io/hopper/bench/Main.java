@@ -169,7 +169,8 @@ public final class Main {
         int[] ps = options.producers;
         Set<String> parts = options.parts;
         steps = (parts.contains("in-memory") ? ps.length * 2 : 0) + (parts.contains("spill") ? ps.length * 2 : 0)
-                + (parts.contains("backlog") ? Backlog.STORES.size() * 4 : 0) + (parts.contains("latency") ? 3 : 0);
+                + (parts.contains("backlog") ? Backlog.STORES.size() * 4 : 0)
+                + (parts.contains("latency") ? 1 + 2 * Latency.ROUNDS : 0);
         out.printf(Locale.ROOT, "hopper quick comparison: %d cores, %s %s, %.1f s per row; --help for options%n",
                 cores, System.getProperty("java.vm.name"), System.getProperty("java.version"), options.seconds);
         List<Row> rows = new ArrayList<>();
@@ -230,20 +231,22 @@ public final class Main {
 
     private List<Latency.Result> latencyRows() throws Exception {
         progress("latency · ArrayBlockingQueue saturated throughput (1 producer)");
-        double saturated = Latency.saturatedRate(Transfer.arrayBlockingQueue(8192), 1_000_000);
+        double saturated = Latency.saturatedRate(Transfer.arrayBlockingQueue(8192), 500_000, 5);
         double rate = saturated / 2;
-        List<Latency.Result> r = new ArrayList<>();
-        progress(String.format(Locale.ROOT, "latency at %,.0f records/s · ArrayBlockingQueue", rate));
-        r.add(Latency.run("ArrayBlockingQueue", Transfer.arrayBlockingQueue(8192), rate, options.seconds, 0.5));
-        progress(String.format(Locale.ROOT, "latency at %,.0f records/s · hopper", rate));
         Path dir = Files.createTempDirectory("hopper-bench-latency-");
+        // One channel for all rounds, as a service keeps one open: its start-up objects are not
+        // charged to the first round's collections.
         try (Channel<byte[]> ch = Hopper.builder(byte[].class, dir.resolve("ch")).inMemoryBytes(64L << 20)
                 .weigher(b -> 16L + b.length).open()) {
-            r.add(Latency.run("hopper", Transfer.of(ch), rate, options.seconds, 0.5));
+            List<Latency.Queue> queues = List.of(new Latency.Queue("ArrayBlockingQueue", Transfer.arrayBlockingQueue(8192)),
+                    new Latency.Queue("hopper", Transfer.of(ch)));
+            // Twice the throughput rows' time per queue, in interleaved rounds.
+            return Latency.interleaved(queues, rate, 2 * options.seconds, 0.5, Latency.ROUNDS,
+                    (q, round) -> progress(String.format(Locale.ROOT, "latency at %,.0f records/s, round %d of %d · %s",
+                            rate, round + 1, Latency.ROUNDS, q.name())));
         } finally {
             Backlog.deleteTree(dir);
         }
-        return r;
     }
 
     private void progress(String what) {
@@ -410,8 +413,9 @@ public final class Main {
 
     private void printLatency(List<Latency.Result> latency) {
         out.printf(Locale.ROOT, "Latency: send to receive, one producer at %,.0f records/s"
-                + " (half of what this producer reaches through ArrayBlockingQueue unpaced)%n",
-                latency.get(0).offeredPerSec());
+                + " (half of what this producer reaches through ArrayBlockingQueue unpaced),"
+                + " %d interleaved rounds per queue, every record counted%n",
+                latency.get(0).offeredPerSec(), Latency.ROUNDS);
         out.printf(Locale.ROOT, "%-20s %12s %10s %10s %10s %12s%n", "queue", "records", "p50 us", "p99 us",
                 "p99.9 us", "max us");
         for (Latency.Result l : latency) {

@@ -97,6 +97,71 @@ class QuickComparisonTest {
     }
 
     @Test
+    void interleavedRoundsTimeEveryRecordOfEveryQueueInTheGivenOrder() throws Exception {
+        List<String> order = new java.util.ArrayList<>();
+        List<Latency.Result> r = Latency.interleaved(
+                List.of(new Latency.Queue("a", Transfer.arrayBlockingQueue(1024)),
+                        new Latency.Queue("b", Transfer.arrayBlockingQueue(16))),
+                20_000, 0.3, 0.01, 3, (q, round) -> order.add(q.name() + round));
+        assertEquals(List.of("a0", "b0", "b1", "a1", "a2", "b2"), order);
+        assertEquals(List.of("a", "b"), r.stream().map(Latency.Result::queue).toList());
+        for (Latency.Result x : r) {
+            assertEquals(3 * 2_000, x.records(), x.toString());
+            assertTrue(x.p50() > 0 && x.p50() <= x.p99() && x.p99() <= x.p999() && x.p999() <= x.max(), x.toString());
+        }
+    }
+
+    @Test
+    void aBacklogLargerThanThePoolMakesTheProducerWaitRatherThanReuseAnArrayInFlight() throws Exception {
+        // The queue holds more than the pool and the consumer starts late, so the producer runs a
+        // whole pool ahead. The consumer checks every record's sequence number: an array reused
+        // while still queued would arrive with a later number and fail the run.
+        java.util.concurrent.ArrayBlockingQueue<byte[]> q = new java.util.concurrent.ArrayBlockingQueue<>(4 * Latency.POOL);
+        java.util.concurrent.atomic.AtomicBoolean started = new java.util.concurrent.atomic.AtomicBoolean();
+        Transfer.Target lateConsumer = new Transfer.Target() {
+            @Override
+            public void send(byte[] r) throws InterruptedException {
+                q.put(r);
+            }
+
+            @Override
+            public byte[] receive() throws InterruptedException {
+                if (started.compareAndSet(false, true)) {
+                    while (q.remainingCapacity() > 3 * Latency.POOL) { // wait until a pool's worth is queued
+                        Thread.sleep(1);
+                    }
+                    Thread.sleep(50);
+                }
+                return q.take();
+            }
+        };
+        double rate = Latency.saturatedRate(lateConsumer, 2L * Latency.POOL);
+        assertTrue(rate > 0 && Double.isFinite(rate), "rate " + rate);
+        assertTrue(started.get());
+    }
+
+    @Test
+    void aConsumerThatFailsEndsTheRunWithItsErrorInsteadOfBlockingTheProducer() {
+        java.util.concurrent.ArrayBlockingQueue<byte[]> q = new java.util.concurrent.ArrayBlockingQueue<>(4);
+        Transfer.Target failing = new Transfer.Target() {
+            @Override
+            public void send(byte[] r) throws InterruptedException {
+                q.put(r);
+            }
+
+            @Override
+            public byte[] receive() throws InterruptedException {
+                q.take();
+                throw new IllegalStateException("sink broke");
+            }
+        };
+        IllegalStateException e = assertThrows(IllegalStateException.class,
+                () -> Latency.run("failing", failing, Double.POSITIVE_INFINITY, 1, 0));
+        assertEquals("sink broke", e.getCause().getMessage());
+        assertFalse(Thread.currentThread().isInterrupted());
+    }
+
+    @Test
     void saturatedRateIsMeasuredWithTheLatencyProducersOwnWork() throws Exception {
         double r = Latency.saturatedRate(Transfer.arrayBlockingQueue(1024), 20_000);
         assertTrue(r > 0 && Double.isFinite(r), "rate " + r);
