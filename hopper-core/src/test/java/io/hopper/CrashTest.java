@@ -142,8 +142,15 @@ class CrashTest {
                         evictedRestarts++; // the restart began past records read or evicted after the last commit
                     }
                 } else {
-                    assertTrue(o.receivedByChild().contains(((long) p << 32) | o.acked[p]) || o.acked[p] < 0,
-                            "nothing came back though the last acknowledged record was not received, " + where);
+                    // Nothing of this producer survived: its last acknowledged record was received
+                    // before the kill, or went with an evicted file. A producer that fell behind
+                    // the others has its newest records in the oldest files (seen once: producer 0
+                    // at 896 acknowledged, the others past 1,800). The child counts evictions; it
+                    // cannot say which records they took.
+                    assertTrue(o.receivedByChild().contains(((long) p << 32) | o.acked[p]) || o.acked[p] < 0
+                                    || o.evictedByChild() > 0,
+                            "nothing came back though the last acknowledged record was neither received nor evicted, "
+                                    + where);
                 }
             }
         }
