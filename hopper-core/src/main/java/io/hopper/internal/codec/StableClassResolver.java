@@ -42,6 +42,9 @@ final class StableClassResolver extends DefaultClassResolver {
     private final Map<Class<?>, ClassId> ids = new IdentityHashMap<>();
     /** Per id read: the registration that decodes it. */
     private final Map<Integer, Registration> byId = new HashMap<>();
+    /** The last id {@link #readClass} looked up, and its registration (null before the first). */
+    private int lastId;
+    private Registration lastRegistration;
 
     /** The class whose id was just written by {@link #writeClass}, and the output position after it. */
     private Class<?> writtenClass;
@@ -166,10 +169,15 @@ final class StableClassResolver extends DefaultClassResolver {
             return r;
         }
         int id = input.readInt();
-        Registration r = byId.get(id);
-        if (r == null) {
-            r = resolve(id);
-            byId.put(id, r);
+        Registration r = lastRegistration;
+        if (r == null || id != lastId) {
+            r = byId.get(id);
+            if (r == null) {
+                r = resolve(id);
+                byId.put(id, r);
+            }
+            lastId = id;
+            lastRegistration = r;
         }
         if (r.getSerializer() instanceof EvolvingSerializer) {
             readClassValue = r.getType();
