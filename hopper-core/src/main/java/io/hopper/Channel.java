@@ -344,4 +344,15 @@ public final class Channel<T> implements AutoCloseable {
             throw new StorageException("closing channel " + directory, failure);
         }
     }
+
+    /** Disk records whose value the read-ahead decoded (0 when it is off); for tests. */
+    long readAheadHits() {
+        ReentrantLock front = ring.frontLock();
+        front.lock();
+        try {
+            return receiverMachine.readAheadHits();
+        } finally {
+            front.unlock();
+        }
+    }
 }

@@ -88,6 +88,7 @@ public final class Hopper {
         private SyncPolicy syncPolicy = SyncPolicy.NONE;
         private CommitMode commitMode = CommitMode.AUTO;
         private OverflowPolicy overflow = OverflowPolicy.BLOCK;
+        private boolean readAhead;
         private String jmxName;
 
         private Builder(Class<T> type, Path directory) {
@@ -280,6 +281,24 @@ public final class Hopper {
         }
 
         /**
+         * Decodes disk records ahead of the consumer on a helper thread (one per channel, started
+         * at the first backlog read): while the consumer handles a record, the next ones are
+         * checksummed, decompressed and deserialized. The consumer alone still moves the read
+         * position, so commits, file deletion, eviction and close see only what it took. It pays
+         * when a backlog is drained by a consumer that does work per record, and needs a spare
+         * core; a consumer that keeps up with the producers never waits for it. Memory: copies of
+         * at most three windows of file bytes (64 KiB each, more only for records larger than
+         * that, up to 256 KiB) and the records decoded from them, per channel. Default: off.
+         *
+         * @param on whether to decode ahead
+         * @return this builder
+         */
+        public Builder<T> readAhead(boolean on) {
+            this.readAhead = on;
+            return this;
+        }
+
+        /**
          * Registers the channel's statistics as a JMX MBean ({@link ChannelMXBean}) on the platform
          * MBean server when it opens, under {@code io.hopper:type=Channel,name="<name>"}, and
          * unregisters it when the channel closes. Default: not registered.
@@ -368,6 +387,9 @@ public final class Hopper {
                 ReceiverMachine<T> receiverMachine = new ReceiverMachine<>(ring, cursor, codec, limit, directory,
                         snapshot, commitMode == CommitMode.MANUAL, cursorFile,
                         readForcedOnly ? sync::durable : () -> Long.MAX_VALUE);
+                if (readAhead) {
+                    receiverMachine.readAhead(diskBytes / maxDiskFiles);
+                }
                 SenderMachine<T> senderMachine = new SenderMachine<>(ring, codec, w, log.maxFrameBytes(), directory,
                         durability == Durability.WRITE_THROUGH, syncPolicy.forces() ? sync : null,
                         syncPolicy.kind == SyncPolicy.Kind.ALWAYS, syncPolicy.records,

@@ -42,7 +42,11 @@ class ChannelActionChainProperties {
         final Map<Integer, ArrayDeque<Long>> pending = new HashMap<>();
         final Map<Integer, Long> nextSeq = new HashMap<>();
 
-        World(long memBytes, int files) {
+        /** Whether the channel decodes disk records ahead of the consumer. */
+        final boolean readAhead;
+
+        World(long memBytes, int files, boolean readAhead) {
+            this.readAhead = readAhead;
             reopen(memBytes, files);
             OPEN.add(this);
         }
@@ -50,7 +54,7 @@ class ChannelActionChainProperties {
         void reopen(long memBytes, int files) {
             try {
                 channel = Hopper.builder(Long.class, dir).inMemoryBytes(memBytes).weigher(x -> 8)
-                        .diskBytes(files * 4096L).maxDiskFiles(files).open();
+                        .diskBytes(files * 4096L).maxDiskFiles(files).readAhead(readAhead).open();
             } catch (Exception e) {
                 throw new IllegalStateException(e);
             }
@@ -72,7 +76,7 @@ class ChannelActionChainProperties {
 
         @Override
         public String toString() {
-            return "World[" + modelSize() + " pending]";
+            return "World[" + modelSize() + " pending" + (readAhead ? ", read-ahead" : "") + "]";
         }
     }
 
@@ -97,8 +101,9 @@ class ChannelActionChainProperties {
 
     @Provide
     Arbitrary<ActionChain<World>> chains() {
-        return Combinators.combine(Arbitraries.longs().between(0, 400), Arbitraries.integers().between(1, 6))
-                .flatAs((mem, files) -> ActionChain.<World>startWith(() -> new World(mem, files))
+        return Combinators.combine(Arbitraries.longs().between(0, 400), Arbitraries.integers().between(1, 6),
+                        Arbitraries.of(false, true))
+                .flatAs((mem, files, readAhead) -> ActionChain.<World>startWith(() -> new World(mem, files, readAhead))
                         .withAction(4, new SendConcurrently())
                         .withAction(2, new OfferAllConcurrently())
                         .withAction(3, new Poll())

@@ -59,7 +59,11 @@ class OverflowPolicyProperties {
         /** The largest disk budget any open had: files a larger budget wrote stay after a reopen with a smaller one. */
         long largestDiskBudget;
 
-        World(OverflowPolicy policy, Durability durability, long memBytes, int files) {
+        /** Whether the channel decodes disk records ahead of the consumer. */
+        final boolean readAhead;
+
+        World(OverflowPolicy policy, Durability durability, long memBytes, int files, boolean readAhead) {
+            this.readAhead = readAhead;
             this.policy = policy;
             this.durability = durability;
             reopen(memBytes, files);
@@ -71,7 +75,7 @@ class OverflowPolicyProperties {
             try {
                 channel = Hopper.builder(Long.class, dir).inMemoryBytes(memBytes).weigher(x -> 8)
                         .diskBytes(files * 4096L).maxDiskFiles(files).durability(durability)
-                        .overflow(policy).open();
+                        .overflow(policy).readAhead(readAhead).open();
             } catch (Exception e) {
                 throw new IllegalStateException(e);
             }
@@ -118,7 +122,7 @@ class OverflowPolicyProperties {
 
         @Override
         public String toString() {
-            return policy + "/" + durability + "[" + modelSize() + " in the model]";
+            return policy + "/" + durability + (readAhead ? "/read-ahead" : "") + "[" + modelSize() + " in the model]";
         }
     }
 
@@ -150,9 +154,10 @@ class OverflowPolicyProperties {
         return Combinators.combine(
                         Arbitraries.of(OverflowPolicy.DROP_OLDEST, OverflowPolicy.DROP_NEWEST),
                         Arbitraries.of(Durability.MEMORY_FIRST, Durability.WRITE_THROUGH),
-                        Arbitraries.longs().between(0, 200), Arbitraries.integers().between(1, 4))
-                .flatAs((policy, durability, mem, files) -> ActionChain.<World>startWith(
-                                () -> new World(policy, durability, mem, files))
+                        Arbitraries.longs().between(0, 200), Arbitraries.integers().between(1, 4),
+                        Arbitraries.of(false, true))
+                .flatAs((policy, durability, mem, files, readAhead) -> ActionChain.<World>startWith(
+                                () -> new World(policy, durability, mem, files, readAhead))
                         .withAction(4, new BurstWithConsumer())
                         .withAction(2, new Poll())
                         .withAction(1, new Peek())

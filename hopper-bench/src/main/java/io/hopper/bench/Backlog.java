@@ -84,7 +84,8 @@ public final class Backlog {
     public static Store open(String store, Path dir, long backlogBytes) throws Exception {
         Files.createDirectories(dir);
         return switch (store) {
-            case "hopper" -> new HopperStore(dir, backlogBytes);
+            case "hopper" -> new HopperStore(dir, backlogBytes, false);
+            case "hopper read-ahead" -> new HopperStore(dir, backlogBytes, true);
             case "Chronicle Queue" -> new ChronicleStore(dir);
             case "Tape" -> new TapeStore(dir);
             default -> throw new IllegalArgumentException("unknown store " + store + "; one of " + STORES);
@@ -198,16 +199,16 @@ public final class Backlog {
         }
     }
 
-    /** hopper with a 4 MiB memory tier: a backlog of this size lands on disk. */
+    /** hopper with a 4 MiB memory tier: a backlog of this size lands on disk. Also as "hopper read-ahead". */
     private static final class HopperStore implements Store {
         private final Channel<byte[]> channel;
         private long appended;
 
-        HopperStore(Path dir, long backlogBytes) throws IOException {
+        HopperStore(Path dir, long backlogBytes, boolean readAhead) throws IOException {
             long disk = Math.max(256L << 20, 2 * backlogBytes);
             channel = Hopper.builder(byte[].class, dir.resolve("ch"))
                     .inMemoryBytes(4L << 20).diskBytes(disk).maxDiskFiles(256)
-                    .weigher(b -> 16L + b.length)
+                    .weigher(b -> 16L + b.length).readAhead(readAhead)
                     .open();
         }
 

@@ -36,8 +36,16 @@ import java.util.concurrent.TimeUnit;
 @Measurement(iterations = 5, batchSize = 65_536)
 public class BacklogBenchmark extends ChronicleForks {
 
+    /** {@code hopperReadAhead} is hopper with {@code readAhead(true)}. */
     @Param({"hopper", "ChronicleQueue", "Tape"})
     public String store;
+
+    /**
+     * CPU time the consumer spends on each record after taking it (busy, as a consumer that parses
+     * or transforms records): 0 for a bare drain, 1000 for a consumer at 1 µs per record.
+     */
+    @Param({"0"})
+    public long consumerNanos;
 
     @Param({"1024"})
     public int recordBytes;
@@ -75,7 +83,11 @@ public class BacklogBenchmark extends ChronicleForks {
     private long capacity;
 
     private String storeName() {
-        return store.equals("ChronicleQueue") ? "Chronicle Queue" : store;
+        return switch (store) {
+            case "ChronicleQueue" -> "Chronicle Queue";
+            case "hopperReadAhead" -> "hopper read-ahead";
+            default -> store;
+        };
     }
 
     /** Fresh store per iteration; for drain, filled with the backlog outside the timing. */
@@ -113,6 +125,12 @@ public class BacklogBenchmark extends ChronicleForks {
         byte[] r = target.take();
         if (r == null) {
             throw new IllegalStateException("the backlog ran out: -p backlogRecords must be at least -bs");
+        }
+        if (consumerNanos > 0) {
+            long until = System.nanoTime() + consumerNanos;
+            while (System.nanoTime() < until) {
+                Thread.onSpinWait();
+            }
         }
         return r;
     }

@@ -37,6 +37,8 @@ public final class ReceiverMachine<T> implements SenderMachine.Evictor {
     private final SegmentCursor cursor;
     private final RecordCodec<T> codec;
     private final RecordCodec.DecodeScratch scratch = new RecordCodec.DecodeScratch();
+    /** Decodes disk records ahead of this consumer; null when off. Set before the channel is published. */
+    private ReadAhead<T> readAhead;
     private final Path directory;
 
     /** How often the read position is committed on its own while records come from disk. */
@@ -254,6 +256,20 @@ public final class ReceiverMachine<T> implements SenderMachine.Evictor {
             System.getLogger("io.hopper").log(System.Logger.Level.WARNING, "hopper: the memory snapshot of "
                     + records + " record(s) in " + directory + " is missing or unreadable; counted as lost");
         }
+    }
+
+    /**
+     * Turns on decoding disk records ahead of the consumer on a helper thread ({@link ReadAhead}).
+     * Called before the channel is published.
+     */
+    public void readAhead(long fileBytes) {
+        readAhead = new ReadAhead<>(codec, directory, fileBytes);
+        cursor.prefetcher(readAhead);
+    }
+
+    /** Disk records whose value was decoded ahead (0 when read-ahead is off). Front lock held. */
+    public long readAheadHits() {
+        return readAhead == null ? 0 : readAhead.hits();
     }
 
     /**
@@ -576,12 +592,16 @@ public final class ReceiverMachine<T> implements SenderMachine.Evictor {
             return null;
         }
         T value;
-        try {
-            value = codec.decode(cursor.window(), cursor.payloadOffset(), cursor.payloadLength(),
-                    cursor.compressed(), scratch);
-        } catch (CorruptDataException e) {
-            cursor.undecodable(e);
-            return null;
+        if (readAhead != null && cursor.locatedPrefetched()) {
+            value = readAhead.take();
+        } else {
+            try {
+                value = codec.decode(cursor.window(), cursor.payloadOffset(), cursor.payloadLength(),
+                        cursor.compressed(), scratch);
+            } catch (CorruptDataException e) {
+                cursor.undecodable(e);
+                return null;
+            }
         }
         if (consume) {
             consumedDisk();
@@ -750,6 +770,9 @@ public final class ReceiverMachine<T> implements SenderMachine.Evictor {
             return;
         }
         closed = true;
+        if (readAhead != null) {
+            readAhead.close();
+        }
         List<Object> slots = new ArrayList<>();
         boolean anyRecord = false;
         // A peeked disk record stays in its file, unconsumed, unless DROP_OLDEST evicted that file

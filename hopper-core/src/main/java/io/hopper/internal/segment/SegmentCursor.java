@@ -93,6 +93,48 @@ public final class SegmentCursor {
     private long frameIndex;
     private long frameEnd;
 
+    /**
+     * Decodes frames ahead of the consumer (read-ahead). The cursor stays the only authority on
+     * positions: it offers each window it reads, and for each frame it locates it asks whether a
+     * value decoded from exactly that frame's payload is ready. Both calls come with the front
+     * and file locks held, and with the head file open: {@code file} may be read during the call,
+     * never kept, and never past {@code readableEnd}, the bytes the writer has published.
+     */
+    public interface Prefetcher {
+        /**
+         * Bytes {@code [windowStart, windowStart + length)} of queue file {@code sequence} were just
+         * read into {@code window}, and a frame starts at {@code firstFrame}. The array is reused
+         * after the call: copy what is kept.
+         */
+        void windowRead(long sequence, SegmentReader file, long readableEnd, byte[] window, long windowStart,
+                        int length, long firstFrame);
+
+        /**
+         * Whether a value decoded from the frame at {@code offset} of file {@code sequence}, whose
+         * payload checked against {@code payloadCrc}, is ready; if so it is the next one handed over.
+         * May wait for a decode under way.
+         */
+        boolean ready(long sequence, SegmentReader file, long readableEnd, long offset, int payloadCrc);
+    }
+
+    /** Set once by the receiver before the channel is published; null when reading ahead is off. */
+    private Prefetcher prefetcher;
+    /** Fresh reads into the window so far, and the count when the prefetcher last saw one. File lock. */
+    private long windowReads;
+    private long windowsOffered;
+    /** The located frame's value was decoded ahead (its payload checksum was verified there). */
+    private boolean locatedPrefetched;
+
+    /** Installs the read-ahead. */
+    public void prefetcher(Prefetcher p) {
+        this.prefetcher = p;
+    }
+
+    /** Whether the located frame's value is waiting in the prefetcher (see {@link Prefetcher#ready}). */
+    public boolean locatedPrefetched() {
+        return locatedPrefetched;
+    }
+
     /** Called with the read index before a fully read file is deleted; front lock held. */
     public interface BeforeDelete {
         void aboutToDelete(long readIndex) throws IOException;
@@ -243,7 +285,16 @@ public final class SegmentCursor {
         }
         h = (int) (pos - windowStart);
         int payloadAt = h + SegmentFormat.FRAME_HEADER_BYTES;
-        if (SegmentFormat.crc(window, payloadAt, len) != crc) {
+        locatedPrefetched = false;
+        if (prefetcher != null) {
+            if (windowsOffered != windowReads) {
+                windowsOffered = windowReads;
+                prefetcher.windowRead(meta.sequence, file, readable, window, windowStart, windowLength, pos);
+            }
+            // A value decoded ahead comes from a payload that passed this same checksum there.
+            locatedPrefetched = index == readIndex && prefetcher.ready(meta.sequence, file, readable, pos, crc);
+        }
+        if (!locatedPrefetched && SegmentFormat.crc(window, payloadAt, len) != crc) {
             corruptFrames++;
             warn("payload checksum mismatch at offset " + pos + "; skipping 1 record");
             if (index >= readIndex) {
@@ -660,6 +711,7 @@ public final class SegmentCursor {
         }
         windowStart = at;
         windowLength = Math.max(got, 0);
+        windowReads++;
         return windowLength >= n;
     }
 
