@@ -64,6 +64,9 @@ class DamagedQueueFileFuzzTest {
         try (Channel<String> ch = Hopper.builder(String.class, dir.resolve("ch"))
                 .storage(storage).compression(compression)
                 .inMemoryBytes(0).diskBytes(16 * 1024).maxDiskFiles(16)
+                // Read-ahead for half the cases, derived from choices already made so that the
+                // inputs kept as regression cases still mean what they meant.
+                .readAhead((storage == StorageBackend.CHRONICLE_BYTES) != (compression == Compression.LZ4))
                 .open()) {
             for (int i = 0; i < RECORDS; i++) {
                 assertTrue(ch.sender().offer(record(i)));

@@ -62,7 +62,7 @@ final class ReadAhead<T> implements SegmentCursor.Prefetcher {
     static final int WINDOW = 64 * 1024;
     /**
      * A window with fewer bytes of whole frames than this is left to the consumer: it is not a
-     * backlog. Smaller for small queue files: a quarter of a file, at least 1 KiB.
+     * backlog. Smaller for small queue files: a quarter of a file, at least 256 bytes.
      */
     static final int MIN_BYTES = 16 * 1024;
     /** A cursor window larger than this (records larger than the usual window) is left to the consumer. */
@@ -163,7 +163,7 @@ final class ReadAhead<T> implements SegmentCursor.Prefetcher {
 
     ReadAhead(RecordCodec<T> codec, Path directory, long fileBytes) {
         this.codec = codec;
-        this.minBytes = (int) Math.min(MIN_BYTES, Math.max(1024, fileBytes / 4));
+        this.minBytes = (int) Math.min(MIN_BYTES, Math.max(256, fileBytes / 4));
         this.threadName = "hopper-read-ahead " + directory.getFileName();
     }
 
