@@ -47,7 +47,7 @@ import java.util.concurrent.ArrayBlockingQueue;
  * decoded from those windows.
  *
  * <p><b>Threads.</b> {@link #windowRead} and {@link #ready} run on the consumer, under the front and
- * file locks, and own {@code pending}, {@code ahead*}, {@code spare}, {@code ready} and
+ * file locks, and own {@code pending}, {@code aheadStopped}, {@code spare}, {@code ready} and
  * {@code hits}. A {@link Window}'s bytes and offsets are written before it is queued for the
  * helper (the queue orders them). After that, the frame states order everything else: the helper
  * writes a value, then its state DONE (release); the consumer reads DONE (acquire), then the value.
@@ -148,9 +148,12 @@ final class ReadAhead<T> implements SegmentCursor.Prefetcher {
     private Thread thread;
     /** Consumer: windows copied and not yet passed, in file order. */
     private final ArrayDeque<Window> pending = new ArrayDeque<>();
-    /** Consumer: the file and offset the next window ahead starts at; -1 when there is none to read. */
-    private long aheadSequence = -1;
-    private long aheadEnd;
+    /**
+     * Consumer: reading ahead in the current run of windows stopped (damage, a frame larger than a
+     * window, a read that failed); the cursor's next window outside them starts a new run. While
+     * it is false, the next window ahead starts where the last pending one ends.
+     */
+    private boolean aheadStopped;
     /** Consumer: a window buffer given back, for the next copy. */
     private byte[] spare;
     /** Consumer: values handed over, for tests. */
@@ -185,11 +188,9 @@ final class ReadAhead<T> implements SegmentCursor.Prefetcher {
             abandonPending(); // windows elsewhere in the stream: the cursor moved past them or away
             Window w = copy(sequence, firstFrame, window, from, bytes);
             if (w == null || !offer(w)) {
-                aheadSequence = -1;
                 return;
             }
-            aheadSequence = sequence;
-            aheadEnd = w.end;
+            aheadStopped = false;
         }
         topUp(sequence, file, readableEnd);
     }
@@ -288,23 +289,22 @@ final class ReadAhead<T> implements SegmentCursor.Prefetcher {
 
     /** Keeps {@value #AHEAD} windows ahead of the one the consumer reads, while the file holds enough. */
     private void topUp(long sequence, SegmentReader file, long readableEnd) {
-        while (pending.size() <= AHEAD && aheadSequence == sequence && readableEnd - aheadEnd >= minBytes
-                && !stopped) {
+        for (Window last = pending.peekLast(); last != null && last.sequence == sequence && !aheadStopped
+                && pending.size() <= AHEAD && readableEnd - last.end >= minBytes && !stopped; last = pending.peekLast()) {
             byte[] buf = takeSpare(WINDOW);
-            int want = (int) Math.min(WINDOW, readableEnd - aheadEnd);
+            int want = (int) Math.min(WINDOW, readableEnd - last.end);
             int got;
             try {
-                got = file.read(aheadEnd, buf, 0, want);
+                got = file.read(last.end, buf, 0, want);
             } catch (IOException e) {
-                aheadSequence = -1; // the cursor meets the same failure itself and reports it
-                return;
+                got = -1; // the cursor meets the same failure itself and reports it
             }
-            Window w = got < minBytes ? null : frames(sequence, aheadEnd, buf, got);
+            Window w = got < minBytes ? null : frames(sequence, last.end, buf, got);
             if (w == null || !offer(w)) {
-                aheadSequence = -1; // damage, a frame larger than a window, or the helper is behind
+                spare = buf;
+                aheadStopped = true; // damage, a frame larger than a window, or a failed read
                 return;
             }
-            aheadEnd = w.end;
         }
     }
 
