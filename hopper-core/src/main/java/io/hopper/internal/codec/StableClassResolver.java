@@ -42,7 +42,12 @@ final class StableClassResolver extends DefaultClassResolver {
     private final Map<Class<?>, ClassId> ids = new IdentityHashMap<>();
     /** Per id read: the registration that decodes it. */
     private final Map<Integer, Registration> byId = new HashMap<>();
-    /** The last id {@link #readClass} looked up, and its registration (null before the first). */
+    /**
+     * The last id {@link #readClass} looked up, and its registration (null before the first). Like
+     * every field here, confined to the thread that holds this resolver's Kryo instance: the
+     * serializer's pool hands an instance to one thread at a time, and its compare-and-set orders
+     * one holder's writes before the next holder's reads.
+     */
     private int lastId;
     private Registration lastRegistration;
 
