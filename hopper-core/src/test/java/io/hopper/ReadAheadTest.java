@@ -70,8 +70,7 @@ class ReadAheadTest {
                 assertTrue(Shapes.same(Shapes.event(i), ch.receiver().poll()));
             }
             assertEquals(0, ch.readAheadHits());
-            assertTrue(Thread.getAllStackTraces().keySet().stream()
-                    .noneMatch(t -> t.getName().equals("hopper-read-ahead " + dir.getFileName())));
+            assertEquals(List.of(), helperThreads(dir), "no helper thread without read-ahead");
         } finally {
             TestDirs.delete(dir);
         }
@@ -174,9 +173,10 @@ class ReadAheadTest {
                 assertNull(ch.receiver().poll());
                 assertEquals(0, ch.stats().recordsLost());
             }
-            assertFalse(Thread.getAllStackTraces().keySet().stream()
-                    .anyMatch(t -> t.getName().equals("hopper-read-ahead " + dir.getFileName()) && t.isAlive()
-                            && !awaitEnd(t)), "the helper thread ends with its channel");
+            for (Thread t : helperThreads(dir)) {
+                t.join(10_000);
+                assertFalse(t.isAlive(), "the helper thread ends with its channel");
+            }
         } finally {
             TestDirs.delete(dir);
         }
@@ -192,13 +192,10 @@ class ReadAheadTest {
         Thread.sleep(200);
     }
 
-    private static boolean awaitEnd(Thread t) {
-        try {
-            t.join(10_000);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-        return !t.isAlive();
+    /** The live read-ahead threads of the channel in {@code dir}. */
+    private static List<Thread> helperThreads(Path dir) {
+        String name = "hopper-read-ahead " + dir.getFileName();
+        return Thread.getAllStackTraces().keySet().stream().filter(t -> t.getName().equals(name)).toList();
     }
 
     /**

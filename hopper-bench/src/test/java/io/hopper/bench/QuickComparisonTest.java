@@ -118,23 +118,15 @@ class QuickComparisonTest {
         // while still queued would arrive with a later number and fail the run.
         java.util.concurrent.ArrayBlockingQueue<byte[]> q = new java.util.concurrent.ArrayBlockingQueue<>(4 * Latency.POOL);
         java.util.concurrent.atomic.AtomicBoolean started = new java.util.concurrent.atomic.AtomicBoolean();
-        Transfer.Target lateConsumer = new Transfer.Target() {
-            @Override
-            public void send(byte[] r) throws InterruptedException {
-                q.put(r);
-            }
-
-            @Override
-            public byte[] receive() throws InterruptedException {
-                if (started.compareAndSet(false, true)) {
-                    while (q.remainingCapacity() > 3 * Latency.POOL) { // wait until a pool's worth is queued
-                        Thread.sleep(1);
-                    }
-                    Thread.sleep(50);
+        Transfer.Target lateConsumer = receivingBy(q, () -> {
+            if (started.compareAndSet(false, true)) {
+                while (q.remainingCapacity() > 3 * Latency.POOL) { // wait until a pool's worth is queued
+                    Thread.sleep(1);
                 }
-                return q.take();
+                Thread.sleep(50);
             }
-        };
+            return q.take();
+        });
         double rate = Latency.saturatedRate(lateConsumer, 2L * Latency.POOL);
         assertTrue(rate > 0 && Double.isFinite(rate), "rate " + rate);
         assertTrue(started.get());
@@ -143,7 +135,24 @@ class QuickComparisonTest {
     @Test
     void aConsumerThatFailsEndsTheRunWithItsErrorInsteadOfBlockingTheProducer() {
         java.util.concurrent.ArrayBlockingQueue<byte[]> q = new java.util.concurrent.ArrayBlockingQueue<>(4);
-        Transfer.Target failing = new Transfer.Target() {
+        Transfer.Target failing = receivingBy(q, () -> {
+            q.take();
+            throw new IllegalStateException("sink broke");
+        });
+        IllegalStateException e = assertThrows(IllegalStateException.class,
+                () -> Latency.run("failing", failing, Double.POSITIVE_INFINITY, 1, 0));
+        assertEquals("sink broke", e.getCause().getMessage());
+        assertFalse(Thread.currentThread().isInterrupted());
+    }
+
+    /** How a test's consumer takes a record. */
+    interface Receive {
+        byte[] receive() throws InterruptedException;
+    }
+
+    /** A target that puts into {@code q} and receives with {@code receive}. */
+    private static Transfer.Target receivingBy(java.util.concurrent.BlockingQueue<byte[]> q, Receive receive) {
+        return new Transfer.Target() {
             @Override
             public void send(byte[] r) throws InterruptedException {
                 q.put(r);
@@ -151,14 +160,9 @@ class QuickComparisonTest {
 
             @Override
             public byte[] receive() throws InterruptedException {
-                q.take();
-                throw new IllegalStateException("sink broke");
+                return receive.receive();
             }
         };
-        IllegalStateException e = assertThrows(IllegalStateException.class,
-                () -> Latency.run("failing", failing, Double.POSITIVE_INFINITY, 1, 0));
-        assertEquals("sink broke", e.getCause().getMessage());
-        assertFalse(Thread.currentThread().isInterrupted());
     }
 
     @Test
