@@ -2,6 +2,7 @@ package io.hopper;
 
 import io.hopper.internal.receiver.ReceiverMachine;
 import io.hopper.internal.ring.RingDeque;
+import io.hopper.internal.segment.SegmentCompactor;
 import io.hopper.internal.segment.SegmentCursor;
 import io.hopper.internal.recovery.DirectoryLock;
 import io.hopper.internal.segment.DiskSync;
@@ -116,6 +117,19 @@ public final class Channel<T> implements AutoCloseable {
         }
     }
 
+    /**
+     * Rewrites sealed files in blocks ({@link Compression#LZ4_BLOCKS}), or null. Written once by
+     * {@code open()} before the channel is handed out; closed by close() before it takes the
+     * channel's locks (the compactor's swap takes the file lock, and it wakes producers through
+     * the back lock).
+     */
+    private volatile SegmentCompactor compactor;
+
+    /** Installs the compactor; called by the builder before the channel is handed out. */
+    void compactor(SegmentCompactor c) {
+        this.compactor = c;
+    }
+
     /** Records below this index were forced by the interval timer. Back lock. */
     private long forcedUpTo;
 
@@ -183,7 +197,9 @@ public final class Channel<T> implements AutoCloseable {
                 log.maxForceNanos(),
                 c.recordsEvicted(),
                 s.dropped(),
-                c.filesEvicted());
+                c.filesEvicted(),
+                log.filesCompacted(),
+                log.bytesSavedByCompaction());
     }
 
     /**
@@ -292,6 +308,10 @@ public final class Channel<T> implements AutoCloseable {
      */
     @Override
     public void close() {
+        SegmentCompactor c = compactor;
+        if (c != null) {
+            c.close(); // first, without locks: a rewrite under way is abandoned and its copy deleted
+        }
         ReentrantLock front = ring.frontLock();
         ReentrantLock back = ring.backLock();
         IOException failure = null;

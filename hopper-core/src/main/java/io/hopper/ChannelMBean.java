@@ -123,6 +123,16 @@ final class ChannelMBean implements ChannelMXBean {
     }
 
     @Override
+    public long getFilesCompacted() {
+        return s().filesCompacted();
+    }
+
+    @Override
+    public long getBytesSavedByCompaction() {
+        return s().bytesSavedByCompaction();
+    }
+
+    @Override
     public String getOverflowPolicy() {
         return channel.overflowPolicy().name();
     }

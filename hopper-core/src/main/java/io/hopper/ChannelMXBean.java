@@ -72,6 +72,12 @@ public interface ChannelMXBean {
     /** {@return {@link ChannelStats#filesEvicted()} of a fresh snapshot} */
     long getFilesEvicted();
 
+    /** {@return {@link ChannelStats#filesCompacted()} of a fresh snapshot} */
+    long getFilesCompacted();
+
+    /** {@return {@link ChannelStats#bytesSavedByCompaction()} of a fresh snapshot} */
+    long getBytesSavedByCompaction();
+
     /** {@return the channel's {@link OverflowPolicy}, by name} */
     String getOverflowPolicy();
 

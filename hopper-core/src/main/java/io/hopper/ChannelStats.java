@@ -11,7 +11,9 @@ package io.hopper;
  * @param bytesOnDisk           bytes in live queue files (headers, frames and end markers)
  * @param diskBytesLimit        the disk budget
  * @param diskFiles             live queue files
- * @param maxDiskFiles          the most queue files the channel keeps at once
+ * @param maxDiskFiles          how many queue files the disk budget is split into: the most the channel keeps at
+ *                              once, except that with {@link Compression#LZ4_BLOCKS} rewritten (smaller) files
+ *                              are counted by their bytes
  * @param recordsSpilled        records written to disk since the channel opened
  * @param recordsReadFromDisk   records read back from disk since the channel opened
  * @param filesDeleted          fully consumed queue files deleted since the channel opened
@@ -34,6 +36,8 @@ package io.hopper;
  *                              or {@code DROP_OLDEST} when nothing on disk could make room)
  * @param filesEvicted          queue files {@link OverflowPolicy#DROP_OLDEST} deleted since open (not counted in
  *                              {@code filesDeleted})
+ * @param filesCompacted        sealed queue files rewritten in shared blocks since open ({@link Compression#LZ4_BLOCKS})
+ * @param bytesSavedByCompaction bytes those rewrites gave back to the disk budget
  */
 public record ChannelStats(
         long recordsInMemory,
@@ -61,7 +65,9 @@ public record ChannelStats(
         long maxForceNanos,
         long recordsEvicted,
         long recordsDropped,
-        long filesEvicted) {
+        long filesEvicted,
+        long filesCompacted,
+        long bytesSavedByCompaction) {
 
     /**
      * {@return how many times smaller compression made the records written to disk: serialized

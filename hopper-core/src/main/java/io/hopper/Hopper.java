@@ -13,6 +13,7 @@ import io.hopper.internal.segment.ChronicleStorage;
 import io.hopper.internal.segment.FileChannelStorage;
 import io.hopper.internal.segment.DiskSync;
 import io.hopper.internal.segment.SegmentAppender;
+import io.hopper.internal.segment.SegmentCompactor;
 import io.hopper.internal.segment.SegmentCursor;
 import io.hopper.internal.segment.SegmentFormat;
 import io.hopper.internal.segment.SegmentLog;
@@ -343,7 +344,8 @@ public final class Hopper {
         public Channel<T> open() throws IOException {
             SegmentStorage segmentStorage = storageWrapper.apply(chooseStorage(storage, ChronicleAvailability::check));
             Files.createDirectories(directory);
-            SegmentLog log = new SegmentLog(directory, segmentStorage, diskBytes, maxDiskFiles);
+            SegmentLog log = new SegmentLog(directory, segmentStorage, diskBytes, maxDiskFiles,
+                    compression == Compression.LZ4_BLOCKS);
             DirectoryLock lock = DirectoryLock.acquire(directory);
             Channel<T> channel;
             ReadCursorFile cursorFile = null;
@@ -393,7 +395,7 @@ public final class Hopper {
                 SenderMachine<T> senderMachine = new SenderMachine<>(ring, codec, w, log.maxFrameBytes(), directory,
                         durability == Durability.WRITE_THROUGH, syncPolicy.forces() ? sync : null,
                         syncPolicy.kind == SyncPolicy.Kind.ALWAYS, syncPolicy.records,
-                        receiverMachine::releaseDrainedFiles, overflow, receiverMachine, maxDiskFiles);
+                        receiverMachine::releaseDrainedFiles, overflow, receiverMachine, log.maxLiveFiles());
                 if (snapshot == null && committed != null) {
                     receiverMachine.snapshotMissing(committed.snapshotRecords());
                 } else if (snapshot != null && committed != null && snapshot.generation() != 0
@@ -411,6 +413,14 @@ public final class Hopper {
                 }
                 channel = new Channel<>(directory, ring, log, new Sender<>(senderMachine), receiverMachine,
                         lock, recovered, sync, syncPolicy, commitMode, durability, overflow);
+                if (compression == Compression.LZ4_BLOCKS) {
+                    // Files an earlier run sealed are rewritten too; from now on, each file as it is sealed.
+                    SegmentCompactor compactor = new SegmentCompactor(log, cursor, syncPolicy.forces(),
+                            ring::signalAllProducers);
+                    channel.compactor(compactor);
+                    appender.compactor(compactor);
+                    compactor.submitLive();
+                }
             } catch (IOException | RuntimeException e) {
                 if (cursorFile != null) {
                     try {

@@ -44,9 +44,16 @@ class ChannelActionChainProperties {
 
         /** Whether the channel decodes disk records ahead of the consumer. */
         final boolean readAhead;
+        /** Whether sealed files are rewritten in blocks (when the budget has the two files that needs). */
+        final boolean blocks;
 
-        World(long memBytes, int files, boolean readAhead) {
-            this.readAhead = readAhead;
+        Compression compression(int files) {
+            return blocks && files >= 2 ? Compression.LZ4_BLOCKS : Compression.LZ4;
+        }
+
+        World(long memBytes, int files, int features) {
+            this.readAhead = (features & 1) != 0;
+            this.blocks = (features & 2) != 0;
             reopen(memBytes, files);
             OPEN.add(this);
         }
@@ -54,7 +61,8 @@ class ChannelActionChainProperties {
         void reopen(long memBytes, int files) {
             try {
                 channel = Hopper.builder(Long.class, dir).inMemoryBytes(memBytes).weigher(x -> 8)
-                        .diskBytes(files * 4096L).maxDiskFiles(files).readAhead(readAhead).open();
+                        .diskBytes(files * 4096L).maxDiskFiles(files).readAhead(readAhead)
+                        .compression(compression(files)).open();
             } catch (Exception e) {
                 throw new IllegalStateException(e);
             }
@@ -76,7 +84,7 @@ class ChannelActionChainProperties {
 
         @Override
         public String toString() {
-            return "World[" + modelSize() + " pending" + (readAhead ? ", read-ahead" : "") + "]";
+            return "World[" + modelSize() + " pending" + (readAhead ? ", read-ahead" : "") + (blocks ? ", blocks" : "") + "]";
         }
     }
 
@@ -102,8 +110,8 @@ class ChannelActionChainProperties {
     @Provide
     Arbitrary<ActionChain<World>> chains() {
         return Combinators.combine(Arbitraries.longs().between(0, 400), Arbitraries.integers().between(1, 6),
-                        Arbitraries.of(false, true))
-                .flatAs((mem, files, readAhead) -> ActionChain.<World>startWith(() -> new World(mem, files, readAhead))
+                        Arbitraries.integers().between(0, 3)) // bit 0: read-ahead; bit 1: blocks
+                .flatAs((mem, files, features) -> ActionChain.<World>startWith(() -> new World(mem, files, features))
                         .withAction(4, new SendConcurrently())
                         .withAction(2, new OfferAllConcurrently())
                         .withAction(3, new Poll())

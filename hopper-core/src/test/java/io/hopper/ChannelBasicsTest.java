@@ -122,7 +122,8 @@ class ChannelBasicsTest {
             }
             ChannelStats s = ch.stats();
             assertEquals(s.inMemoryBytesLimit(), s.bytesInMemory(), "memory full: " + s);
-            assertEquals(2, s.diskFiles(), "disk full: " + s);
+            // LZ4_BLOCKS keeps one file's share free for a rewrite's copy: of two files, one is usable.
+            assertEquals(c == Compression.LZ4_BLOCKS ? 1 : 2, s.diskFiles(), "disk full: " + s);
             assertTrue(s.bytesOnDisk() <= 1024, s.toString());
             // Consuming one record makes room again, and the failed record can be retried.
             assertEquals(0L, ch.receiver().poll());

@@ -61,7 +61,18 @@ class ChannelProperties {
         Arbitrary<Integer> maxSize = Arbitraries.integers().between(Records.MIN_SIZE, 300);
         Arbitrary<Long> seed = Arbitraries.longs();
         return Combinators.combine(storage, compression, mem, files, seg, producers, perProducer, maxSize)
-                .flatAs((st, c, m, f, s, p, n, ms) -> seed.map(sd -> new Setup(st, c, m, f, s, p, n, ms, sd)));
+                .flatAs((st, c, m, f, s, p, n, ms) -> seed.map(sd -> new Setup(st, c, m,
+                        c == Compression.LZ4_BLOCKS ? Math.max(2, f) : f, s, p, n, ms, sd))); // blocks need 2 files
+    }
+
+    /** Without rewriting in blocks, which gives disk room back on its own thread at any moment. */
+    private static Arbitrary<Setup> setupsWithFixedFiles(int minProducers, int maxProducers) {
+        return setups(minProducers, maxProducers).filter(s -> s.compression() != Compression.LZ4_BLOCKS);
+    }
+
+    @Provide
+    Arbitrary<Setup> oneProducerFixedFiles() {
+        return setupsWithFixedFiles(1, 1);
     }
 
     @Provide
@@ -112,8 +123,10 @@ class ChannelProperties {
             long files = TestDirs.segmentFiles(ch.directory());
             long fileBytes = TestDirs.segmentBytes(ch.directory());
             samples[0]++;
+            // Rewritten files are smaller: with LZ4_BLOCKS the budget counts bytes, and up to 64 times as many files.
+            int maxFiles = s.compression() == Compression.LZ4_BLOCKS ? 64 * s.files() : s.files();
             if (st.bytesInMemory() > st.inMemoryBytesLimit() || st.bytesOnDisk() > s.diskBytes()
-                    || fileBytes > s.diskBytes() + pageSlack(s) || files > s.files() || st.diskFiles() > s.files()) {
+                    || fileBytes > s.diskBytes() + pageSlack(s) || files > maxFiles || st.diskFiles() > maxFiles) {
                 violation.compareAndSet(null, st + " files on disk=" + files + " bytes in files=" + fileBytes);
             }
         });
@@ -121,9 +134,13 @@ class ChannelProperties {
         assertTrue(samples[0] > 0);
     }
 
-    /** (d) offer returns false only when memory cannot take the record and every queue file is in use. */
+    /**
+     * (d) offer returns false only when memory cannot take the record and every queue file is in
+     * use. Not with {@link Compression#LZ4_BLOCKS}: its rewrites make room at moments a test cannot
+     * pin down, and its byte budget is covered by (c) and {@code BlockCompressionTest}.
+     */
     @Property
-    void offerFailsOnlyWhenBothTiersAreFull(@ForAll("oneProducer") Setup s) throws Exception {
+    void offerFailsOnlyWhenBothTiersAreFull(@ForAll("oneProducerFixedFiles") Setup s) throws Exception {
         Path dir = TestDirs.create();
         try (Channel<byte[]> ch = s.open(dir)) {
             Random rnd = new Random(s.seed());

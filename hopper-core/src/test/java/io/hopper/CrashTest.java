@@ -39,12 +39,17 @@ class CrashTest {
         Random rnd = new Random(Long.getLong("hopper.crash.seed", System.nanoTime()));
         long totalAcked = 0;
         long totalRedelivered = 0;
+        long blockFilesLeft = 0;
         Map<String, Integer> cyclesPerPolicy = new TreeMap<>();
         for (int cycle = 0; cycle < CYCLES; cycle++) {
             // Every sync policy, in turn: a process kill must cost nothing acknowledged under any of them.
             String policy = SYNC_POLICIES[cycle % SYNC_POLICIES.length];
             cyclesPerPolicy.merge(policy, 1, Integer::sum);
-            Outcome o = cycle(Durability.WRITE_THROUGH, policy, rnd.nextInt(4000), cycle);
+            // Every other run of four cycles rewrites sealed files in blocks while the child is killed.
+            Compression compression = (cycle / SYNC_POLICIES.length) % 2 == 1 ? Compression.LZ4_BLOCKS : Compression.LZ4;
+            Outcome o = cycle(Durability.WRITE_THROUGH, policy, rnd.nextInt(4000), cycle, OverflowPolicy.BLOCK,
+                    compression);
+            blockFilesLeft += o.blockFiles();
             // The read position is also committed on its own (before a consumed file is deleted,
             // and at most once a second): records the child received after its last explicit
             // commit need not come back. Each of those must have been reported received, except
@@ -72,8 +77,9 @@ class CrashTest {
             }
         }
         System.out.printf("crash test WRITE_THROUGH: %d cycles (per sync policy: %s), %d acknowledged records"
-                + " checked, %d redelivered after a commit that the kill interrupted, none lost%n",
-                CYCLES, cyclesPerPolicy, totalAcked, totalRedelivered);
+                + " checked, %d redelivered after a commit that the kill interrupted, none lost; %d files the killed"
+                + " children had rewritten in blocks%n",
+                CYCLES, cyclesPerPolicy, totalAcked, totalRedelivered, blockFilesLeft);
     }
 
     @Test
@@ -162,7 +168,7 @@ class CrashTest {
 
     /** What one cycle saw: per producer, the last acknowledged seq, the commit bounds, and what came back. */
     record Outcome(long[] acked, long[] done, long[] intent, List<List<Long>> received,
-                   java.util.Set<Long> receivedByChild, long evictedByChild, String childLog) {
+                   java.util.Set<Long> receivedByChild, long evictedByChild, String childLog, long blockFiles) {
         @Override
         public String toString() {
             return "acked=" + Arrays.toString(acked) + " committed in [" + Arrays.toString(done) + ", "
@@ -177,6 +183,11 @@ class CrashTest {
 
     private static Outcome cycle(Durability durability, String syncPolicy, int killAfterAcks, int cycle,
                                  OverflowPolicy overflow) throws Exception {
+        return cycle(durability, syncPolicy, killAfterAcks, cycle, overflow, Compression.LZ4);
+    }
+
+    private static Outcome cycle(Durability durability, String syncPolicy, int killAfterAcks, int cycle,
+                                 OverflowPolicy overflow, Compression compression) throws Exception {
         Path dir = TestDirs.create();
         // The child writes its report to a file of its own: every line it flushed is in the page
         // cache and survives the SIGKILL, and nothing else writes there. (Its standard output and
@@ -196,6 +207,7 @@ class CrashTest {
             cmd.add(syncPolicy);
             cmd.add(report.toString());
             cmd.add(overflow.name());
+            cmd.add(compression.name());
             Process child = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
             awaitAcks(child, report, killAfterAcks);
             child.destroyForcibly(); // SIGKILL
@@ -232,7 +244,13 @@ class CrashTest {
             for (int p = 0; p < PRODUCERS; p++) {
                 received.add(new ArrayList<>());
             }
-            try (Channel<Long> ch = Child.open(dir, durability, Child.syncPolicy(syncPolicy), overflow)) {
+            long blockFiles = 0;
+            for (Path f : TestDirs.segmentFileList(dir)) {
+                if (io.hopper.internal.segment.Frames.version(f) == 2) {
+                    blockFiles++;
+                }
+            }
+            try (Channel<Long> ch = Child.open(dir, durability, Child.syncPolicy(syncPolicy), overflow, compression)) {
                 Long v;
                 while ((v = ch.receiver().poll()) != null) {
                     int p = (int) (v >>> 32);
@@ -242,7 +260,7 @@ class CrashTest {
                 assertEquals(0, ch.stats().recordsLost(), "cycle " + cycle + ": " + ch.stats());
                 assertEquals(0, ch.stats().corruptFramesSkipped(), "cycle " + cycle + ": " + ch.stats());
             }
-            return new Outcome(acked, done, intent, received, receivedByChild, evictedByChild, childLog);
+            return new Outcome(acked, done, intent, received, receivedByChild, evictedByChild, childLog, blockFiles);
         } finally {
             TestDirs.delete(dir);
             Files.deleteIfExists(report);
@@ -295,14 +313,16 @@ class CrashTest {
             };
         }
 
-        static Channel<Long> open(Path dir, Durability durability, SyncPolicy syncPolicy, OverflowPolicy overflow)
-                throws Exception {
+        static Channel<Long> open(Path dir, Durability durability, SyncPolicy syncPolicy, OverflowPolicy overflow,
+                                  Compression compression) throws Exception {
             // DROP_OLDEST: a disk budget of about 2,000 records, so a lagging consumer sees evictions.
+            // Blocks: files of about 500 records, so files are sealed, and rewritten, while the consumer lags.
             boolean small = overflow == OverflowPolicy.DROP_OLDEST;
+            boolean blocks = compression == Compression.LZ4_BLOCKS;
             return Hopper.builder(Long.class, dir).durability(durability).syncPolicy(syncPolicy)
                     .inMemoryBytes(8L * MEMORY_RECORDS).weigher(x -> 8)
-                    .diskBytes(small ? 4 * 16384 : 4L << 20).maxDiskFiles(small ? 4 : 16)
-                    .overflow(overflow)
+                    .diskBytes(small ? 4 * 16384 : 4L << 20).maxDiskFiles(small ? 4 : blocks ? 256 : 16)
+                    .overflow(overflow).compression(compression)
                     .open();
         }
 
@@ -310,7 +330,11 @@ class CrashTest {
             PrintStream out = new PrintStream(new FileOutputStream(args[3]), false, StandardCharsets.UTF_8);
             Durability durability = Durability.valueOf(args[1]);
             OverflowPolicy overflow = OverflowPolicy.valueOf(args[4]);
-            Channel<Long> ch = open(Path.of(args[0]), durability, syncPolicy(args[2]), overflow);
+            Compression compression = Compression.valueOf(args[5]);
+            Channel<Long> ch = open(Path.of(args[0]), durability, syncPolicy(args[2]), overflow, compression);
+            // Lag behind the producers: with DROP_OLDEST so that the disk budget fills and files are
+            // evicted; with blocks so that sealed files wait on disk, where they are rewritten.
+            boolean lag = overflow == OverflowPolicy.DROP_OLDEST || compression == Compression.LZ4_BLOCKS;
             Object lock = new Object();
             for (int p = 0; p < PRODUCERS; p++) {
                 int id = p;
@@ -341,8 +365,8 @@ class CrashTest {
                     out.println("R " + (v >>> 32) + " " + (v & 0xffffffffL));
                     out.flush();
                 }
-                if (overflow == OverflowPolicy.DROP_OLDEST && n % 20 == 0) {
-                    Thread.sleep(1); // lag behind the producers, so the disk budget fills and files are evicted
+                if (lag && n % 20 == 0) {
+                    Thread.sleep(1);
                 }
                 if (n % 100 == 0) {
                     StringBuilder k = new StringBuilder("K");

@@ -61,9 +61,16 @@ class OverflowPolicyProperties {
 
         /** Whether the channel decodes disk records ahead of the consumer. */
         final boolean readAhead;
+        /** Whether sealed files are rewritten in blocks (when the budget has the two files that needs). */
+        final boolean blocks;
 
-        World(OverflowPolicy policy, Durability durability, long memBytes, int files, boolean readAhead) {
-            this.readAhead = readAhead;
+        Compression compression(int files) {
+            return blocks && files >= 2 ? Compression.LZ4_BLOCKS : Compression.LZ4;
+        }
+
+        World(OverflowPolicy policy, Durability durability, long memBytes, int files, int features) {
+            this.readAhead = (features & 1) != 0;
+            this.blocks = (features & 2) != 0;
             this.policy = policy;
             this.durability = durability;
             reopen(memBytes, files);
@@ -75,7 +82,7 @@ class OverflowPolicyProperties {
             try {
                 channel = Hopper.builder(Long.class, dir).inMemoryBytes(memBytes).weigher(x -> 8)
                         .diskBytes(files * 4096L).maxDiskFiles(files).durability(durability)
-                        .overflow(policy).readAhead(readAhead).open();
+                        .overflow(policy).readAhead(readAhead).compression(compression(files)).open();
             } catch (Exception e) {
                 throw new IllegalStateException(e);
             }
@@ -122,7 +129,7 @@ class OverflowPolicyProperties {
 
         @Override
         public String toString() {
-            return policy + "/" + durability + (readAhead ? "/read-ahead" : "") + "[" + modelSize() + " in the model]";
+            return policy + "/" + durability + (readAhead ? "/read-ahead" : "") + (blocks ? "/blocks" : "") + "[" + modelSize() + " in the model]";
         }
     }
 
@@ -155,9 +162,9 @@ class OverflowPolicyProperties {
                         Arbitraries.of(OverflowPolicy.DROP_OLDEST, OverflowPolicy.DROP_NEWEST),
                         Arbitraries.of(Durability.MEMORY_FIRST, Durability.WRITE_THROUGH),
                         Arbitraries.longs().between(0, 200), Arbitraries.integers().between(1, 4),
-                        Arbitraries.of(false, true))
-                .flatAs((policy, durability, mem, files, readAhead) -> ActionChain.<World>startWith(
-                                () -> new World(policy, durability, mem, files, readAhead))
+                        Arbitraries.integers().between(0, 3)) // bit 0: read-ahead; bit 1: blocks
+                .flatAs((policy, durability, mem, files, features) -> ActionChain.<World>startWith(
+                                () -> new World(policy, durability, mem, files, features))
                         .withAction(4, new BurstWithConsumer())
                         .withAction(2, new Poll())
                         .withAction(1, new Peek())

@@ -81,6 +81,10 @@ public final class HopperMetrics implements MeterBinder {
                 ChannelStats::recordsDropped);
         counter(registry, "hopper.files.evicted", "files", "Queue files the overflow policy evicted",
                 ChannelStats::filesEvicted);
+        counter(registry, "hopper.files.compacted", "files", "Sealed queue files rewritten in shared LZ4 blocks",
+                ChannelStats::filesCompacted);
+        counter(registry, "hopper.compaction.saved.bytes", "bytes", "Bytes rewriting in blocks gave back to the disk budget",
+                ChannelStats::bytesSavedByCompaction);
         FunctionTimer.builder("hopper.force", channel, c -> c.stats().forces(), c -> c.stats().forceNanos(),
                         TimeUnit.NANOSECONDS)
                 .tags(tags).description("Forces of queue files to the storage device").register(registry);

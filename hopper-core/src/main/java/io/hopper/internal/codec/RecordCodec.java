@@ -107,7 +107,7 @@ public final class RecordCodec<T> {
         int payloadStart = headerRoom;
         boolean compressed = false;
         int payloadLen = rawLen;
-        if (compression == Compression.LZ4 && rawLen > 16) {
+        if (compression != Compression.NONE && rawLen > 16) {
             frame.reserve(headerRoom + 4 + Lz4BlockCompressor.maxCompressedLength(rawLen));
             byte[] out = frame.array();
             int clen = x.compressor.compress(x.raw.array(), 0, rawLen, out, payloadStart + 4);

@@ -320,13 +320,17 @@ final class ReadAhead<T> implements SegmentCursor.Prefetcher {
         return frames(sequence, start, buf, bytes);
     }
 
-    /** Finds the whole frames in {@code b[0, n)}, which starts at a frame boundary; null if none. */
+    /**
+     * Finds the whole single-record frames in {@code b[0, n)}, which starts at a frame boundary, up
+     * to the first END or block frame (a block is decoded by the consumer, once for all its
+     * records); null if none.
+     */
     private static Window frames(long sequence, long start, byte[] b, int n) {
         long[] offsets = new long[Math.max(1, n / (SegmentFormat.FRAME_HEADER_BYTES + 1))];
         int count = 0;
         int p = 0;
         while (p + SegmentFormat.FRAME_HEADER_BYTES <= n && SegmentFormat.frameWellFormed(b, p, n - p)
-                && (SegmentFormat.frameFlags(b, p) & SegmentFormat.FLAG_END) == 0) {
+                && (SegmentFormat.frameFlags(b, p) & (SegmentFormat.FLAG_END | SegmentFormat.FLAG_BLOCK)) == 0) {
             int next = p + SegmentFormat.FRAME_HEADER_BYTES + SegmentFormat.framePayloadLength(b, p);
             if (next > n) {
                 break;

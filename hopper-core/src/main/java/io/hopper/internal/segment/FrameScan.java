@@ -12,7 +12,7 @@ import java.nio.ByteOrder;
  * <p>Every frame carries its own header checksum and its record index. After a header that fails
  * its checksum or claims something impossible, the scan looks at each following byte offset for a
  * frame that passes everything a reader checks: the header checksum holds; it is a single-record
- * frame, or a well-formed END frame; its index is not behind the one expected; its payload fits in
+ * frame, a block of records, or a well-formed END frame; it holds a record at or after the one expected; its payload fits in
  * the bytes that may be read; and its payload checksum holds. Most offsets fail on the record-count
  * field before any checksum is computed. A false match needs two independent CRC32C values to agree
  * by chance (about 2^-64 per offset) on top of the structure checks; zeros never match, because the
@@ -60,12 +60,19 @@ public final class FrameScan {
                 p += 5;
                 continue;
             }
-            if (SegmentFormat.frameWellFormed(buf, h, limit - p) && SegmentFormat.frameRecordIndex(buf, h) >= minIndex
+            if (SegmentFormat.frameWellFormed(buf, h, limit - p) && reaches(buf, h, minIndex)
                     && payloadIntact(src, buf, h, bufLen, p)) {
                 return p;
             }
         }
         return -1;
+    }
+
+    /** Whether the frame holds a record at or after {@code minIndex} (an END frame: names an index at or after it). */
+    private static boolean reaches(byte[] buf, int h, long minIndex) {
+        long index = SegmentFormat.frameRecordIndex(buf, h);
+        int count = SegmentFormat.frameRecordCount(buf, h);
+        return count == 0 ? index >= minIndex : index + count > minIndex;
     }
 
     private static boolean payloadIntact(Source src, byte[] buf, int h, int bufLen, long p) throws IOException {

@@ -25,6 +25,13 @@ public final class SegmentAppender {
     private boolean closed;
     /** Force a file before sealing it (any sync policy but NONE). Immutable. */
     private final boolean forceOnSeal;
+    /** Told about each file sealed (the compactor, with {@code Compression.LZ4_BLOCKS}). Set before the channel is published. */
+    private SegmentCompactor compactor;
+
+    /** Hands every file sealed from now on to {@code c}. */
+    public void compactor(SegmentCompactor c) {
+        this.compactor = c;
+    }
 
     public SegmentAppender(SegmentLog log, long nextSequence, long nextIndex, boolean forceOnSeal) {
         this.log = log;
@@ -146,6 +153,9 @@ public final class SegmentAppender {
             log.bytes.addAndGet(SegmentFormat.END_FRAME_BYTES);
             log.bytesWritten.addAndGet(SegmentFormat.END_FRAME_BYTES);
             seg.sealed = true;
+        }
+        if (compactor != null) {
+            compactor.submit(seg);
         }
     }
 

@@ -87,11 +87,25 @@ public final class SegmentCursor {
     private SegmentMeta locatedIn;
     /** The located frame's index, -1 when none. Written with {@link #locatedIn}; volatile for size(). */
     private volatile long locatedIndex = -1;
+    /** The array holding the located record's payload: the window, or the decoded block. */
+    private byte[] payloadArray = window;
     private int payloadOffset;
     private int payloadLength;
     private boolean compressed;
     private long frameIndex;
+    /** Offset of the frame holding the located record. */
+    private long frameAt;
+    /** Where reading goes on once the located record is consumed: past its frame, or (inside a block) the block again. */
     private long frameEnd;
+    /** Frame bytes counted in {@link #bytesRead} when the located record is consumed (a block's, with its last record). */
+    private int frameBytes;
+
+    // The block frame decoded last (compacted files): its records are located one by one, so the
+    // block is decompressed once, not once per record. File lock.
+    private final RecordBlock block = new RecordBlock();
+    /** The file and offset of the decoded block; null when none is held. */
+    private SegmentMeta blockFile;
+    private long blockAt = -1;
 
     /**
      * Decodes frames ahead of the consumer (read-ahead). The cursor stays the only authority on
@@ -213,8 +227,9 @@ public final class SegmentCursor {
         return filesEvicted;
     }
 
+    /** The array holding the located record's payload (see {@link #payloadOffset()}). */
     public byte[] window() {
-        return window;
+        return payloadArray;
     }
 
     public int payloadOffset() {
@@ -286,6 +301,9 @@ public final class SegmentCursor {
         h = (int) (pos - windowStart);
         int payloadAt = h + SegmentFormat.FRAME_HEADER_BYTES;
         locatedPrefetched = false;
+        if ((flags & SegmentFormat.FLAG_BLOCK) != 0) {
+            return locateInBlock(index, SegmentFormat.frameRecordCount(window, h), payloadAt, len, crc, end);
+        }
         if (prefetcher != null) {
             if (windowsOffered != windowReads) {
                 windowsOffered = windowReads;
@@ -315,13 +333,72 @@ public final class SegmentCursor {
             lose(index - readIndex);
             return false;
         }
+        payloadArray = window;
         payloadOffset = payloadAt;
         payloadLength = len;
         compressed = (flags & SegmentFormat.FLAG_COMPRESSED) != 0;
         frameIndex = index;
+        frameAt = pos;
         frameEnd = end;
+        frameBytes = SegmentFormat.FRAME_HEADER_BYTES + len;
         locatedIn = meta;
         locatedIndex = index;
+        return true;
+    }
+
+    /**
+     * The frame at {@link #pos} is a block of records {@code [index, index + count)}, whose payload
+     * is in the window at {@code payloadAt}: locates the record at the read index in it. The block
+     * is checked and decompressed once; reading stays at the block until its last record is
+     * consumed. Damage costs the block's undelivered records, exactly, as a single frame's costs its one.
+     */
+    private boolean locateInBlock(long index, int count, int payloadAt, int len, int crc, long end) {
+        long blockEnd = index + count;
+        if (blockEnd <= readIndex) { // delivered or written off before: step over it
+            pos = end;
+            return false;
+        }
+        if (blockFile != meta || blockAt != pos) {
+            if (SegmentFormat.crc(window, payloadAt, len) != crc) {
+                corruptFrames++;
+                warn("payload checksum mismatch in the block at offset " + pos + "; skipping "
+                        + (blockEnd - Math.max(index, readIndex)) + " record(s)");
+                lose(blockEnd - readIndex);
+                pos = end;
+                return false;
+            }
+            if (index > readIndex) {
+                lose(index - readIndex); // as for a single frame: the caller looks at the new position first
+                return false;
+            }
+            try {
+                block.read(window, payloadAt, len, count);
+            } catch (RecordBlock.MalformedBlockException e) {
+                corruptFrames++;
+                warn("the block at offset " + pos + " is malformed (" + e.getMessage() + "); skipping "
+                        + (blockEnd - readIndex) + " record(s)");
+                lose(blockEnd - readIndex);
+                pos = end;
+                return false;
+            }
+            blockFile = meta;
+            blockAt = pos;
+        } else if (index > readIndex) {
+            lose(index - readIndex); // unreachable while the block is held: the read index is inside it
+            return false;
+        }
+        int k = (int) (readIndex - index);
+        boolean last = k == count - 1;
+        payloadArray = block.array();
+        payloadOffset = block.offset(k);
+        payloadLength = block.length(k);
+        compressed = false;
+        frameIndex = readIndex;
+        frameAt = pos;
+        frameEnd = last ? end : pos;
+        frameBytes = last ? SegmentFormat.FRAME_HEADER_BYTES + len : 0;
+        locatedIn = meta;
+        locatedIndex = readIndex;
         return true;
     }
 
@@ -334,7 +411,7 @@ public final class SegmentCursor {
         try {
             readIndex = Math.max(readIndex, frameIndex + 1);
             recordsRead++;
-            bytesRead += SegmentFormat.FRAME_HEADER_BYTES + payloadLength;
+            bytesRead += frameBytes;
             if (locatedIn == meta) {
                 pos = frameEnd;
             }
@@ -425,7 +502,7 @@ public final class SegmentCursor {
 
     private void undecodableLocked(RuntimeException cause) {
         corruptFrames++;
-        warn("record " + frameIndex + " at offset " + (frameEnd - SegmentFormat.FRAME_HEADER_BYTES - payloadLength)
+        warn("record " + frameIndex + " in the frame at offset " + frameAt
                 + " does not decode (" + cause.getMessage() + "); skipping it");
         recordsLost++;
         readIndex = Math.max(readIndex, frameIndex + 1); // an eviction since it was located counted it as delivered
@@ -542,6 +619,32 @@ public final class SegmentCursor {
         }
         log.releaseFile(m.footprint());
         filesEvicted++;
+    }
+
+    /** Replaces a live file's bytes; runs under the file lock. */
+    interface Swap {
+        void run() throws IOException;
+    }
+
+    /**
+     * Runs {@code swap} under the file lock if {@code m} is still live and the consumer has not
+     * opened it: the compactor replaces a file's bytes only where no reader has looked at them, so
+     * every offset the cursor holds belongs to the bytes it read. Deletion and eviction take the
+     * same lock, so the file cannot go away during the swap either.
+     *
+     * @return whether the swap ran
+     */
+    boolean swapIfUnread(SegmentMeta m, Swap swap) throws IOException {
+        fileLock.lock();
+        try {
+            if (meta == m || !m.sealed || !log.live.contains(m)) {
+                return false;
+            }
+            swap.run();
+            return true;
+        } finally {
+            fileLock.unlock();
+        }
     }
 
     /** Counts damage found outside the queue files (a snapshot entry): {@code lost} records gone. */
@@ -719,6 +822,8 @@ public final class SegmentCursor {
         SegmentReader f = file;
         file = null;
         windowLength = 0;
+        blockFile = null;
+        blockAt = -1;
         if (f != null) {
             try {
                 f.close();

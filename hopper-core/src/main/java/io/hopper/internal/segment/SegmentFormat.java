@@ -4,13 +4,13 @@ import java.nio.charset.StandardCharsets;
 import java.util.zip.CRC32C;
 
 /**
- * The queue-file format, version 1. All integers are little-endian. See also {@code docs/FORMAT.md}.
+ * The queue-file format, versions 1 and 2. All integers are little-endian. See also {@code docs/FORMAT.md}.
  *
  * <pre>
  * Segment file  "segment-&lt;20-digit sequence&gt;.hop"
  * +---------------------------- header, 32 bytes ---------------------------+
  * | 0  magic            8  "HOPPERQS"                                        |
- * | 8  format version   4  1                                                 |
+ * | 8  format version   4  1, or 2 for a file rewritten in shared blocks    |
  * | 12 header length    4  32                                                |
  * | 16 sequence         8  the file's sequence number (its name)             |
  * | 24 reserved         4  0                                                 |
@@ -23,7 +23,9 @@ import java.util.zip.CRC32C;
  * | 0  payload length   4  bytes after the 24-byte frame header             |
  * | 4  payload CRC32C   4  of the payload bytes                             |
  * | 8  flags            2  bit 0 COMPRESSED (LZ4), bit 1 END (segment sealed)|
- * | 10 record count     2  records in the payload: 1; 0 for END             |
+ * |                        bit 3 BLOCK (several records, version 2 files)   |
+ * | 10 record count     2  records in the payload: 1, 1..65535 for BLOCK, 0 |
+ * |                        for END                                         |
  * | 12 record index     8  disk-stream index of the (first) record; for END |
  * |                        the index the next file starts at               |
  * | 20 header CRC32C    4  of frame bytes 0..19                             |
@@ -35,13 +37,21 @@ import java.util.zip.CRC32C;
  * rejects them. A sealed segment ends with an END frame; nothing relies on file permissions.
  * Record indices make every frame self-locating, which is what a read cursor (durability)
  * records, and what lets a reader skip a damaged region and know exactly how many records it lost.
+ *
+ * <p>A BLOCK frame (always COMPRESSED) holds records {@code index .. index + count - 1}: its payload
+ * is a 4-byte raw length and one LZ4 block whose raw bytes are, for each record, an unsigned LEB128
+ * length and the serializer's bytes ({@link RecordBlock}). Only the compactor writes them, into
+ * version-2 files; a version-1 file holds single-record frames only.
  */
 public final class SegmentFormat {
     private SegmentFormat() {
     }
 
     public static final byte[] MAGIC = "HOPPERQS".getBytes(StandardCharsets.US_ASCII);
+    /** The version of files written record by record (the file being filled, and any file not rewritten). */
     public static final int VERSION = 1;
+    /** The version of a file the compactor rewrote in shared blocks ({@link #FLAG_BLOCK} frames). */
+    public static final int BLOCK_VERSION = 2;
     public static final int FILE_HEADER_BYTES = 32;
     public static final int FRAME_HEADER_BYTES = 24;
     public static final int END_FRAME_BYTES = FRAME_HEADER_BYTES;
@@ -50,7 +60,11 @@ public final class SegmentFormat {
     public static final int FLAG_END = 2;
     /** Snapshot files only: the frame is a disk marker; its 8-byte payload is the marker's end index. */
     public static final int FLAG_MARKER = 4;
-    static final int KNOWN_FLAGS = FLAG_COMPRESSED | FLAG_END | FLAG_MARKER;
+    /** The frame's payload is an LZ4 block of several records ({@link RecordBlock}); always with {@link #FLAG_COMPRESSED}. */
+    public static final int FLAG_BLOCK = 8;
+    /** Most records one block frame holds (its record count is 16 bits). */
+    public static final int MAX_BLOCK_RECORDS = 0xffff;
+    static final int KNOWN_FLAGS = FLAG_COMPRESSED | FLAG_END | FLAG_MARKER | FLAG_BLOCK;
 
     /** Smallest per-file capacity: a header, one minimal frame and the end frame. */
     public static final long MIN_SEGMENT_BYTES = FILE_HEADER_BYTES + FRAME_HEADER_BYTES + 1 + END_FRAME_BYTES;
@@ -87,8 +101,13 @@ public final class SegmentFormat {
     }
 
     public static void writeFileHeader(byte[] b, long sequence) {
+        writeFileHeader(b, sequence, VERSION);
+    }
+
+    /** Fills a file header of the given format version ({@link #VERSION} or {@link #BLOCK_VERSION}). */
+    public static void writeFileHeader(byte[] b, long sequence, int version) {
         System.arraycopy(MAGIC, 0, b, 0, 8);
-        putInt(b, 8, VERSION);
+        putInt(b, 8, version);
         putInt(b, 12, FILE_HEADER_BYTES);
         putLong(b, 16, sequence);
         putInt(b, 24, 0);
@@ -106,8 +125,9 @@ public final class SegmentFormat {
             return "header checksum mismatch";
         }
         int version = getInt(b, off + 8);
-        if (version != VERSION) {
-            return "unsupported format version " + version + " (this build reads " + VERSION + ")";
+        if (version != VERSION && version != BLOCK_VERSION) {
+            return "unsupported format version " + version + " (this build reads " + VERSION + " and "
+                    + BLOCK_VERSION + ")";
         }
         if (getInt(b, off + 12) != FILE_HEADER_BYTES) {
             return "unexpected header length " + getInt(b, off + 12);
@@ -132,15 +152,19 @@ public final class SegmentFormat {
 
     /**
      * Whether the frame header at {@code off} can be believed, cheapest checks first: a
-     * single-record frame or a well-formed END frame, whose payload fits in the {@code available}
-     * bytes from the header on, and whose header checksum holds. The record index is the caller's
-     * to check.
+     * single-record frame, a compressed block of at least one record, or a well-formed END frame,
+     * whose payload fits in the {@code available} bytes from the header on, and whose header
+     * checksum holds. The record index is the caller's to check.
      */
     public static boolean frameWellFormed(byte[] b, int off, long available) {
         int count = frameRecordCount(b, off);
         long len = framePayloadLength(b, off) & 0xffffffffL;
-        boolean end = (frameFlags(b, off) & FLAG_END) != 0;
-        if (end ? count != 0 || len != 0 : count != 1) {
+        int flags = frameFlags(b, off);
+        boolean end = (flags & FLAG_END) != 0;
+        boolean block = (flags & FLAG_BLOCK) != 0;
+        if (end ? count != 0 || len != 0 || block
+                : block ? count < 1 || (flags & (FLAG_COMPRESSED | FLAG_MARKER)) != FLAG_COMPRESSED
+                : count != 1) {
             return false;
         }
         return len <= Integer.MAX_VALUE - FRAME_HEADER_BYTES && FRAME_HEADER_BYTES + len <= available
@@ -169,6 +193,16 @@ public final class SegmentFormat {
 
     public static long frameRecordIndex(byte[] b, int off) {
         return getLong(b, off + 12);
+    }
+
+    /** Whether the frame at {@code off} is a block of several records. */
+    public static boolean frameIsBlock(byte[] b, int off) {
+        return (frameFlags(b, off) & FLAG_BLOCK) != 0;
+    }
+
+    /** The format version in the (checked) file header at {@code off}. */
+    public static int fileVersion(byte[] b, int off) {
+        return getInt(b, off + 8);
     }
 
     public static int crc(byte[] b, int off, int len) {

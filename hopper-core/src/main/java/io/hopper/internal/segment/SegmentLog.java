@@ -14,7 +14,8 @@ import java.util.concurrent.atomic.AtomicLong;
  *
  * <p>Budget: the disk budget is split into {@code maxFiles} files of {@code segmentBytes} each,
  * and no file grows past {@code segmentBytes}, so the bytes on disk never exceed
- * {@code maxFiles * segmentBytes <= diskBytes}. {@code files} only grows under the back lock
+ * {@code maxFiles * segmentBytes <= diskBytes}. When sealed files are rewritten in blocks, the
+ * bound is kept in bytes instead ({@link #reserveFile()}). {@code files} only grows under the back lock
  * (check-then-create by one producer at a time) and only shrinks on the consumer side, so the
  * file bound cannot be overshot.
  */
@@ -23,6 +24,11 @@ public final class SegmentLog {
     final SegmentStorage storage;
     final long segmentBytes;
     final int maxFiles;
+    /**
+     * Sealed files are rewritten in blocks ({@link SegmentCompactor}): the budget then counts
+     * bytes, not files, and keeps one file's share free for a rewrite's copy. Immutable.
+     */
+    final boolean compacting;
 
     /** Live files, oldest first. Tail: appender (back lock). Head: cursor (front lock). */
     final ConcurrentLinkedDeque<SegmentMeta> live = new ConcurrentLinkedDeque<>();
@@ -38,6 +44,9 @@ public final class SegmentLog {
     final AtomicLong recordBytesWritten = new AtomicLong();
     /** Payload bytes (after compression) of the records appended since open. */
     final AtomicLong payloadBytesWritten = new AtomicLong();
+    /** Files the compactor rewrote in blocks since open, and the bytes that gave back to the budget. */
+    final AtomicLong filesCompacted = new AtomicLong();
+    final AtomicLong bytesSavedByCompaction = new AtomicLong();
     /**
      * Forces of queue files to the device: count, total and longest duration. Forces happen under
      * the back lock (seal, timer, flush) or the sync lock (group commit), so two threads may count
@@ -48,9 +57,22 @@ public final class SegmentLog {
     private final AtomicLong maxForceNanos = new AtomicLong();
 
     public SegmentLog(Path directory, SegmentStorage storage, long diskBytes, int maxFiles) {
+        this(directory, storage, diskBytes, maxFiles, false);
+    }
+
+    /**
+     * @param compacting whether sealed files are rewritten in blocks: needs {@code maxFiles >= 2},
+     *                   since one file's share of the budget is kept for the rewrite's copy
+     */
+    public SegmentLog(Path directory, SegmentStorage storage, long diskBytes, int maxFiles, boolean compacting) {
+        if (compacting && maxFiles < 2) {
+            throw new IllegalArgumentException("Compression.LZ4_BLOCKS keeps one queue file's share of the disk budget"
+                    + " for rewriting files: maxDiskFiles must be at least 2, got " + maxFiles);
+        }
         this.directory = directory;
         this.storage = storage;
         this.maxFiles = maxFiles;
+        this.compacting = compacting;
         this.segmentBytes = storage.alignCapacity(diskBytes / maxFiles);
         if (segmentBytes < SegmentFormat.MIN_SEGMENT_BYTES) {
             throw new IllegalArgumentException("diskBytes / maxDiskFiles = " + segmentBytes
@@ -78,6 +100,25 @@ public final class SegmentLog {
 
     public int maxFiles() {
         return maxFiles;
+    }
+
+    /**
+     * The most files that can be live at once: {@link #maxFiles()}, or with rewriting in blocks
+     * {@link #COMPACTED_FILES_FACTOR} times as many (smaller) files.
+     */
+    public int maxLiveFiles() {
+        return compacting ? (int) Math.min(Integer.MAX_VALUE / 2, (long) maxFiles * COMPACTED_FILES_FACTOR) : maxFiles;
+    }
+
+    /** With rewriting in blocks, at most this many times {@code maxFiles} files are live (each smaller). */
+    static final int COMPACTED_FILES_FACTOR = 64;
+
+    public long filesCompacted() {
+        return filesCompacted.get();
+    }
+
+    public long bytesSavedByCompaction() {
+        return bytesSavedByCompaction.get();
     }
 
     public int files() {
@@ -158,9 +199,22 @@ public final class SegmentLog {
         return maxForceNanos.get();
     }
 
-    /** Takes one file from the budget if the budget has one. Caller holds the back lock. */
+    /**
+     * Takes one file from the budget if the budget has one. Caller holds the back lock.
+     *
+     * <p>Rewriting in blocks: a new file may fill up to {@code segmentBytes}, and the compactor's
+     * copy of one sealed file is at most that large too; the live files' footprints only shrink
+     * while that copy exists (a swap replaces a file by a smaller one, a deletion removes one). So
+     * if the footprints plus two files' worth fit in {@code maxFiles * segmentBytes} now, the disk
+     * never holds more than that. {@code bytes} only grows under the back lock, so the check
+     * cannot be overtaken by another producer.
+     */
     boolean reserveFile() {
-        if (files.get() >= maxFiles) {
+        if (compacting) {
+            if (bytes.get() + 2 * segmentBytes > maxFiles * segmentBytes || files.get() >= maxLiveFiles()) {
+                return false;
+            }
+        } else if (files.get() >= maxFiles) {
             return false;
         }
         files.incrementAndGet();

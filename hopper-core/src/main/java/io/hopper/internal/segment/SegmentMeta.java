@@ -16,7 +16,11 @@ public final class SegmentMeta {
     final long firstIndex;
     /** Index after the file's last record frame. Writer: back lock. */
     volatile long endIndex;
-    /** Byte offset after the file's last record frame (where the END frame goes). Writer: back lock. */
+    /**
+     * Byte offset after the file's last record frame (where the END frame goes). Writer: back lock
+     * while the file is filled; once sealed, only the compactor's swap changes it, under the
+     * cursor's file lock, where the consumer has not opened the file.
+     */
     volatile long dataEnd;
     /** The END frame is written at {@link #dataEnd}; no more frames will come. Writer: back lock. */
     volatile boolean sealed;
@@ -29,6 +33,11 @@ public final class SegmentMeta {
      * append; a file sealed meanwhile ignores it).
      */
     volatile boolean abandoned;
+    /**
+     * The file is in shared blocks (format version 2): rewritten by the compactor (under the file
+     * lock), or found so at open (before the channel is published).
+     */
+    volatile boolean compacted;
 
     SegmentMeta(long sequence, Path path, long firstIndex, long dataEnd) {
         this.sequence = sequence;

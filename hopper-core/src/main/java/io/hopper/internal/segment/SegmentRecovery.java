@@ -97,7 +97,14 @@ public final class SegmentRecovery {
         TreeMap<Long, Path> files = new TreeMap<>();
         try (DirectoryStream<Path> dir = Files.newDirectoryStream(log.directory)) {
             for (Path p : dir) {
-                long seq = SegmentFormat.parseFileName(p.getFileName().toString());
+                String name = p.getFileName().toString();
+                if (name.endsWith(SegmentCompactor.TMP_SUFFIX)
+                        && SegmentFormat.parseFileName(name.substring(0, name.length() - SegmentCompactor.TMP_SUFFIX.length())) >= 0) {
+                    // A rewrite in blocks that a stop interrupted: the original is still there, whole.
+                    Files.delete(p);
+                    continue;
+                }
+                long seq = SegmentFormat.parseFileName(name);
                 if (seq >= 0) {
                     files.put(seq, p);
                 }
@@ -153,9 +160,10 @@ public final class SegmentRecovery {
             long first = -1;
             long end = -1;
             boolean sealed = false;
-            long lastAt = -1; // the last whole record frame: where it starts, its payload length and checksum
+            long lastAt = -1; // the last whole record frame: where it starts, its payload length, checksum and records
             int lastLen = 0;
             int lastCrc = 0;
+            int lastCount = 0;
             byte[] frame = new byte[SegmentFormat.FRAME_HEADER_BYTES];
             FrameScan.Source source = (at, dst, off, n) -> PositionalIo.readFully(ch, at, dst, off, n);
             while (pos + SegmentFormat.FRAME_HEADER_BYTES <= size) {
@@ -184,11 +192,13 @@ public final class SegmentRecovery {
                 if (first < 0) {
                     first = index;
                 }
-                end = index + 1;
+                int count = SegmentFormat.frameRecordCount(frame, 0); // 1, or a block's records
+                end = index + count;
                 int len = SegmentFormat.framePayloadLength(frame, 0); // fits in the file: checked above
                 lastAt = pos;
                 lastLen = len;
                 lastCrc = SegmentFormat.framePayloadCrc(frame, 0);
+                lastCount = count;
                 pos += SegmentFormat.FRAME_HEADER_BYTES + len;
             }
             if (!sealed && lastAt >= 0 && !payloadIntact(ch, lastAt, lastLen, lastCrc)) {
@@ -197,7 +207,7 @@ public final class SegmentRecovery {
                 // by the kill, or pages the OS had not written back). Its send never returned, so
                 // it is part of the torn tail, not a lost record.
                 pos = lastAt;
-                end -= 1;
+                end -= lastCount;
                 if (end == first) {
                     first = -1;
                 }
@@ -228,6 +238,7 @@ public final class SegmentRecovery {
             SegmentMeta meta = new SegmentMeta(seq, path, first < 0 ? end : first, pos);
             meta.endIndex = end;
             meta.sealed = true;
+            meta.compacted = SegmentFormat.fileVersion(head, 0) == SegmentFormat.BLOCK_VERSION;
             return meta;
         }
     }

@@ -37,4 +37,41 @@ public final class Frames {
         }
         return -1;
     }
+
+    /** One frame header of a queue file. */
+    public record Header(long offset, int flags, int count, long index, int payloadLength) {
+        public boolean block() {
+            return (flags & SegmentFormat.FLAG_BLOCK) != 0;
+        }
+
+        public boolean end() {
+            return (flags & SegmentFormat.FLAG_END) != 0;
+        }
+    }
+
+    /** The frame headers of an undamaged queue file, in order, up to and including its END frame. */
+    public static java.util.List<Header> headers(Path file) throws IOException {
+        byte[] b = java.nio.file.Files.readAllBytes(file);
+        java.util.List<Header> out = new java.util.ArrayList<>();
+        int at = SegmentFormat.FILE_HEADER_BYTES;
+        while (at + SegmentFormat.FRAME_HEADER_BYTES <= b.length && SegmentFormat.frameHeaderValid(b, at)) {
+            Header h = new Header(at, SegmentFormat.frameFlags(b, at), SegmentFormat.frameRecordCount(b, at),
+                    SegmentFormat.frameRecordIndex(b, at), SegmentFormat.framePayloadLength(b, at));
+            out.add(h);
+            if (h.end()) {
+                break;
+            }
+            at += SegmentFormat.FRAME_HEADER_BYTES + h.payloadLength();
+        }
+        return out;
+    }
+
+    /** The format version in a queue file's header. */
+    public static int version(Path file) throws IOException {
+        byte[] b = new byte[SegmentFormat.FILE_HEADER_BYTES];
+        try (RandomAccessFile raf = new RandomAccessFile(file.toFile(), "r")) {
+            raf.readFully(b);
+        }
+        return SegmentFormat.fileVersion(b, 0);
+    }
 }

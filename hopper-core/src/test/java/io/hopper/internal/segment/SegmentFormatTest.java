@@ -54,10 +54,15 @@ class SegmentFormatTest {
         assertEquals("header checksum mismatch", SegmentFormat.checkFileHeader(crc, 0, 9));
 
         byte[] version = good.clone();
-        SegmentFormat.putInt(version, 8, 2);
+        SegmentFormat.putInt(version, 8, 3);
         SegmentFormat.putInt(version, 28, SegmentFormat.crc(version, 0, 28));
-        assertEquals("unsupported format version 2 (this build reads 1)",
+        assertEquals("unsupported format version 3 (this build reads 1 and 2)",
                 SegmentFormat.checkFileHeader(version, 0, 9));
+
+        byte[] blocks = new byte[SegmentFormat.FILE_HEADER_BYTES];
+        SegmentFormat.writeFileHeader(blocks, 9, SegmentFormat.BLOCK_VERSION);
+        assertNull(SegmentFormat.checkFileHeader(blocks, 0, 9), "a file rewritten in blocks");
+        assertEquals(2, SegmentFormat.fileVersion(blocks, 0));
 
         byte[] length = good.clone();
         SegmentFormat.putInt(length, 12, 33);
@@ -108,8 +113,8 @@ class SegmentFormatTest {
             d[i] ^= 0x40;
             assertFalse(SegmentFormat.frameHeaderValid(d, 0), "flipped byte " + i);
         }
-        SegmentFormat.writeFrameHeader(b, 0, 10, 0, 8, 1, 7);
-        assertFalse(SegmentFormat.frameHeaderValid(b, 0), "flag 8 is not one this build knows");
+        SegmentFormat.writeFrameHeader(b, 0, 10, 0, 16, 1, 7);
+        assertFalse(SegmentFormat.frameHeaderValid(b, 0), "flag 16 is not one this build knows");
     }
 
     @Test
@@ -151,5 +156,24 @@ class SegmentFormatTest {
         assertFalse(SegmentFormat.frameWellFormed(h, 0, 1000), "one record per frame");
         SegmentFormat.writeFrameHeader(h, 0, -1, 0, 0, 1, 43);
         assertFalse(SegmentFormat.frameWellFormed(h, 0, Long.MAX_VALUE), "a length past 2 GiB");
+    }
+
+    @Test
+    void aBlockFrameIsCompressedAndCountsAtLeastOneRecord() {
+        byte[] h = new byte[SegmentFormat.FRAME_HEADER_BYTES];
+        int block = SegmentFormat.FLAG_BLOCK | SegmentFormat.FLAG_COMPRESSED;
+        for (int count : new int[] {1, 2, 500, SegmentFormat.MAX_BLOCK_RECORDS}) {
+            SegmentFormat.writeFrameHeader(h, 0, 100, 7, block, count, 42);
+            assertTrue(SegmentFormat.frameWellFormed(h, 0, 124), "a block of " + count);
+            assertTrue(SegmentFormat.frameIsBlock(h, 0));
+        }
+        SegmentFormat.writeFrameHeader(h, 0, 100, 7, block, 0, 42);
+        assertFalse(SegmentFormat.frameWellFormed(h, 0, 1000), "an empty block");
+        SegmentFormat.writeFrameHeader(h, 0, 100, 7, SegmentFormat.FLAG_BLOCK, 5, 42);
+        assertFalse(SegmentFormat.frameWellFormed(h, 0, 1000), "a block is always compressed");
+        SegmentFormat.writeFrameHeader(h, 0, 0, 0, SegmentFormat.FLAG_END | SegmentFormat.FLAG_BLOCK, 0, 42);
+        assertFalse(SegmentFormat.frameWellFormed(h, 0, 1000), "an END frame is no block");
+        SegmentFormat.writeFrameHeader(h, 0, 100, 7, block | SegmentFormat.FLAG_MARKER, 5, 42);
+        assertFalse(SegmentFormat.frameWellFormed(h, 0, 1000), "nor is a snapshot marker");
     }
 }
