@@ -4,6 +4,7 @@ import io.hopper.internal.recovery.DirectoryLock;
 import io.hopper.internal.recovery.ReadCursorFile;
 import io.hopper.internal.recovery.SnapshotFile;
 import io.hopper.internal.segment.FrameScan;
+import io.hopper.internal.segment.RecordBlock;
 import io.hopper.internal.segment.SegmentFormat;
 
 import java.io.IOException;
@@ -13,6 +14,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.stream.Stream;
 
@@ -107,7 +109,7 @@ final class QueueDirectory {
                 String name = p.getFileName().toString();
                 if (name.endsWith(".corrupt")) {
                     setAside.add(name);
-                } else if (name.endsWith(".tmp")) {
+                } else if (name.endsWith(".tmp") || name.endsWith(".compacting")) {
                     temporary.add(name);
                 }
             }
@@ -160,6 +162,7 @@ final class QueueDirectory {
             long badFrames = 0;
             long lost = 0;
             long torn = 0;
+            RecordBlock block = new RecordBlock();
             while (pos + h.length <= size) {
                 if (read(ch, pos, h) < h.length) {
                     break;
@@ -191,31 +194,58 @@ final class QueueDirectory {
                     lost += index - expected; // records between damage and this frame
                 }
                 int len = SegmentFormat.framePayloadLength(h, 0);
+                int count = SegmentFormat.frameRecordCount(h, 0); // 1, or a block's records
                 byte[] payload = new byte[len];
-                if (read(ch, pos + h.length, payload) < len
-                        || SegmentFormat.crc(payload, 0, len) != SegmentFormat.framePayloadCrc(h, 0)) {
+                boolean intact = read(ch, pos + h.length, payload) == len
+                        && SegmentFormat.crc(payload, 0, len) == SegmentFormat.framePayloadCrc(h, 0);
+                if (intact && (flags & SegmentFormat.FLAG_BLOCK) != 0) {
+                    try {
+                        block.read(payload, 0, len, count);
+                    } catch (RecordBlock.MalformedBlockException e) {
+                        intact = false;
+                    }
+                }
+                if (!intact) {
                     badFrames++;
-                    lost++;
+                    lost += count;
                 } else {
-                    records++;
+                    records += count;
                     if ((flags & SegmentFormat.FLAG_COMPRESSED) != 0) {
-                        compressed++;
+                        compressed += count;
                     }
                     if (first < 0) {
                         first = index;
                     }
-                    last = index;
-                    if (visitor != null && !visitor.record(index, flags, payload)) {
+                    last = index + count - 1;
+                    if (visitor != null && !visit(visitor, index, flags, payload, block, count)) {
                         pos += h.length + len;
                         break;
                     }
                 }
-                expected = index + 1;
+                expected = index + count;
                 pos += h.length + len;
             }
             return new FileScan(name, sequence, size, null, records, compressed, first, last, sealed, regions,
                     badFrames, lost, torn, pos);
         }
+    }
+
+    /**
+     * Gives the visitor a frame's records: a single record as it is stored, each record of a block
+     * (already decoded into {@code block}) as its serialized bytes, with no flags.
+     */
+    private static boolean visit(FrameVisitor visitor, long index, int flags, byte[] payload, RecordBlock block, int count)
+            throws IOException {
+        if ((flags & SegmentFormat.FLAG_BLOCK) == 0) {
+            return visitor.record(index, flags, payload);
+        }
+        for (int i = 0; i < count; i++) {
+            int at = block.offset(i);
+            if (!visitor.record(index + i, 0, Arrays.copyOfRange(block.array(), at, at + block.length(i)))) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** What a snapshot's frames hold. */

@@ -248,6 +248,49 @@ class HopperCliTest {
         }
     }
 
+    /** Version 2: sealed files rewritten in shared blocks ({@code Compression.LZ4_BLOCKS}). */
+    @Test
+    void theGoldenDirectoryWithFilesInBlocksReadsAsWritten() throws Exception {
+        Path dir = tmp.resolve("golden-2");
+        copyTree(Path.of("src/test/resources/golden/format-2"), dir);
+        Run inspect = cli("inspect", dir.toString(), "--json");
+        assertEquals(0, inspect.status(), inspect.err());
+        assertTrue(inspect.out().contains("\"damaged\":false") && inspect.out().contains("\"readIndex\":40")
+                && inspect.out().contains("\"records\":600"), inspect.out());
+        Run verify = cli("verify", dir.toString());
+        assertEquals(0, verify.status(), verify.out());
+        Run dump = cli("dump", dir.toString(), "--from", "40", "--limit", "1000", "--type", "java.lang.String");
+        List<String> lines = dump.out().lines().toList();
+        assertEquals(560 + 1, lines.size(), dump.out());
+        for (int i = 40; i < 600; i++) {
+            assertTrue(lines.get(i - 40).startsWith("index " + i + " ") && lines.get(i - 40).endsWith("golden record " + i),
+                    lines.get(i - 40));
+        }
+        // A flipped byte inside a block costs the block's records, and verify says so.
+        Path victim = segments(dir).get(2);
+        try (RandomAccessFile f = new RandomAccessFile(victim.toFile(), "rw")) {
+            long at = 32 + 24 + 40; // inside the first block's payload
+            f.seek(at);
+            int b = f.read();
+            f.seek(at);
+            f.write(b ^ 0x40);
+        }
+        Run damaged = cli("verify", dir.toString());
+        assertEquals(1, damaged.status(), damaged.out());
+        assertTrue(damaged.out().contains("DAMAGE " + victim.getFileName() + ": 1 frames fail their checksum"),
+                damaged.out());
+        copyTree(Path.of("src/test/resources/golden/format-2"), tmp.resolve("golden-2b"));
+        // The library opens it with either compression setting and delivers the rest in order.
+        try (Channel<String> ch = Hopper.builder(String.class, tmp.resolve("golden-2b"))
+                .storage(StorageBackend.FILE_CHANNEL).open()) {
+            for (int i = 40; i < 600; i++) {
+                assertEquals("golden record " + i, ch.receiver().poll());
+            }
+            assertEquals(null, ch.receiver().poll());
+            assertEquals(0, ch.stats().recordsLost());
+        }
+    }
+
     @Test
     void badUsageIsNamed() {
         Run r = cli("inspect");
