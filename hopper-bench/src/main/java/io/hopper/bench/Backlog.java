@@ -3,6 +3,7 @@ package io.hopper.bench;
 import com.squareup.tape2.QueueFile;
 import io.hopper.Channel;
 import io.hopper.ChannelStats;
+import io.hopper.Compression;
 import io.hopper.Hopper;
 import net.openhft.chronicle.bytes.Bytes;
 import net.openhft.chronicle.queue.ChronicleQueue;
@@ -33,6 +34,9 @@ public final class Backlog {
 
     /** The stores compared, in the order a run reports them. */
     public static final List<String> STORES = List.of("hopper", "Chronicle Queue", "Tape");
+
+    /** The stores compared on small records: also hopper with its sealed files rewritten in shared blocks. */
+    public static final List<String> SMALL_RECORD_STORES = List.of("hopper", "hopper blocks", "Chronicle Queue", "Tape");
 
     /**
      * One store's backlog numbers. Rates are per second of the phase; disk bytes are what the
@@ -77,6 +81,14 @@ public final class Backlog {
             return "";
         }
 
+        /**
+         * Waits for work the store does on its own after the writes that changes what the backlog
+         * occupies on disk (hopper's rewriting in blocks), so the disk bytes are the backlog's.
+         * Not timed.
+         */
+        default void settle() throws Exception {
+        }
+
         @Override
         void close() throws Exception;
     }
@@ -84,11 +96,13 @@ public final class Backlog {
     public static Store open(String store, Path dir, long backlogBytes) throws Exception {
         Files.createDirectories(dir);
         return switch (store) {
-            case "hopper" -> new HopperStore(dir, backlogBytes, false);
-            case "hopper read-ahead" -> new HopperStore(dir, backlogBytes, true);
+            case "hopper" -> new HopperStore(dir, backlogBytes, false, Compression.LZ4);
+            case "hopper read-ahead" -> new HopperStore(dir, backlogBytes, true, Compression.LZ4);
+            case "hopper blocks" -> new HopperStore(dir, backlogBytes, false, Compression.LZ4_BLOCKS);
             case "Chronicle Queue" -> new ChronicleStore(dir);
             case "Tape" -> new TapeStore(dir);
-            default -> throw new IllegalArgumentException("unknown store " + store + "; one of " + STORES);
+            default -> throw new IllegalArgumentException("unknown store " + store + "; one of " + SMALL_RECORD_STORES
+                    + " or \"hopper read-ahead\"");
         };
     }
 
@@ -132,6 +146,7 @@ public final class Backlog {
                 }
             }
             writeNanos = System.nanoTime() - t0;
+            s.settle();
             long[] du = diskUsage(dir);
             disk = du[0];
             method = du[1] == 1 ? "allocated" : "file sizes";
@@ -199,17 +214,48 @@ public final class Backlog {
         }
     }
 
-    /** hopper with a 4 MiB memory tier: a backlog of this size lands on disk. Also as "hopper read-ahead". */
+    /**
+     * hopper with a 4 MiB memory tier: a backlog of this size lands on disk. Also as "hopper
+     * read-ahead" and "hopper blocks" ({@link Compression#LZ4_BLOCKS}).
+     */
     private static final class HopperStore implements Store {
         private final Channel<byte[]> channel;
+        private final Compression compression;
         private long appended;
 
-        HopperStore(Path dir, long backlogBytes, boolean readAhead) throws IOException {
+        HopperStore(Path dir, long backlogBytes, boolean readAhead, Compression compression) throws IOException {
             long disk = Math.max(256L << 20, 2 * backlogBytes);
+            this.compression = compression;
             channel = Hopper.builder(byte[].class, dir.resolve("ch"))
                     .inMemoryBytes(4L << 20).diskBytes(disk).maxDiskFiles(256)
-                    .weigher(b -> 16L + b.length).readAhead(readAhead)
+                    .weigher(b -> 16L + b.length).readAhead(readAhead).compression(compression)
                     .open();
+        }
+
+        /**
+         * With blocks: until every sealed file but the one the consumer reads next is rewritten
+         * (the file being filled is not sealed), or nothing changed for a second.
+         */
+        @Override
+        public void settle() throws InterruptedException {
+            if (compression != Compression.LZ4_BLOCKS) {
+                return;
+            }
+            long last = -1;
+            long stable = System.nanoTime();
+            for (;;) {
+                ChannelStats st = channel.stats();
+                if (st.filesCompacted() >= st.diskFiles() - 2) {
+                    return;
+                }
+                if (st.filesCompacted() != last) {
+                    last = st.filesCompacted();
+                    stable = System.nanoTime();
+                } else if (System.nanoTime() - stable > 1_000_000_000L) {
+                    return;
+                }
+                Thread.sleep(5);
+            }
         }
 
         @Override
@@ -228,8 +274,10 @@ public final class Backlog {
         @Override
         public String notes() {
             ChannelStats st = channel.stats();
-            return String.format(Locale.ROOT, "%.0f%% on disk, LZ4 %.2f:1, %s",
-                    100.0 * st.recordsSpilled() / Math.max(1, appended), st.compressionRatio(), st.storage());
+            String blocks = compression != Compression.LZ4_BLOCKS ? ""
+                    : String.format(Locale.ROOT, ", %d files rewritten in blocks", st.filesCompacted());
+            return String.format(Locale.ROOT, "%.0f%% on disk, LZ4 %.2f:1 per record%s, %s",
+                    100.0 * st.recordsSpilled() / Math.max(1, appended), st.compressionRatio(), blocks, st.storage());
         }
 
         @Override

@@ -169,7 +169,8 @@ public final class Main {
         int[] ps = options.producers;
         Set<String> parts = options.parts;
         steps = (parts.contains("in-memory") ? ps.length * 2 : 0) + (parts.contains("spill") ? ps.length * 2 : 0)
-                + (parts.contains("backlog") ? Backlog.STORES.size() * 4 : 0)
+                + (parts.contains("backlog") ? Backlog.STORES.size() * 3 + Backlog.SMALL_RECORD_STORES.size()
+                        + (int) Backlog.SMALL_RECORD_STORES.stream().filter(st -> !Backlog.STORES.contains(st)).count() : 0)
                 + (parts.contains("latency") ? 1 + 2 * Latency.ROUNDS : 0);
         out.printf(Locale.ROOT, "hopper quick comparison: %d cores, %s %s, %.1f s per row; --help for options%n",
                 cores, System.getProperty("java.vm.name"), System.getProperty("java.version"), options.seconds);
@@ -208,6 +209,13 @@ public final class Main {
                 progress("backlog " + options.backlogMiB + " MiB of 1 KiB records, store reopened"
                         + (options.dropCaches ? ", page cache dropped" : "") + " · " + store);
                 backlog.add(Backlog.run(store, d, big, count, phase, true, options.dropCaches));
+            }
+            for (String store : parts.contains("backlog") ? Backlog.SMALL_RECORD_STORES : List.<String>of()) {
+                Path d = base.resolve("backlog-small-" + store.replace(' ', '-'));
+                if (!Backlog.STORES.contains(store)) { // not warmed up by the 1 KiB rows above
+                    progress("backlog warm-up · " + store);
+                    Backlog.run(store, d, logLines, Math.max(4096, smallCount / 8), phase);
+                }
                 progress("backlog of " + SMALL_RECORD_BYTES + " B log lines · " + store);
                 backlog.add(Backlog.run(store, d, logLines, smallCount, phase, false, false));
             }

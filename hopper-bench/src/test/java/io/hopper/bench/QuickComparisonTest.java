@@ -84,6 +84,19 @@ class QuickComparisonTest {
         assertTrue(r.diskBytesPerRecord() < 1024, "LZ4 should shrink JSON-like lines: " + r.diskBytesPerRecord());
     }
 
+    /** Small log lines: rewritten in shared blocks, the backlog takes under a third of its raw bytes, and less than per-record LZ4. */
+    @Test
+    void hopperBlocksStoreSmallLinesInAFractionOfTheDisk(@TempDir Path tmp) throws Exception {
+        byte[][] lines = Workload.lines(4096, Main.SMALL_RECORD_BYTES);
+        Backlog.Result plain = Backlog.run("hopper", tmp.resolve("p"), lines, 120_000, 60);
+        Backlog.Result blocks = Backlog.run("hopper blocks", tmp.resolve("b"), lines, 120_000, 60);
+        assertEquals(120_000, blocks.drained(), "every record back, in order (Backlog checks each)");
+        assertTrue(blocks.notes().contains("rewritten in blocks"), blocks.notes());
+        assertTrue(blocks.diskBytesPerRecord() * 3 <= Main.SMALL_RECORD_BYTES
+                        && blocks.diskBytesPerRecord() < plain.diskBytesPerRecord(),
+                "disk bytes per record: LZ4 " + plain.diskBytesPerRecord() + ", blocks " + blocks.diskBytesPerRecord());
+    }
+
     @Test
     void unknownStoreIsRefused(@TempDir Path tmp) {
         assertThrows(IllegalArgumentException.class, () -> Backlog.open("bigqueue", tmp, 1));

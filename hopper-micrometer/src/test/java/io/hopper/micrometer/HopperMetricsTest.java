@@ -2,6 +2,7 @@ package io.hopper.micrometer;
 
 import io.hopper.Channel;
 import io.hopper.ChannelStats;
+import io.hopper.Compression;
 import io.hopper.Hopper;
 import io.hopper.OverflowPolicy;
 import io.hopper.SyncPolicy;
@@ -46,7 +47,29 @@ class HopperMetricsTest {
             assertEquals(6.0, registry.get("hopper.disk.read").functionCounter().count());
             assertEquals(0.0, registry.get("hopper.records.lost").functionCounter().count());
             assertEquals(0.0, registry.get("hopper.records.evicted").functionCounter().count());
-            assertEquals(19, registry.getMeters().size(), "every documented meter is registered");
+            assertEquals(21, registry.getMeters().size(), "every documented meter is registered");
+        }
+    }
+
+    @Test
+    void compactionMetersFollowTheRewrites() throws Exception {
+        SimpleMeterRegistry registry = new SimpleMeterRegistry();
+        try (Channel<String> ch = Hopper.builder(String.class, dir.resolve("blocks")).inMemoryBytes(0)
+                .diskBytes(64 * 4096).maxDiskFiles(64).compression(Compression.LZ4_BLOCKS).open()) {
+            new HopperMetrics(ch, "blocks").bindTo(registry);
+            for (int i = 0; i < 2000; i++) {
+                ch.sender().send("{\"level\":\"info\",\"line\":" + i + ",\"msg\":\"request served\"}");
+            }
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+            while (ch.stats().filesCompacted() < ch.stats().diskFiles() - 2) {
+                assertTrue(System.nanoTime() < deadline, "no rewrite: " + ch.stats());
+                Thread.sleep(5);
+            }
+            ChannelStats s = ch.stats();
+            assertTrue(s.filesCompacted() > 0 && s.bytesSavedByCompaction() > 0, s.toString());
+            assertEquals(s.filesCompacted(), registry.get("hopper.files.compacted").tag("channel", "blocks")
+                    .functionCounter().count());
+            assertEquals(s.bytesSavedByCompaction(), registry.get("hopper.compaction.saved.bytes").functionCounter().count());
         }
     }
 
