@@ -14,8 +14,8 @@ public enum Compression {
     /**
      * {@link #LZ4} while a queue file is filled, and every sealed queue file rewritten on a
      * background thread with its records packed into shared LZ4 blocks of about 64 KiB, where
-     * neighbouring records compress against each other (150-byte JSON log lines: about 4:1 on disk
-     * instead of 1:1). A record is receivable, and as durable as the sync policy makes it, as soon
+     * neighbouring records compress against each other (150-byte JSON log lines: 47 bytes per record
+     * on disk, frame headers included, instead of 117 with {@code LZ4}). A record is receivable, and as durable as the sync policy makes it, as soon
      * as its send returns, exactly as with {@code LZ4}; the rewrite only touches files the consumer
      * has not started, keeps every record index, and is atomic (a rename), so commits, restarts,
      * eviction and damage handling are unchanged. A damaged block costs the records in it (up to
