@@ -12,6 +12,7 @@ import java.io.IOException;
 import java.io.RandomAccessFile;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.stream.Stream;
@@ -96,6 +97,72 @@ class DamagedQueueFileFuzzTest {
             assertTrue(ch.sender().offer(record(RECORDS)));
             assertEquals(record(RECORDS), ch.receiver().poll());
             assertNull(ch.receiver().poll());
+        } finally {
+            try (Stream<Path> s = Files.walk(dir)) {
+                for (Path p : s.sorted(Comparator.reverseOrder()).toList()) {
+                    Files.deleteIfExists(p);
+                }
+            }
+        }
+    }
+
+    /**
+     * The same for files rewritten in shared blocks ({@link Compression#LZ4_BLOCKS}, format version
+     * 2): written and rewritten first, the channel closed, the rewritten files damaged, then read
+     * by a channel that does not rewrite (so nothing but the fuzzer's bytes changes the files).
+     * {@code hopper-fuzz/fuzz.sh damagedBlockFiles MINUTES}.
+     */
+    @FuzzTest(maxDuration = "24h")
+    void damagedBlockFiles(FuzzedDataProvider data) throws IOException, InterruptedException {
+        StorageBackend storage = data.consumeBoolean() ? StorageBackend.CHRONICLE_BYTES : StorageBackend.FILE_CHANNEL;
+        Path dir = Files.createTempDirectory("hopper-fuzz-");
+        try {
+            try (Channel<String> ch = Hopper.builder(String.class, dir.resolve("ch")).storage(storage)
+                    .compression(Compression.LZ4_BLOCKS).inMemoryBytes(0).diskBytes(16 * 1024).maxDiskFiles(16)
+                    .open()) {
+                for (int i = 0; i < RECORDS; i++) {
+                    assertTrue(ch.sender().offer(record(i)));
+                }
+                long deadline = System.nanoTime() + 60_000_000_000L;
+                while (ch.stats().filesCompacted() < ch.stats().diskFiles() - 2) {
+                    assertTrue(System.nanoTime() < deadline, "no rewrite: " + ch.stats());
+                    Thread.sleep(1); // the rewrites run on their own thread
+                }
+            }
+            List<Path> rewritten = new ArrayList<>();
+            try (Stream<Path> s = Files.list(dir.resolve("ch"))) {
+                for (Path p : s.filter(p -> p.getFileName().toString().startsWith("segment-")).sorted().toList()) {
+                    byte[] head = new byte[12];
+                    try (RandomAccessFile raf = new RandomAccessFile(p.toFile(), "r")) {
+                        raf.readFully(head);
+                    }
+                    if (head[8] == 2) {
+                        rewritten.add(p);
+                    }
+                }
+            }
+            assertTrue(!rewritten.isEmpty(), "no file was rewritten in blocks");
+            while (data.remainingBytes() > 0) {
+                damage(rewritten.get(data.consumeInt(0, rewritten.size() - 1)), data);
+            }
+            try (Channel<String> ch = Hopper.builder(String.class, dir.resolve("ch")).storage(storage)
+                    .compression(Compression.LZ4).inMemoryBytes(0).diskBytes(16 * 1024).maxDiskFiles(16).open()) {
+                int previous = -1;
+                int received = 0;
+                String r;
+                while ((r = ch.receiver().poll()) != null) {
+                    assertTrue(genuine(r), "a record that was never sent: " + r);
+                    int seq = seqOf(r);
+                    assertTrue(seq > previous, "out of order: " + seq + " after " + previous);
+                    previous = seq;
+                    received++;
+                }
+                ChannelStats st = ch.stats();
+                assertEquals(RECORDS, received + st.recordsLost(), st.toString());
+                assertTrue(ch.sender().offer(record(RECORDS)));
+                assertEquals(record(RECORDS), ch.receiver().poll());
+                assertNull(ch.receiver().poll());
+            }
         } finally {
             try (Stream<Path> s = Files.walk(dir)) {
                 for (Path p : s.sorted(Comparator.reverseOrder()).toList()) {
