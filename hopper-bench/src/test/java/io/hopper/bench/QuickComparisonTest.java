@@ -1,5 +1,7 @@
 package io.hopper.bench;
 
+import io.hopper.Compression;
+
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -95,6 +97,17 @@ class QuickComparisonTest {
         assertTrue(blocks.diskBytesPerRecord() * 3 <= Main.SMALL_RECORD_BYTES
                         && blocks.diskBytesPerRecord() < plain.diskBytesPerRecord(),
                 "disk bytes per record: LZ4 " + plain.diskBytesPerRecord() + ", blocks " + blocks.diskBytesPerRecord());
+    }
+
+    /** The budget-fill tool gets every record back, and a budget in blocks holds more small lines. */
+    @Test
+    void budgetFillCountsWhatABudgetHolds(@TempDir Path tmp) throws Exception {
+        byte[][] lines = Workload.lines(4096, Main.SMALL_RECORD_BYTES);
+        BudgetFill.Result plain = BudgetFill.fill(tmp.resolve("p"), 2L << 20, 16, Compression.LZ4, lines);
+        BudgetFill.Result blocks = BudgetFill.fill(tmp.resolve("b"), 2L << 20, 16, Compression.LZ4_BLOCKS, lines);
+        assertTrue(plain.records() > 0 && plain.stats().bytesOnDisk() <= 2L << 20, plain.toString());
+        assertTrue(blocks.records() > 2 * plain.records(), "records held: " + plain.records() + " and " + blocks.records());
+        assertFalse(Files.exists(tmp.resolve("b")), "the channel directory is removed");
     }
 
     @Test
