@@ -297,7 +297,10 @@ public final class SenderMachine<T> {
     public int offerAll(List<? extends T> records, boolean block, int[] accepted) throws InterruptedException {
         int n = records.size();
         for (int i = 0; i < n; i++) { // nothing is placed if one record cannot be
-            T r = Objects.requireNonNull(records.get(i), "records contains null at index " + i);
+            T r = records.get(i);
+            if (r == null) { // not requireNonNull(r, message): its message would be built for every record
+                throw new NullPointerException("records contains null at index " + i);
+            }
             if (r instanceof DiskRun) {
                 throw new IllegalArgumentException("DiskRun is the channel's internal marker, not a record");
             }
