@@ -101,11 +101,17 @@ public final class SegmentCursor {
     private int frameBytes;
 
     // The block frame decoded last (compacted files): its records are located one by one, so the
-    // block is decompressed once, not once per record. File lock.
+    // block's header and payload are checked and decompressed once, not once per record. Written
+    // and read under the file lock (by the consumer; closeFile, which an evicting producer may run,
+    // drops it).
     private final RecordBlock block = new RecordBlock();
     /** The file and offset of the decoded block; null when none is held. */
     private SegmentMeta blockFile;
     private long blockAt = -1;
+    /** The held block's first record index, the offset after its frame, and its frame's bytes. */
+    private long blockFirst;
+    private long blockNext;
+    private int blockFrameBytes;
 
     /**
      * Decodes frames ahead of the consumer (read-ahead). The cursor stays the only authority on
@@ -275,6 +281,9 @@ public final class SegmentCursor {
         if (unreadable) {
             return skipRestOfFile("file cannot be read");
         }
+        if (blockFile == meta && blockAt == pos) {
+            return locateInHeldBlock(); // reading stays at a block until its last record is consumed
+        }
         long readable = meta.readableEnd();
         if (pos + SegmentFormat.FRAME_HEADER_BYTES > readable || !ensure(pos, SegmentFormat.FRAME_HEADER_BYTES, readable)) {
             return skipRestOfFile("file ends before offset " + (pos + SegmentFormat.FRAME_HEADER_BYTES));
@@ -348,9 +357,9 @@ public final class SegmentCursor {
 
     /**
      * The frame at {@link #pos} is a block of records {@code [index, index + count)}, whose payload
-     * is in the window at {@code payloadAt}: locates the record at the read index in it. The block
-     * is checked and decompressed once; reading stays at the block until its last record is
-     * consumed. Damage costs the block's undelivered records, exactly, as a single frame's costs its one.
+     * is in the window at {@code payloadAt}: checks and decompresses it, holds it, and locates the
+     * record at the read index in it. Damage costs the block's undelivered records, exactly, as a
+     * single frame's costs its one.
      */
     private boolean locateInBlock(long index, int count, int payloadAt, int len, int crc, long end) {
         long blockEnd = index + count;
@@ -358,45 +367,53 @@ public final class SegmentCursor {
             pos = end;
             return false;
         }
-        if (blockFile != meta || blockAt != pos) {
-            if (SegmentFormat.crc(window, payloadAt, len) != crc) {
-                corruptFrames++;
-                warn("payload checksum mismatch in the block at offset " + pos + "; skipping "
-                        + (blockEnd - Math.max(index, readIndex)) + " record(s)");
-                lose(blockEnd - readIndex);
-                pos = end;
-                return false;
-            }
-            if (index > readIndex) {
-                lose(index - readIndex); // as for a single frame: the caller looks at the new position first
-                return false;
-            }
-            try {
-                block.read(window, payloadAt, len, count);
-            } catch (RecordBlock.MalformedBlockException e) {
-                corruptFrames++;
-                warn("the block at offset " + pos + " is malformed (" + e.getMessage() + "); skipping "
-                        + (blockEnd - readIndex) + " record(s)");
-                lose(blockEnd - readIndex);
-                pos = end;
-                return false;
-            }
-            blockFile = meta;
-            blockAt = pos;
-        } else if (index > readIndex) {
-            lose(index - readIndex); // unreachable while the block is held: the read index is inside it
+        if (SegmentFormat.crc(window, payloadAt, len) != crc) {
+            corruptFrames++;
+            warn("payload checksum mismatch in the block at offset " + pos + "; skipping "
+                    + (blockEnd - Math.max(index, readIndex)) + " record(s)");
+            lose(blockEnd - readIndex);
+            pos = end;
             return false;
         }
-        int k = (int) (readIndex - index);
-        boolean last = k == count - 1;
+        if (index > readIndex) {
+            lose(index - readIndex); // as for a single frame: the caller looks at the new position first
+            return false;
+        }
+        try {
+            block.read(window, payloadAt, len, count);
+        } catch (RecordBlock.MalformedBlockException e) {
+            corruptFrames++;
+            warn("the block at offset " + pos + " is malformed (" + e.getMessage() + "); skipping "
+                    + (blockEnd - readIndex) + " record(s)");
+            lose(blockEnd - readIndex);
+            pos = end;
+            return false;
+        }
+        blockFile = meta;
+        blockAt = pos;
+        blockFirst = index;
+        blockNext = end;
+        blockFrameBytes = SegmentFormat.FRAME_HEADER_BYTES + len;
+        return locateInHeldBlock();
+    }
+
+    /**
+     * Locates the record at the read index in the held block, which starts at {@link #pos}. The
+     * read index is inside it: reading moves past the block only with its last record, and no one
+     * else moves the read index without closing the file (eviction), which drops the block.
+     */
+    private boolean locateInHeldBlock() {
+        int k = (int) (readIndex - blockFirst);
+        assert k >= 0 && k < block.count() : "read index " + readIndex + " outside the held block at " + blockFirst;
+        boolean last = k == block.count() - 1;
         payloadArray = block.array();
         payloadOffset = block.offset(k);
         payloadLength = block.length(k);
         compressed = false;
         frameIndex = readIndex;
-        frameAt = pos;
-        frameEnd = last ? end : pos;
-        frameBytes = last ? SegmentFormat.FRAME_HEADER_BYTES + len : 0;
+        frameAt = blockAt;
+        frameEnd = last ? blockNext : blockAt;
+        frameBytes = last ? blockFrameBytes : 0;
         locatedIn = meta;
         locatedIndex = readIndex;
         return true;
