@@ -146,7 +146,7 @@ public final class SegmentCompactor implements AutoCloseable {
                     || SegmentFormat.fileVersion(in, 0) != SegmentFormat.VERSION) {
                 return; // unreadable (the reader counts it), or already in blocks
             }
-            newDataEnd = rewrite(src, m, readable);
+            newDataEnd = rewrite(src, m, readable, tmp);
             if (newDataEnd < 0) {
                 return;
             }
@@ -175,13 +175,12 @@ public final class SegmentCompactor implements AutoCloseable {
     }
 
     /**
-     * Writes the blocks of {@code m} into its {@code .compacting} file.
+     * Writes the blocks of {@code m} into {@code tmp}, its {@code .compacting} file.
      *
      * @return the rewritten file's data end (where its END frame is), or -1 when the file is left
      *         as it is (damage, a shape the rewrite does not expect, or close)
      */
-    private long rewrite(FileChannel src, SegmentMeta m, long readable) throws IOException {
-        Path tmp = m.path.resolveSibling(m.path.getFileName() + TMP_SUFFIX);
+    private long rewrite(FileChannel src, SegmentMeta m, long readable, Path tmp) throws IOException {
         try (FileChannel dst = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING,
                 StandardOpenOption.WRITE)) {
             long written = 0;

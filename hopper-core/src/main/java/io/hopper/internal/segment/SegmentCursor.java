@@ -644,8 +644,8 @@ public final class SegmentCursor {
     }
 
     /**
-     * Runs {@code swap} under the file lock if {@code m} is still live and the consumer has not
-     * opened it: the compactor replaces a file's bytes only where no reader has looked at them, so
+     * Runs {@code swap} under the file lock if {@code m} (a sealed file) is still live and the
+     * consumer has not opened it: the compactor replaces a file's bytes only where no reader has looked at them, so
      * every offset the cursor holds belongs to the bytes it read. Deletion and eviction take the
      * same lock, so the file cannot go away during the swap either.
      *
@@ -654,7 +654,7 @@ public final class SegmentCursor {
     boolean swapIfUnread(SegmentMeta m, Swap swap) throws IOException {
         fileLock.lock();
         try {
-            if (meta == m || !m.sealed || !log.live.contains(m)) {
+            if (meta == m || !log.live.contains(m)) {
                 return false;
             }
             swap.run();
