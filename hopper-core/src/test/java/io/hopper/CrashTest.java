@@ -1,5 +1,7 @@
 package io.hopper;
 
+import io.hopper.internal.segment.Frames;
+
 import org.junit.jupiter.api.Test;
 
 import java.io.PrintStream;
@@ -246,7 +248,7 @@ class CrashTest {
             }
             long blockFiles = 0;
             for (Path f : TestDirs.segmentFileList(dir)) {
-                if (io.hopper.internal.segment.Frames.version(f) == 2) {
+                if (Frames.version(f) == 2) {
                     blockFiles++;
                 }
             }

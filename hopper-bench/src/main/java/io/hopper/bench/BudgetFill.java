@@ -8,13 +8,12 @@ import io.hopper.Hopper;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
-import java.util.concurrent.TimeUnit;
 
 /**
  * How many records a disk budget holds: the quick comparison's 150 B log lines are offered to a
- * channel with no memory tier and no consumer until an offer has waited 3 s for room (with
- * {@code LZ4_BLOCKS}, the rewrites give room back while the producer waits), for each compression
- * and file count. Every record is then received and checked.
+ * channel with no memory tier and no consumer until one is refused; with {@code LZ4_BLOCKS}, once
+ * every file but the next to be read is rewritten, offers go on, round after round, until a round
+ * adds nothing. For each compression and file count; every record is then received and checked.
  *
  * <pre>java -cp hopper-bench.jar io.hopper.bench.BudgetFill [budget MiB=64]</pre>
  */
@@ -33,8 +32,18 @@ public final class BudgetFill {
         try (Channel<byte[]> ch = Hopper.builder(byte[].class, dir).inMemoryBytes(0).diskBytes(budgetBytes)
                 .maxDiskFiles(files).compression(compression).open()) {
             long n = 0;
-            while (ch.sender().offer(lines[(int) (n % lines.length)], 3, TimeUnit.SECONDS)) {
-                n++;
+            for (;;) { // until a round of offers adds nothing
+                long before = n;
+                while (ch.sender().offer(lines[(int) (n % lines.length)])) {
+                    n++;
+                }
+                if (compression != Compression.LZ4_BLOCKS || n == before) {
+                    break;
+                }
+                // The refused offer sealed the last file: wait until every file but the head is rewritten.
+                while (ch.stats().filesCompacted() < ch.stats().diskFiles() - 1) {
+                    Thread.sleep(5);
+                }
             }
             ChannelStats full = ch.stats();
             for (long i = 0; i < n; i++) {

@@ -111,13 +111,7 @@ class HopperCliTest {
     void aFlippedByteIsFoundByVerifyAndShownByInspect() throws Exception {
         Path dir = healthy(tmp.resolve("q"));
         Path victim = segments(dir).get(1);
-        try (RandomAccessFile f = new RandomAccessFile(victim.toFile(), "rw")) {
-            long at = 32 + 24 + 5; // inside the first frame's payload
-            f.seek(at);
-            int b = f.read();
-            f.seek(at);
-            f.write(b ^ 0x40);
-        }
+        flipByte(victim, 32 + 24 + 5); // inside the first frame's payload
         Run verify = cli("verify", dir.toString());
         assertEquals(1, verify.status(), verify.out());
         assertTrue(verify.out().contains("DAMAGE " + victim.getFileName() + ": 1 frames fail their checksum"),
@@ -268,13 +262,7 @@ class HopperCliTest {
         }
         // A flipped byte inside a block costs the block's records, and verify says so.
         Path victim = segments(dir).get(2);
-        try (RandomAccessFile f = new RandomAccessFile(victim.toFile(), "rw")) {
-            long at = 32 + 24 + 40; // inside the first block's payload
-            f.seek(at);
-            int b = f.read();
-            f.seek(at);
-            f.write(b ^ 0x40);
-        }
+        flipByte(victim, 32 + 24 + 40); // inside the first block's payload
         Run damaged = cli("verify", dir.toString());
         assertEquals(1, damaged.status(), damaged.out());
         assertTrue(damaged.out().contains("DAMAGE " + victim.getFileName() + ": 1 frames fail their checksum"),
@@ -310,6 +298,15 @@ class HopperCliTest {
             }
         }
         return max;
+    }
+
+    static void flipByte(Path file, long at) throws IOException {
+        try (RandomAccessFile f = new RandomAccessFile(file.toFile(), "rw")) {
+            f.seek(at);
+            int b = f.read();
+            f.seek(at);
+            f.write(b ^ 0x40);
+        }
     }
 
     static void copyTree(Path from, Path to) throws IOException {
