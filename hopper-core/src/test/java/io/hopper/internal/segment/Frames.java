@@ -66,10 +66,13 @@ public final class Frames {
         return out;
     }
 
-    /** The format version in a queue file's header. */
+    /** The format version in a queue file's header, or -1 for a file shorter than a header. */
     public static int version(Path file) throws IOException {
         byte[] b = new byte[SegmentFormat.FILE_HEADER_BYTES];
         try (RandomAccessFile raf = new RandomAccessFile(file.toFile(), "r")) {
+            if (raf.length() < b.length) {
+                return -1; // created, and the process killed before its header was written
+            }
             raf.readFully(b);
         }
         return SegmentFormat.fileVersion(b, 0);
