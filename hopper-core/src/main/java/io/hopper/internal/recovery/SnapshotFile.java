@@ -47,6 +47,8 @@ public final class SnapshotFile {
     private static final byte[] MAGIC = "HOPPERQM".getBytes(StandardCharsets.US_ASCII);
     /** Header length of the current version. */
     public static final int HEADER = 40;
+    /** Bytes the writer gathers per write and the reader reads per read. */
+    private static final int BUFFER = 64 * 1024;
     private static final int HEADER_V1 = 32;
     private static final System.Logger LOG = System.getLogger("io.hopper");
 
@@ -59,6 +61,14 @@ public final class SnapshotFile {
         private final FileChannel channel;
         private final byte[] scratch = new byte[SegmentFormat.FRAME_HEADER_BYTES + 8];
         private final long diskLimit;
+        /**
+         * Entries gathered for one write: a close with a large memory tier writes many small
+         * records, and a system call for each one made the close slower than the records'
+         * bytes explain. {@code buffered} bytes of it belong at file offset {@code pos}.
+         */
+        private final byte[] buffer = new byte[BUFFER];
+        private int buffered;
+        /** File offset of {@code buffer[0]}: the entries before it are written. */
         private long pos;
         private long entries;
         private int records;
@@ -118,6 +128,7 @@ public final class SnapshotFile {
 
         /** Forces the new snapshot and atomically replaces the old one with it. */
         public void commit() throws IOException {
+            flush();
             writeHeader();
             channel.force(true);
             channel.close();
@@ -127,8 +138,24 @@ public final class SnapshotFile {
         }
 
         private void write(byte[] b, int off, int len) throws IOException {
-            PositionalIo.writeFully(channel, pos, b, off, len);
-            pos += len;
+            if (buffered + len > BUFFER) {
+                flush();
+            }
+            if (len > BUFFER) { // a record larger than the buffer goes straight to the file
+                PositionalIo.writeFully(channel, pos, b, off, len);
+                pos += len;
+                return;
+            }
+            System.arraycopy(b, off, buffer, buffered, len);
+            buffered += len;
+        }
+
+        private void flush() throws IOException {
+            if (buffered > 0) {
+                PositionalIo.writeFully(channel, pos, buffer, 0, buffered);
+                pos += buffered;
+                buffered = 0;
+            }
         }
 
         /** Abandons an uncommitted snapshot. */
@@ -198,8 +225,13 @@ public final class SnapshotFile {
                     + " lost. Moved to " + aside.getFileName() + " for inspection");
             return null;
         }
-        return new Reader(path, ch, le.getLong(16), le.getInt(24), version == 2 ? le.getLong(28) : 0,
-                version == 2 ? HEADER : HEADER_V1);
+        try {
+            return new Reader(path, ch, le.getLong(16), le.getInt(24), version == 2 ? le.getLong(28) : 0,
+                    version == 2 ? HEADER : HEADER_V1);
+        } catch (IOException | RuntimeException e) {
+            ch.close();
+            throw e;
+        }
     }
 
     /** Replays a snapshot entry by entry. Used under the front lock only. */
@@ -214,13 +246,29 @@ public final class SnapshotFile {
         private int recordsSeen;
         private final byte[] header = new byte[SegmentFormat.FRAME_HEADER_BYTES];
         private byte[] payload = new byte[256];
+        /**
+         * The file's size, read once: nothing writes a snapshot that is being read (a close that
+         * copies the rest of it writes a new file and renames it over this one, whose bytes this
+         * open channel keeps).
+         */
+        private final long size;
+        /**
+         * Bytes {@code [windowStart, windowStart + windowLength)} of the file, read in one call:
+         * entries are read out of it, not with two system calls each (a replay of many small
+         * records was bound by those calls).
+         */
+        private final byte[] window = new byte[BUFFER];
+        private long windowStart;
+        private int windowLength;
         private long pos;
         private final long generation;
         private int length;
         private int flags;
         private long markerEnd;
 
-        Reader(Path path, FileChannel channel, long diskLimit, int recordCount, long generation, int headerLength) {
+        Reader(Path path, FileChannel channel, long diskLimit, int recordCount, long generation, int headerLength)
+                throws IOException {
+            this.size = channel.size();
             this.generation = generation;
             this.pos = headerLength;
             this.path = path;
@@ -265,7 +313,7 @@ public final class SnapshotFile {
             }
             length = SegmentFormat.framePayloadLength(header, 0);
             flags = SegmentFormat.frameFlags(header, 0);
-            if (length < 0 || length > channel.size() - pos - SegmentFormat.FRAME_HEADER_BYTES) {
+            if (length < 0 || length > size - pos - SegmentFormat.FRAME_HEADER_BYTES) {
                 return Kind.END;
             }
             if (payload.length < length) {
@@ -343,8 +391,18 @@ public final class SnapshotFile {
             channel.close();
         }
 
+        /** Copies {@code [at, at + len)} of the file into {@code dst}; returns fewer bytes only at its end. */
         private int readFully(long at, byte[] dst, int len) throws IOException {
-            return PositionalIo.readFully(channel, at, dst, 0, len);
+            if (len > BUFFER) {
+                return PositionalIo.readFully(channel, at, dst, 0, len);
+            }
+            if (at < windowStart || at + len > windowStart + windowLength) {
+                windowStart = at;
+                windowLength = PositionalIo.readFully(channel, at, window, 0, (int) Math.min(BUFFER, Math.max(0, size - at)));
+            }
+            int n = (int) Math.min(len, windowStart + windowLength - at);
+            System.arraycopy(window, (int) (at - windowStart), dst, 0, n);
+            return n;
         }
     }
 

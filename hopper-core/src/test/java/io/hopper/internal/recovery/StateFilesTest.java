@@ -175,7 +175,7 @@ class StateFilesTest {
     }
 
     /** Replays the snapshot: records as text, markers as "@end", damage as "!" / "!@". */
-    private List<String> replay(SnapshotFile.Reader r) throws IOException {
+    static List<String> replay(SnapshotFile.Reader r) throws IOException {
         List<String> out = new ArrayList<>();
         for (SnapshotFile.Reader.Kind k = r.next(); k != SnapshotFile.Reader.Kind.END; k = r.next()) {
             switch (k) {
