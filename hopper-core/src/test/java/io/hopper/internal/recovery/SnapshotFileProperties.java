@@ -13,13 +13,10 @@ import net.jqwik.api.constraints.IntRange;
 
 import java.io.IOException;
 import java.io.RandomAccessFile;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
-import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
@@ -87,7 +84,7 @@ class SnapshotFileProperties {
                 assertEquals(0, r.recordsUnaccounted());
             }
         } finally {
-            deleteTree(dir);
+            deleteDirectory(dir);
         }
     }
 
@@ -117,7 +114,7 @@ class SnapshotFileProperties {
                 assertEquals(0, r.recordsUnaccounted(), "the damaged record was reported, not lost silently");
             }
         } finally {
-            deleteTree(dir);
+            deleteDirectory(dir);
         }
     }
 
@@ -142,19 +139,14 @@ class SnapshotFileProperties {
                 assertEquals(rest, StateFilesTest.replay(r));
             }
         } finally {
-            deleteTree(dir);
+            deleteDirectory(dir);
         }
     }
 
-    private static void deleteTree(Path dir) throws IOException {
-        try (Stream<Path> s = Files.walk(dir)) {
-            s.sorted(Comparator.reverseOrder()).forEach(p -> {
-                try {
-                    Files.delete(p);
-                } catch (IOException e) {
-                    throw new UncheckedIOException(e);
-                }
-            });
-        }
+    /** The directory holds at most the snapshot and an unfinished one. */
+    private static void deleteDirectory(Path dir) throws IOException {
+        Files.deleteIfExists(dir.resolve(SnapshotFile.FILE_NAME));
+        Files.deleteIfExists(dir.resolve(SnapshotFile.TEMP_NAME));
+        Files.delete(dir);
     }
 }
