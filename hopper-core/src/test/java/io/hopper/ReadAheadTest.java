@@ -66,9 +66,7 @@ class ReadAheadTest {
             for (long i = 0; i < 2_000; i++) {
                 ch.sender().send(Shapes.event(i));
             }
-            for (long i = 0; i < 2_000; i++) {
-                assertTrue(Shapes.same(Shapes.event(i), ch.receiver().poll()));
-            }
+            Shapes.assertReceivesEvents(ch, 0, 2_000);
             assertEquals(0, ch.readAheadHits());
             assertEquals(List.of(), helperThreads(dir), "no helper thread without read-ahead");
         } finally {
@@ -167,9 +165,7 @@ class ReadAheadTest {
                 assertNotNull(ch.receiver().peek()); // located, decoded ahead, not taken
             }
             try (Channel<Shapes.Event> ch = events(dir, StorageBackend.FILE_CHANNEL, false, commit)) {
-                for (long i = committed; i < BACKLOG; i++) {
-                    assertTrue(Shapes.same(Shapes.event(i), ch.receiver().poll()), "record " + i);
-                }
+                Shapes.assertReceivesEvents(ch, committed, BACKLOG);
                 assertNull(ch.receiver().poll());
                 assertEquals(0, ch.stats().recordsLost());
             }

@@ -364,12 +364,7 @@ class ReceiverLifecycleTest {
     }
 
     private static void flip(Path file, long offset) throws IOException {
-        try (RandomAccessFile raf = new RandomAccessFile(file.toFile(), "rw")) {
-            raf.seek(offset);
-            int b = raf.read();
-            raf.seek(offset);
-            raf.write(b ^ 0x5A);
-        }
+        io.hopper.internal.segment.Frames.flipByte(file, offset, 0x5A);
     }
 
     private Path onlyFile() {

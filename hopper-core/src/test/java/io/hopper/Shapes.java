@@ -166,6 +166,14 @@ final class Shapes {
         return i % 2 == 0 ? new Temperature("t" + i, i / 10.0) : new Humidity("h" + i, (int) (i % 100));
     }
 
+    /** Receives events {@code from} to {@code to - 1} from {@code ch} without waiting, asserting each is {@link #event(long)}. */
+    static void assertReceivesEvents(Channel<Event> ch, long from, long to) {
+        for (long i = from; i < to; i++) {
+            Event e = ch.receiver().poll();
+            org.junit.jupiter.api.Assertions.assertTrue(same(event(i), e), "record " + i + ": " + e);
+        }
+    }
+
     /** Equality that looks into arrays, also inside lists and maps, which {@code equals} does not. */
     static boolean same(Object a, Object b) {
         if (a instanceof List<?> x && b instanceof List<?> y) {

@@ -12,7 +12,6 @@ import net.jqwik.api.Provide;
 import net.jqwik.api.constraints.IntRange;
 
 import java.io.IOException;
-import java.io.RandomAccessFile;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -101,12 +100,7 @@ class SnapshotFileProperties {
             write(dir, entries);
             Path file = dir.resolve(SnapshotFile.FILE_NAME);
             long at = Frames.offset(file, SnapshotFile.HEADER, k) + SegmentFormat.FRAME_HEADER_BYTES + length / 2;
-            try (RandomAccessFile raf = new RandomAccessFile(file.toFile(), "rw")) {
-                raf.seek(at);
-                int b = raf.read();
-                raf.seek(at);
-                raf.write(b ^ 0x40);
-            }
+            Frames.flipByte(file, at, 0x40);
             List<String> want = expected(entries);
             want.set(k, entries.get(k) < 0 ? "!@" : "!");
             try (SnapshotFile.Reader r = SnapshotFile.open(dir)) {

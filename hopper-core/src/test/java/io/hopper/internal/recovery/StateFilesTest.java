@@ -229,12 +229,7 @@ class StateFilesTest {
     }
 
     private void flip(long at) throws IOException {
-        try (RandomAccessFile raf = new RandomAccessFile(dir.resolve(SnapshotFile.FILE_NAME).toFile(), "rw")) {
-            raf.seek(at);
-            int b = raf.read();
-            raf.seek(at);
-            raf.write(b ^ 0x21);
-        }
+        io.hopper.internal.segment.Frames.flipByte(dir.resolve(SnapshotFile.FILE_NAME), at, 0x21);
     }
 
     @Test

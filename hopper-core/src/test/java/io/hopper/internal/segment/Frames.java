@@ -66,6 +66,16 @@ public final class Frames {
         return out;
     }
 
+    /** XORs the byte at {@code offset} of {@code file} with {@code mask} (not 0): damage in one place. */
+    public static void flipByte(Path file, long offset, int mask) throws IOException {
+        try (RandomAccessFile raf = new RandomAccessFile(file.toFile(), "rw")) {
+            raf.seek(offset);
+            int b = raf.read();
+            raf.seek(offset);
+            raf.write(b ^ mask);
+        }
+    }
+
     /** The format version in a queue file's header, or -1 for a file shorter than a header. */
     public static int version(Path file) throws IOException {
         byte[] b = new byte[SegmentFormat.FILE_HEADER_BYTES];
