@@ -112,10 +112,7 @@ class HopperCliTest {
         Path dir = healthy(tmp.resolve("q"));
         Path victim = segments(dir).get(1);
         flipByte(victim, 32 + 24 + 5); // inside the first frame's payload
-        Run verify = cli("verify", dir.toString());
-        assertEquals(1, verify.status(), verify.out());
-        assertTrue(verify.out().contains("DAMAGE " + victim.getFileName() + ": 1 frames fail their checksum"),
-                verify.out());
+        verifyFindsOneBadFrame(dir, victim);
         Run inspect = cli("inspect", dir.toString());
         assertEquals(0, inspect.status());
         assertTrue(inspect.out().contains("damage      FOUND"), inspect.out());
@@ -263,10 +260,7 @@ class HopperCliTest {
         // A flipped byte inside a block costs the block's records, and verify says so.
         Path victim = segments(dir).get(2);
         flipByte(victim, 32 + 24 + 40); // inside the first block's payload
-        Run damaged = cli("verify", dir.toString());
-        assertEquals(1, damaged.status(), damaged.out());
-        assertTrue(damaged.out().contains("DAMAGE " + victim.getFileName() + ": 1 frames fail their checksum"),
-                damaged.out());
+        verifyFindsOneBadFrame(dir, victim);
         copyTree(Path.of("src/test/resources/golden/format-2"), tmp.resolve("golden-2b"));
         // The library opens it with either compression setting and delivers the rest in order.
         try (Channel<String> ch = Hopper.builder(String.class, tmp.resolve("golden-2b"))
@@ -277,6 +271,14 @@ class HopperCliTest {
             assertEquals(null, ch.receiver().poll());
             assertEquals(0, ch.stats().recordsLost());
         }
+    }
+
+    /** {@code verify} exits 1 and names {@code victim} as the file with one frame failing its checksum. */
+    private static void verifyFindsOneBadFrame(Path dir, Path victim) {
+        Run verify = cli("verify", dir.toString());
+        assertEquals(1, verify.status(), verify.out());
+        assertTrue(verify.out().contains("DAMAGE " + victim.getFileName() + ": 1 frames fail their checksum"),
+                verify.out());
     }
 
     @Test
