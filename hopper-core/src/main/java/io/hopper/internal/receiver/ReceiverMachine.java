@@ -548,7 +548,7 @@ public final class ReceiverMachine<T> implements SenderMachine.Evictor {
                 case RECORD:
                     snapshotDelivered++;
                     try {
-                        return codec.decode(snapshot.payload(), 0, snapshot.payloadLength(), snapshot.compressed(),
+                        return codec.decode(snapshot.payload(), snapshot.payloadOffset(), snapshot.payloadLength(), snapshot.compressed(),
                                 scratch);
                     } catch (CorruptDataException e) {
                         cursor.countDamage(1);

@@ -2,6 +2,7 @@ package io.hopper.internal.recovery;
 
 import io.hopper.internal.codec.EncodedRecord;
 import io.hopper.internal.segment.DirectorySync;
+import io.hopper.internal.segment.FileWindow;
 import io.hopper.internal.segment.PositionalIo;
 import io.hopper.internal.segment.SegmentFormat;
 
@@ -101,10 +102,10 @@ public final class SnapshotFile {
         }
 
         /** Copies a record frame from another snapshot (its payload and flags as they are). */
-        void recordFrame(byte[] payload, int len, int flags) throws IOException {
-            SegmentFormat.writeFrameHeader(scratch, 0, len, crc(payload, 0, len), flags, 1, entries++);
+        void recordFrame(byte[] payload, int off, int len, int flags) throws IOException {
+            SegmentFormat.writeFrameHeader(scratch, 0, len, crc(payload, off, len), flags, 1, entries++);
             write(scratch, 0, SegmentFormat.FRAME_HEADER_BYTES);
-            write(payload, 0, len);
+            write(payload, off, len);
             records++;
         }
 
@@ -244,8 +245,6 @@ public final class SnapshotFile {
         private final long diskLimit;
         private final int recordCount;
         private int recordsSeen;
-        private final byte[] header = new byte[SegmentFormat.FRAME_HEADER_BYTES];
-        private byte[] payload = new byte[256];
         /**
          * The file's size, read once: nothing writes a snapshot that is being read (a close that
          * copies the rest of it writes a new file and renames it over this one, whose bytes this
@@ -253,13 +252,13 @@ public final class SnapshotFile {
          */
         private final long size;
         /**
-         * Bytes {@code [windowStart, windowStart + windowLength)} of the file, read in one call:
-         * entries are read out of it, not with two system calls each (a replay of many small
-         * records was bound by those calls).
+         * The file, read through one buffer: entries are located in it, not read with two system
+         * calls each (a replay of many small records was bound by those calls).
          */
-        private final byte[] window = new byte[BUFFER];
-        private long windowStart;
-        private int windowLength;
+        private final FileWindow window = new FileWindow(BUFFER);
+        /** The current entry's payload: {@code length} bytes of {@code payload} from {@code payloadAt}. */
+        private byte[] payload;
+        private int payloadAt;
         private long pos;
         private final long generation;
         private int length;
@@ -269,6 +268,7 @@ public final class SnapshotFile {
         Reader(Path path, FileChannel channel, long diskLimit, int recordCount, long generation, int headerLength)
                 throws IOException {
             this.size = channel.size();
+            window.reset(channel);
             this.generation = generation;
             this.pos = headerLength;
             this.path = path;
@@ -307,41 +307,44 @@ public final class SnapshotFile {
          * (or the rest cannot be read: see {@link #recordsUnaccounted()}).
          */
         public Kind next() throws IOException {
-            if (readFully(pos, header, SegmentFormat.FRAME_HEADER_BYTES) < SegmentFormat.FRAME_HEADER_BYTES
-                    || !SegmentFormat.frameHeaderValid(header, 0)) {
+            final int h = SegmentFormat.FRAME_HEADER_BYTES;
+            if (!window.ensure(pos, h, size) || !SegmentFormat.frameHeaderValid(window.array(), window.offset(pos))) {
                 return Kind.END; // the end, or a header that cannot be trusted: nothing after it can be located
             }
-            length = SegmentFormat.framePayloadLength(header, 0);
-            flags = SegmentFormat.frameFlags(header, 0);
-            if (length < 0 || length > size - pos - SegmentFormat.FRAME_HEADER_BYTES) {
+            int at = window.offset(pos);
+            length = SegmentFormat.framePayloadLength(window.array(), at);
+            flags = SegmentFormat.frameFlags(window.array(), at);
+            int payloadCrc = SegmentFormat.framePayloadCrc(window.array(), at);
+            if (length < 0 || length > size - pos - h || !window.ensure(pos, h + length, size)) {
                 return Kind.END;
             }
-            if (payload.length < length) {
-                payload = new byte[Math.max(length, payload.length * 2)];
-            }
-            if (readFully(pos + SegmentFormat.FRAME_HEADER_BYTES, payload, length) < length) {
-                return Kind.END;
-            }
-            pos += SegmentFormat.FRAME_HEADER_BYTES + length;
+            payload = window.array(); // the entry may have been read afresh
+            payloadAt = window.offset(pos) + h;
+            pos += h + length;
             boolean marker = (flags & SegmentFormat.FLAG_MARKER) != 0;
             if (!marker) {
                 recordsSeen++;
             }
-            if (crc(payload, 0, length) != SegmentFormat.framePayloadCrc(header, 0)) {
+            if (crc(payload, payloadAt, length) != payloadCrc) {
                 return marker ? Kind.DAMAGED_MARKER : Kind.DAMAGED;
             }
             if (marker) {
                 if (length != 8) {
                     return Kind.DAMAGED_MARKER;
                 }
-                markerEnd = ByteBuffer.wrap(payload, 0, 8).order(java.nio.ByteOrder.LITTLE_ENDIAN).getLong(0);
+                markerEnd = ByteBuffer.wrap(payload).order(java.nio.ByteOrder.LITTLE_ENDIAN).getLong(payloadAt);
                 return Kind.MARKER;
             }
             return Kind.RECORD;
         }
 
+        /** The current entry's payload starts at {@link #payloadOffset()} of this array, valid until the next {@link #next()}. */
         public byte[] payload() {
             return payload;
+        }
+
+        public int payloadOffset() {
+            return payloadAt;
         }
 
         public int payloadLength() {
@@ -365,7 +368,7 @@ public final class SnapshotFile {
             long damaged = 0;
             for (Kind k = next(); k != Kind.END; k = next()) {
                 if (k == Kind.RECORD) {
-                    out.recordFrame(payload, length, flags);
+                    out.recordFrame(payload, payloadAt, length, flags);
                 } else if (k == Kind.MARKER) {
                     out.marker(markerEnd);
                 } else if (k == Kind.DAMAGED) {
@@ -389,20 +392,6 @@ public final class SnapshotFile {
         @Override
         public void close() throws IOException {
             channel.close();
-        }
-
-        /** Copies {@code [at, at + len)} of the file into {@code dst}; returns fewer bytes only at its end. */
-        private int readFully(long at, byte[] dst, int len) throws IOException {
-            if (len > BUFFER) {
-                return PositionalIo.readFully(channel, at, dst, 0, len);
-            }
-            if (at < windowStart || at + len > windowStart + windowLength) {
-                windowStart = at;
-                windowLength = PositionalIo.readFully(channel, at, window, 0, (int) Math.min(BUFFER, Math.max(0, size - at)));
-            }
-            int n = (int) Math.min(len, windowStart + windowLength - at);
-            System.arraycopy(window, (int) (at - windowStart), dst, 0, n);
-            return n;
         }
     }
 

@@ -61,9 +61,8 @@ public final class SegmentCompactor implements AutoCloseable {
     // The thread's own state (confined to it).
     private final Lz4BlockCompressor compressor = new Lz4BlockCompressor();
     private final RecordBlock block = new RecordBlock();
-    private byte[] in = new byte[IO_CHUNK];
-    private long inStart;
-    private int inLength;
+    /** The file being rewritten, read through one buffer. */
+    private final FileWindow in = new FileWindow(IO_CHUNK);
     private byte[] out = new byte[IO_CHUNK + RecordBlock.TARGET_RAW_BYTES * 2];
     private int outLength;
     private byte[] raw = new byte[OWN_FRAME_BYTES];
@@ -139,14 +138,13 @@ public final class SegmentCompactor implements AutoCloseable {
         long readable = m.readableEnd();
         long newDataEnd;
         try (FileChannel src = FileChannel.open(m.path, StandardOpenOption.READ)) {
-            inLength = 0;
-            inStart = 0;
-            if (!ensure(src, 0, SegmentFormat.FILE_HEADER_BYTES, readable)
-                    || SegmentFormat.checkFileHeader(in, 0, m.sequence) != null
-                    || SegmentFormat.fileVersion(in, 0) != SegmentFormat.VERSION) {
+            in.reset(src);
+            if (!in.ensure(0, SegmentFormat.FILE_HEADER_BYTES, readable)
+                    || SegmentFormat.checkFileHeader(in.array(), 0, m.sequence) != null
+                    || SegmentFormat.fileVersion(in.array(), 0) != SegmentFormat.VERSION) {
                 return; // unreadable (the reader counts it), or already in blocks
             }
-            newDataEnd = rewrite(src, m, readable, tmp);
+            newDataEnd = rewrite(m, readable, tmp);
             if (newDataEnd < 0) {
                 return;
             }
@@ -175,12 +173,12 @@ public final class SegmentCompactor implements AutoCloseable {
     }
 
     /**
-     * Writes the blocks of {@code m} into {@code tmp}, its {@code .compacting} file.
+     * Writes the blocks of {@code m}, read through {@link #in}, into {@code tmp}, its {@code .compacting} file.
      *
      * @return the rewritten file's data end (where its END frame is), or -1 when the file is left
      *         as it is (damage, a shape the rewrite does not expect, or close)
      */
-    private long rewrite(FileChannel src, SegmentMeta m, long readable, Path tmp) throws IOException {
+    private long rewrite(SegmentMeta m, long readable, Path tmp) throws IOException {
         try (FileChannel dst = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING,
                 StandardOpenOption.WRITE)) {
             long written = 0;
@@ -191,15 +189,16 @@ public final class SegmentCompactor implements AutoCloseable {
             long pos = SegmentFormat.FILE_HEADER_BYTES;
             final int h = SegmentFormat.FRAME_HEADER_BYTES;
             for (;;) {
-                if (closed || !ensure(src, pos, h, readable)) {
+                if (closed || !in.ensure(pos, h, readable)) {
                     return -1;
                 }
-                int at = (int) (pos - inStart);
-                if (!SegmentFormat.frameWellFormed(in, at, readable - pos)) {
+                byte[] b = in.array();
+                int at = in.offset(pos);
+                if (!SegmentFormat.frameWellFormed(b, at, readable - pos)) {
                     return -1;
                 }
-                int flags = SegmentFormat.frameFlags(in, at);
-                long index = SegmentFormat.frameRecordIndex(in, at);
+                int flags = SegmentFormat.frameFlags(b, at);
+                long index = SegmentFormat.frameRecordIndex(b, at);
                 if ((flags & SegmentFormat.FLAG_END) != 0) {
                     if (index != expect || index != m.endIndex) {
                         return -1;
@@ -214,22 +213,23 @@ public final class SegmentCompactor implements AutoCloseable {
                     }
                     return dataEnd;
                 }
-                int len = SegmentFormat.framePayloadLength(in, at);
-                if ((flags & SegmentFormat.FLAG_BLOCK) != 0 || index != expect || !ensure(src, pos, h + len, readable)) {
+                int len = SegmentFormat.framePayloadLength(b, at);
+                if ((flags & SegmentFormat.FLAG_BLOCK) != 0 || index != expect || !in.ensure(pos, h + len, readable)) {
                     return -1;
                 }
-                at = (int) (pos - inStart);
-                if (SegmentFormat.crc(in, at + h, len) != SegmentFormat.framePayloadCrc(in, at)) {
+                b = in.array(); // the frame may have been read afresh
+                at = in.offset(pos);
+                if (SegmentFormat.crc(b, at + h, len) != SegmentFormat.framePayloadCrc(b, at)) {
                     return -1; // damage stays where the reader counts it exactly
                 }
-                int rawLen = (flags & SegmentFormat.FLAG_COMPRESSED) != 0 ? rawLength(in, at + h, len) : len;
+                int rawLen = (flags & SegmentFormat.FLAG_COMPRESSED) != 0 ? rawLength(b, at + h, len) : len;
                 if (rawLen < 0) {
                     return -1;
                 }
                 if (rawLen > OWN_FRAME_BYTES) {
                     flushBlock();
                     room(h + len);
-                    System.arraycopy(in, at, out, outLength, h + len); // the frame as it is
+                    System.arraycopy(b, at, out, outLength, h + len); // the frame as it is
                     outLength += h + len;
                 } else {
                     if (block.count() > 0 && (block.rawLength() + 5 + rawLen > RecordBlock.TARGET_RAW_BYTES
@@ -240,12 +240,12 @@ public final class SegmentCompactor implements AutoCloseable {
                         blockFirst = index;
                     }
                     if ((flags & SegmentFormat.FLAG_COMPRESSED) != 0) {
-                        if (Lz4BlockDecompressor.decompress(in, at + h + 4, len - 4, raw, 0, rawLen) != rawLen) {
+                        if (Lz4BlockDecompressor.decompress(b, at + h + 4, len - 4, raw, 0, rawLen) != rawLen) {
                             return -1;
                         }
                         block.add(raw, 0, rawLen);
                     } else {
-                        block.add(in, at + h, len);
+                        block.add(b, at + h, len);
                     }
                 }
                 if (outLength >= IO_CHUNK) {
@@ -294,24 +294,6 @@ public final class SegmentCompactor implements AutoCloseable {
         long total = written + outLength;
         outLength = 0;
         return total;
-    }
-
-    /** Makes {@code [at, at + n)} of the source available in {@code in}, reading no further than {@code limit}. */
-    private boolean ensure(FileChannel src, long at, int n, long limit) throws IOException {
-        if (at >= inStart && at + n <= inStart + inLength) {
-            return true;
-        }
-        if (at + n > limit) {
-            return false;
-        }
-        int want = (int) Math.min(Math.max(n, IO_CHUNK), limit - at);
-        if (want > in.length) {
-            in = new byte[want];
-        }
-        int got = PositionalIo.readFully(src, at, in, 0, want);
-        inStart = at;
-        inLength = Math.max(got, 0);
-        return inLength >= n;
     }
 
     /** Stops the thread (a rewrite under way is abandoned, its copy deleted) and waits for it. */

@@ -179,7 +179,7 @@ class StateFilesTest {
         List<String> out = new ArrayList<>();
         for (SnapshotFile.Reader.Kind k = r.next(); k != SnapshotFile.Reader.Kind.END; k = r.next()) {
             switch (k) {
-                case RECORD -> out.add(new String(r.payload(), 0, r.payloadLength(), StandardCharsets.UTF_8));
+                case RECORD -> out.add(new String(r.payload(), r.payloadOffset(), r.payloadLength(), StandardCharsets.UTF_8));
                 case MARKER -> out.add("@" + r.markerEnd());
                 case DAMAGED -> out.add("!");
                 default -> out.add("!@");
