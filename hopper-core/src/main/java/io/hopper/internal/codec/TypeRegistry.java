@@ -1,13 +1,14 @@
 package io.hopper.internal.codec;
 
-import io.hopper.internal.segment.DirectorySync;
+import io.hopper.internal.file.DirectorySync;
+import io.hopper.internal.file.InterruptSafeChannel;
+import io.hopper.internal.file.Uninterruptibly;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.lang.System.Logger.Level;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -41,7 +42,8 @@ import java.util.zip.CRC32C;
  * what follows are cut off at open, and payloads that use those ids are counted as undecodable.
  *
  * <p>Thread-safe: look-ups are lock-free; registering a new descriptor is serialized on the
- * registry.
+ * registry. The file is written {@link Uninterruptibly}: a producer whose thread is interrupted
+ * while it registers a type still registers it.
  */
 public final class TypeRegistry {
     public static final String FILE_NAME = "types.hop";
@@ -86,7 +88,7 @@ public final class TypeRegistry {
     private void load() throws IOException {
         byte[] b;
         try {
-            b = Files.readAllBytes(file);
+            b = Uninterruptibly.call(() -> Files.readAllBytes(file));
         } catch (NoSuchFileException e) {
             return;
         }
@@ -125,7 +127,7 @@ public final class TypeRegistry {
         if (at != b.length) {
             LOG.log(Level.WARNING, "hopper: type registry " + file + " is torn or damaged at offset " + at
                     + "; cutting off " + (b.length - at) + " byte(s)");
-            try (FileChannel ch = FileChannel.open(file, StandardOpenOption.WRITE)) {
+            try (InterruptSafeChannel ch = InterruptSafeChannel.open(file, StandardOpenOption.WRITE)) {
                 ch.truncate(at);
                 ch.force(true);
             }
@@ -191,18 +193,16 @@ public final class TypeRegistry {
         ByteBuffer idBytes = ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN).putInt(0, id);
         crc.update(idBytes);
         crc.update(enc);
-        buf.putInt(enc.length).putInt((int) crc.getValue()).putInt(id).put(enc).flip();
-        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE)) {
+        buf.putInt(enc.length).putInt((int) crc.getValue()).putInt(id).put(enc);
+        byte[] bytes = buf.array();
+        try (InterruptSafeChannel ch = InterruptSafeChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE)) {
             if (created) {
                 ch.truncate(0);
             }
-            long at = fileLength;
-            while (buf.hasRemaining()) {
-                at += ch.write(buf, at);
-            }
+            ch.write(fileLength, bytes, 0, bytes.length);
             ch.force(true);
-            fileLength = at;
         }
+        fileLength += bytes.length;
         if (created) {
             DirectorySync.force(file.getParent());
         }

@@ -89,11 +89,16 @@ public final class ReceiverMachine<T> implements SenderMachine.Evictor {
     /** Markers taken from the ring. Front lock; volatile for stats. */
     private volatile long markersPopped;
 
-    /** A record {@link #peek()} took and nobody has received yet; null when none. Front lock. */
+    /** A record {@link #peek()} returned and nobody has received yet; null when none. Front lock. */
     private T peeked;
     /**
-     * {@link #peeked} came from memory (the ring or a snapshot), so it is counted as delivered
-     * though nobody received it. Written under the front lock; volatile for {@code size()}.
+     * {@link #peeked} is the ring's front element, left in its slot: it keeps its bytes in the
+     * memory budget (the channel holds it as before the peek) until it is taken. Front lock.
+     */
+    private boolean peekedInRing;
+    /**
+     * {@link #peeked} came from the memory snapshot, so it is counted as delivered though nobody
+     * received it. Written under the front lock; volatile for {@code size()}.
      */
     private volatile boolean peekedFromMemory;
     /**
@@ -331,7 +336,15 @@ public final class ReceiverMachine<T> implements SenderMachine.Evictor {
                         continue;
                     }
                 }
-                T t = peekLocked(); // stays the head if the sink refuses it
+                T t;
+                try {
+                    t = peekLocked(); // stays the head if the sink refuses it
+                } catch (StorageException e) {
+                    if (n == 0) {
+                        throw e;
+                    }
+                    break; // the sink has records: report them; the next call meets the failure again
+                }
                 if (t == null) {
                     break;
                 }
@@ -399,9 +412,9 @@ public final class ReceiverMachine<T> implements SenderMachine.Evictor {
     private T peekLocked() {
         if (peeked == null) {
             peeked = next(false);
-            if (peeked != null && !peekedOnDisk) {
+            if (peeked != null && !peekedOnDisk && !peekedInRing) {
                 peekedFromMemory = true;
-                countDelivered(); // it has left the ring (or the snapshot)
+                countDelivered(); // it has left the snapshot
             }
         }
         return peeked;
@@ -419,7 +432,13 @@ public final class ReceiverMachine<T> implements SenderMachine.Evictor {
         }
         peeked = null;
         peekedFromMemory = false;
-        if (peekedOnDisk) {
+        if (peekedInRing) {
+            peekedInRing = false;
+            Object front = ring.pollFront();
+            assert front == t : "the peeked record is the ring's front until it is taken";
+            ring.signalNotFull();
+            countDelivered();
+        } else if (peekedOnDisk) {
             peekedOnDisk = false;
             consumedDisk();
             countDelivered();
@@ -479,8 +498,8 @@ public final class ReceiverMachine<T> implements SenderMachine.Evictor {
      * The next record from whichever source holds it, or {@code null} if none is available. Front
      * lock held, nothing peeked.
      *
-     * @param consume whether a disk record is consumed; if not, it is left located and
-     *                {@link #peekedOnDisk} says so
+     * @param consume whether the record is taken; if not, a disk record is left located
+     *                ({@link #peekedOnDisk}) and a ring record in its slot ({@link #peekedInRing})
      */
     @SuppressWarnings("unchecked")
     private T next(boolean consume) {
@@ -509,15 +528,23 @@ public final class ReceiverMachine<T> implements SenderMachine.Evictor {
                 }
                 continue;
             }
-            Object o = ring.pollFront();
+            Object o = consume ? ring.pollFront() : ring.peekFront();
             if (o != null) {
-                ring.signalNotFull();
                 if (o instanceof DiskRun run) {
+                    if (!consume) {
+                        ring.pollFront(); // a marker is no record: a peek takes it like a receive
+                    }
+                    ring.signalNotFull();
                     markersPopped++;
                     if (run.end() > limit) {
                         limit = run.end();
                     }
                     continue;
+                }
+                if (consume) {
+                    ring.signalNotFull();
+                } else {
+                    peekedInRing = true;
                 }
                 return (T) o;
             }
@@ -552,6 +579,9 @@ public final class ReceiverMachine<T> implements SenderMachine.Evictor {
                                 scratch);
                     } catch (CorruptDataException e) {
                         cursor.countDamage(1);
+                        System.getLogger("io.hopper").log(System.Logger.Level.WARNING, "hopper: record "
+                                + (snapshotDelivered - 1) + " of the memory snapshot in " + directory
+                                + " does not decode (" + e.getMessage() + "); skipping it");
                         return null;
                     }
                 case MARKER:
@@ -779,8 +809,10 @@ public final class ReceiverMachine<T> implements SenderMachine.Evictor {
         // (the eviction counted it as delivered): then it goes into the snapshot ahead of
         // everything, the disk records announced after it included (a marker follows it).
         boolean evictedHead = peekedOnDisk && cursor.locatedFrameEvicted();
-        T head = peekedOnDisk && !evictedHead ? null : peeked;
+        // A record peeked in the ring is still in its slot: the ring's order below writes it.
+        T head = (peekedOnDisk && !evictedHead) || peekedInRing ? null : peeked;
         peeked = null;
+        peekedInRing = false;
         peekedFromMemory = false;
         anyRecord |= head != null;
         for (Object o = ring.pollFront(); o != null; o = ring.pollFront()) {

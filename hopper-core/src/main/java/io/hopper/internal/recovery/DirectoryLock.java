@@ -1,6 +1,7 @@
 package io.hopper.internal.recovery;
 
 import io.hopper.StorageException;
+import io.hopper.internal.file.Uninterruptibly;
 
 import java.io.Closeable;
 import java.io.IOException;
@@ -17,6 +18,11 @@ import java.util.concurrent.ConcurrentHashMap;
  * lock on {@code hopper.lock} inside it. A second channel on the same directory, in this JVM or
  * another process, is refused with an error naming the directory instead of silently corrupting
  * the queue files. The lock dies with the process, so a crash never leaves a stale lock behind.
+ *
+ * <p>The lock's channel is used only to take the lock ({@link Uninterruptibly}: an interrupt that
+ * closes the channel while it does, which drops the lock, makes it try again) and to close: no
+ * thread is ever inside an operation on it in between, so no interrupt can close it and drop the
+ * lock while the channel is open. Closing it releases the lock; that is not interruptible.
  */
 public final class DirectoryLock implements Closeable {
     public static final String FILE_NAME = "hopper.lock";
@@ -25,13 +31,12 @@ public final class DirectoryLock implements Closeable {
     private static final Set<Path> HELD = ConcurrentHashMap.newKeySet();
 
     private final Path key;
+    /** Holds the lock; closing it releases the lock. */
     private final FileChannel channel;
-    private final FileLock lock;
 
-    private DirectoryLock(Path key, FileChannel channel, FileLock lock) {
+    private DirectoryLock(Path key, FileChannel channel) {
         this.key = key;
         this.channel = channel;
-        this.lock = lock;
     }
 
     /**
@@ -49,22 +54,32 @@ public final class DirectoryLock implements Closeable {
             throw new StorageException("channel directory " + directory + " is already open in this JVM;"
                     + " close that channel first (one channel per directory)");
         }
-        FileChannel ch = null;
         try {
-            ch = FileChannel.open(key.resolve(FILE_NAME), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
-            FileLock lock = ch.tryLock();
-            if (lock == null) {
+            FileChannel ch = Uninterruptibly.call(() -> lockedChannel(key));
+            if (ch == null) {
                 throw new StorageException("channel directory " + directory + " is already open in another process"
                         + " (it holds the lock on " + directory.resolve(FILE_NAME) + ")");
             }
-            return new DirectoryLock(key, ch, lock);
+            return new DirectoryLock(key, ch);
         } catch (IOException | RuntimeException e) {
-            if (ch != null) {
-                ch.close();
-            }
             HELD.remove(key);
             throw e;
         }
+    }
+
+    /** The lock file's channel holding the exclusive lock, or null (channel closed) when another process holds it. */
+    private static FileChannel lockedChannel(Path key) throws IOException {
+        FileChannel ch = FileChannel.open(key.resolve(FILE_NAME), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+        try {
+            if (ch.tryLock() != null) {
+                return ch;
+            }
+        } catch (IOException | RuntimeException e) {
+            ch.close();
+            throw e;
+        }
+        ch.close();
+        return null;
     }
 
     /**
@@ -83,26 +98,21 @@ public final class DirectoryLock implements Closeable {
         if (!Files.exists(file)) {
             return false;
         }
-        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
-            FileLock probe = ch.tryLock(0, Long.MAX_VALUE, true);
-            if (probe == null) {
-                return true;
+        return Uninterruptibly.call(() -> {
+            try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+                FileLock probe = ch.tryLock(0, Long.MAX_VALUE, true);
+                return probe == null; // closing the channel releases a probe that was granted
             }
-            probe.release();
-            return false;
-        }
+        });
     }
 
+    /** Releases the lock (closing its channel releases it; not interruptible). */
     @Override
     public void close() throws IOException {
         try {
-            lock.release();
+            channel.close();
         } finally {
-            try {
-                channel.close();
-            } finally {
-                HELD.remove(key);
-            }
+            HELD.remove(key);
         }
     }
 }

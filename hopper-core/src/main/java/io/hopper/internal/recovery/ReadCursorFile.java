@@ -1,14 +1,13 @@
 package io.hopper.internal.recovery;
 
-import io.hopper.internal.segment.DirectorySync;
-import io.hopper.internal.segment.PositionalIo;
+import io.hopper.internal.file.DirectorySync;
+import io.hopper.internal.file.InterruptSafeChannel;
 
 import java.io.Closeable;
 import java.io.IOException;
 import java.lang.System.Logger.Level;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -52,6 +51,9 @@ import java.util.zip.CRC32C;
  *
  * A version-1 file (one 52-byte copy, replaced by rename) is still read, and rewritten as version
  * 2 at the first update.
+ *
+ * <p>Interrupts: every file is opened as an {@link InterruptSafeChannel}, so a commit, an automatic
+ * store or a close on an interrupted thread stores the position like any other.
  */
 public final class ReadCursorFile implements Closeable {
     public static final String FILE_NAME = "cursor.hop";
@@ -79,7 +81,7 @@ public final class ReadCursorFile implements Closeable {
 
     private final Path directory;
     /** Open on a version-2 file; null until the first update creates (or converts) it. Caller's lock. */
-    private FileChannel channel;
+    private InterruptSafeChannel channel;
     /** The slot holding the newest forced state (-1: none yet). Caller's lock. */
     private int durableSlot;
     /** Sequence of the newest state written. Caller's lock. */
@@ -88,7 +90,7 @@ public final class ReadCursorFile implements Closeable {
     /** The state found at open; null when none. */
     private final State loaded;
 
-    private ReadCursorFile(Path directory, State loaded, FileChannel channel, int durableSlot, long sequence) {
+    private ReadCursorFile(Path directory, State loaded, InterruptSafeChannel channel, int durableSlot, long sequence) {
         this.directory = directory;
         this.loaded = loaded;
         this.channel = channel;
@@ -108,7 +110,7 @@ public final class ReadCursorFile implements Closeable {
         if (found == null || found.slot() < 0) {
             return new ReadCursorFile(directory, found == null ? null : found.state(), null, -1, 0);
         }
-        FileChannel ch = FileChannel.open(directory.resolve(FILE_NAME), StandardOpenOption.READ,
+        InterruptSafeChannel ch = InterruptSafeChannel.open(directory.resolve(FILE_NAME), StandardOpenOption.READ,
                 StandardOpenOption.WRITE);
         try {
             ch.force(false);
@@ -171,10 +173,10 @@ public final class ReadCursorFile implements Closeable {
 
     /** The first {@link #FILE_BYTES} of the file, or null when it does not exist. */
     private static byte[] bytes(Path file) throws IOException {
-        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+        try (InterruptSafeChannel ch = InterruptSafeChannel.open(file, StandardOpenOption.READ)) {
             int n = (int) Math.min(ch.size(), FILE_BYTES);
             byte[] b = new byte[n];
-            n = PositionalIo.readFully(ch, 0, b, 0, n);
+            n = ch.read(0, b, 0, n);
             return n < b.length ? java.util.Arrays.copyOf(b, n) : b;
         } catch (NoSuchFileException e) {
             return null;
@@ -242,7 +244,7 @@ public final class ReadCursorFile implements Closeable {
         int target = 1 - durableSlot;
         long seq = sequence + 1;
         encode(state, target, seq);
-        PositionalIo.writeFully(channel, (long) target * SLOT_STRIDE, slot, 0, SLOT_BYTES);
+        channel.write((long) target * SLOT_STRIDE, slot, 0, SLOT_BYTES);
         sequence = seq;
         if (force) {
             channel.force(false);
@@ -260,15 +262,15 @@ public final class ReadCursorFile implements Closeable {
         encode(state, 0, 1);
         System.arraycopy(slot, 0, file, 0, SLOT_BYTES);
         Path tmp = directory.resolve(TEMP_NAME);
-        try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-                StandardOpenOption.TRUNCATE_EXISTING)) {
-            PositionalIo.writeFully(ch, 0, file, 0, file.length);
+        Path target = directory.resolve(FILE_NAME);
+        try (InterruptSafeChannel ch = InterruptSafeChannel.open(tmp, StandardOpenOption.CREATE,
+                StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
+            ch.write(0, file, 0, file.length);
             ch.force(true);
         }
-        Path target = directory.resolve(FILE_NAME);
         Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
         DirectorySync.force(directory);
-        channel = FileChannel.open(target, StandardOpenOption.READ, StandardOpenOption.WRITE);
+        channel = InterruptSafeChannel.open(target, StandardOpenOption.READ, StandardOpenOption.WRITE);
         durableSlot = 0;
         sequence = 1;
     }
@@ -290,7 +292,7 @@ public final class ReadCursorFile implements Closeable {
 
     @Override
     public void close() throws IOException {
-        FileChannel ch = channel;
+        InterruptSafeChannel ch = channel;
         channel = null;
         if (ch != null) {
             ch.close();

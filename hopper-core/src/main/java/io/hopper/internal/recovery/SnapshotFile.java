@@ -1,16 +1,15 @@
 package io.hopper.internal.recovery;
 
 import io.hopper.internal.codec.EncodedRecord;
-import io.hopper.internal.segment.DirectorySync;
-import io.hopper.internal.segment.FileWindow;
-import io.hopper.internal.segment.PositionalIo;
+import io.hopper.internal.file.DirectorySync;
+import io.hopper.internal.file.FileWindow;
+import io.hopper.internal.file.InterruptSafeChannel;
 import io.hopper.internal.segment.SegmentFormat;
 
 import java.io.Closeable;
 import java.io.IOException;
 import java.lang.System.Logger.Level;
 import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -40,7 +39,8 @@ import java.util.zip.CRC32C;
  *
  * Written to {@code snapshot.hop.tmp}, forced, renamed into place and the directory forced, so a crash during close
  * leaves the previous state. The open that finds it replays it lazily (it is never loaded whole)
- * and deletes it once fully delivered.
+ * and deletes it once fully delivered. Files are opened as {@link InterruptSafeChannel}s: a close on
+ * an interrupted thread writes the snapshot like any other.
  */
 public final class SnapshotFile {
     public static final String FILE_NAME = "snapshot.hop";
@@ -59,7 +59,7 @@ public final class SnapshotFile {
     /** Writes a new snapshot beside the live one; {@link #commit()} puts it in place. */
     public static final class Writer implements Closeable {
         private final Path directory;
-        private final FileChannel channel;
+        private final InterruptSafeChannel channel;
         private final byte[] scratch = new byte[SegmentFormat.FRAME_HEADER_BYTES + 8];
         private final long diskLimit;
         /**
@@ -80,7 +80,7 @@ public final class SnapshotFile {
         public Writer(Path directory, long diskLimit) throws IOException {
             this.directory = directory;
             this.diskLimit = diskLimit;
-            this.channel = FileChannel.open(directory.resolve(TEMP_NAME), StandardOpenOption.CREATE,
+            this.channel = InterruptSafeChannel.open(directory.resolve(TEMP_NAME), StandardOpenOption.CREATE,
                     StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING);
             pos = HEADER; // the header goes in last, when the record count is known
         }
@@ -91,7 +91,7 @@ public final class SnapshotFile {
             ByteBuffer le = ByteBuffer.wrap(h).order(java.nio.ByteOrder.LITTLE_ENDIAN);
             le.putInt(8, 2).putInt(12, HEADER).putLong(16, diskLimit).putInt(24, records).putLong(28, generation);
             le.putInt(36, crc(h, 36));
-            PositionalIo.writeFully(channel, 0, h, 0, HEADER);
+            channel.write(0, h, 0, HEADER);
         }
 
         public void record(EncodedRecord r) throws IOException {
@@ -143,7 +143,7 @@ public final class SnapshotFile {
                 flush();
             }
             if (len > BUFFER) { // a record larger than the buffer goes straight to the file
-                PositionalIo.writeFully(channel, pos, b, off, len);
+                channel.write(pos, b, off, len);
                 pos += len;
                 return;
             }
@@ -153,7 +153,7 @@ public final class SnapshotFile {
 
         private void flush() throws IOException {
             if (buffered > 0) {
-                PositionalIo.writeFully(channel, pos, buffer, 0, buffered);
+                channel.write(pos, buffer, 0, buffered);
                 pos += buffered;
                 buffered = 0;
             }
@@ -188,9 +188,9 @@ public final class SnapshotFile {
         if (!Files.exists(path)) {
             return null;
         }
-        try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
+        try (InterruptSafeChannel ch = InterruptSafeChannel.open(path, StandardOpenOption.READ)) {
             byte[] h = new byte[HEADER];
-            int got = PositionalIo.readFully(ch, 0, h, 0, HEADER);
+            int got = ch.read(0, h, 0, HEADER);
             ByteBuffer le = ByteBuffer.wrap(h).order(java.nio.ByteOrder.LITTLE_ENDIAN);
             int version = got >= HEADER_V1 ? le.getInt(8) : 0;
             boolean intact = headerIntact(h, got, le, version);
@@ -212,9 +212,9 @@ public final class SnapshotFile {
         if (!Files.exists(path)) {
             return null;
         }
-        FileChannel ch = FileChannel.open(path, StandardOpenOption.READ);
+        InterruptSafeChannel ch = InterruptSafeChannel.open(path, StandardOpenOption.READ);
         byte[] h = new byte[HEADER];
-        int got = PositionalIo.readFully(ch, 0, h, 0, HEADER);
+        int got = ch.read(0, h, 0, HEADER);
         ByteBuffer le = ByteBuffer.wrap(h).order(java.nio.ByteOrder.LITTLE_ENDIAN);
         int version = got >= HEADER_V1 ? le.getInt(8) : 0;
         boolean intact = headerIntact(h, got, le, version);
@@ -241,7 +241,7 @@ public final class SnapshotFile {
         public enum Kind { RECORD, MARKER, DAMAGED, DAMAGED_MARKER, END }
 
         private final Path path;
-        private final FileChannel channel;
+        private final InterruptSafeChannel channel;
         private final long diskLimit;
         private final int recordCount;
         private int recordsSeen;
@@ -265,7 +265,7 @@ public final class SnapshotFile {
         private int flags;
         private long markerEnd;
 
-        Reader(Path path, FileChannel channel, long diskLimit, int recordCount, long generation, int headerLength)
+        Reader(Path path, InterruptSafeChannel channel, long diskLimit, int recordCount, long generation, int headerLength)
                 throws IOException {
             this.size = channel.size();
             window.reset(channel);

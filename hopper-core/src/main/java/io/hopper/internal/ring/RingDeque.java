@@ -302,6 +302,15 @@ public final class RingDeque<S> {
         }
     }
 
+    /**
+     * The front element without taking it, or {@code null} when the ring is empty: it keeps its slot
+     * and its bytes until {@link #pollFront()} takes it. Caller holds the front lock.
+     */
+    public Object peekFront() {
+        assert frontLock.isHeldByCurrentThread();
+        return size() == 0 ? null : slots[head]; // acquire: the slot is fully written
+    }
+
     /** Pops the front element, or returns {@code null} when the ring is empty. Caller holds the front lock. */
     public Object pollFront() {
         assert frontLock.isHeldByCurrentThread();

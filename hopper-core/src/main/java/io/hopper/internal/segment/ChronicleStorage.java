@@ -1,10 +1,11 @@
 package io.hopper.internal.segment;
 
+import io.hopper.internal.file.InterruptSafeChannel;
+import io.hopper.internal.file.Uninterruptibly;
 import net.openhft.chronicle.bytes.BytesStore;
 import net.openhft.chronicle.bytes.MappedBytes;
 
 import java.io.IOException;
-import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -40,18 +41,24 @@ public final class ChronicleStorage implements SegmentStorage {
      * Maps a new file. A mapped write that needs a block the file system does not have faults
      * (SIGBUS) instead of returning an error, so the space for the whole file is checked first:
      * with less than that free, creation fails with an {@link IOException} like any full disk.
+     * Mapping is an interruptible channel operation: it runs {@link Uninterruptibly}, from the
+     * start again (the half-made file deleted) if an interrupt arrives in the middle of it.
      */
     @Override
     public SegmentWriter create(Path path, long capacity) throws IOException {
+        return Uninterruptibly.call(() -> createOnce(path, capacity));
+    }
+
+    private static SegmentWriter createOnce(Path path, long capacity) throws IOException {
         long usable = Files.getFileStore(path.getParent()).getUsableSpace();
         if (usable < capacity) {
             throw new IOException("no space left for a new queue file of " + capacity + " bytes in " + path.getParent()
                     + " (" + usable + " bytes usable)");
         }
         Files.createFile(path);
-        FileChannel handle = null;
+        InterruptSafeChannel handle = null;
         try {
-            handle = FileChannel.open(path, StandardOpenOption.WRITE);
+            handle = InterruptSafeChannel.open(path, StandardOpenOption.WRITE);
             MappedBytes bytes = MappedBytes.singleMappedBytes(path.toFile(), capacity);
             bytes.singleThreadedCheckDisabled(true);
             return new MappedFileSegment(path, bytes, handle, capacity);
@@ -89,7 +96,8 @@ public final class ChronicleStorage implements SegmentStorage {
      * of reporting it. So the writer keeps a {@code FileChannel} on the same file and forces through
      * it: {@code fdatasync} writes back every dirty page of the file, those dirtied through the
      * mapping included (Linux keeps one page cache for both), waits for the device, and throws on
-     * failure. The same channel trims the file at the seal.
+     * failure. The same channel trims the file at the seal. It is an {@link InterruptSafeChannel}:
+     * a producer or a group commit that is interrupted while forcing cannot close it.
      */
     private static final class MappedFileSegment implements SegmentWriter {
         private final Path path;
@@ -97,9 +105,9 @@ public final class ChronicleStorage implements SegmentStorage {
         /** Null once sealed or closed. Guarded by this writer's monitor, except for {@link #write}, which only the back lock's holder calls, before any seal. */
         private MappedBytes bytes;
         /** The same file, for {@code fdatasync} and the trim; closed with the mapping. This writer's monitor. */
-        private FileChannel handle;
+        private InterruptSafeChannel handle;
 
-        MappedFileSegment(Path path, MappedBytes bytes, FileChannel handle, long capacity) {
+        MappedFileSegment(Path path, MappedBytes bytes, InterruptSafeChannel handle, long capacity) {
             this.path = path;
             this.bytes = bytes;
             this.handle = handle;
@@ -147,7 +155,7 @@ public final class ChronicleStorage implements SegmentStorage {
         }
 
         private void closeHandle() throws IOException {
-            FileChannel h = handle;
+            InterruptSafeChannel h = handle;
             handle = null;
             if (h != null) {
                 h.close();

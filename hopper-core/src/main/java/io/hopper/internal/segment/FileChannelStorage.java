@@ -1,13 +1,15 @@
 package io.hopper.internal.segment;
 
+import io.hopper.internal.file.InterruptSafeChannel;
+
 import java.io.IOException;
-import java.nio.channels.FileChannel;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 
 /**
- * Queue files through plain {@link FileChannel} positional I/O: no JVM flags, and every failure
- * (a full disk included) arrives as an {@link IOException} at the call that caused it.
+ * Queue files through plain positional {@code FileChannel} I/O: no JVM flags, and every failure
+ * (a full disk included) arrives as an {@link IOException} at the call that caused it. Files are
+ * opened through {@link InterruptSafeChannel}, so a thread interrupt never closes one.
  */
 public final class FileChannelStorage implements SegmentStorage {
 
@@ -18,30 +20,30 @@ public final class FileChannelStorage implements SegmentStorage {
 
     @Override
     public SegmentWriter create(Path path, long capacity) throws IOException {
-        return new ChannelFile(FileChannel.open(path, StandardOpenOption.CREATE_NEW,
+        return new ChannelFile(InterruptSafeChannel.open(path, StandardOpenOption.CREATE_NEW,
                 StandardOpenOption.WRITE, StandardOpenOption.READ));
     }
 
     @Override
     public SegmentReader openForRead(Path path) throws IOException {
-        return new ChannelFile(FileChannel.open(path, StandardOpenOption.READ));
+        return new ChannelFile(InterruptSafeChannel.open(path, StandardOpenOption.READ));
     }
 
     private static final class ChannelFile implements SegmentWriter, SegmentReader {
-        private final FileChannel channel;
+        private final InterruptSafeChannel channel;
 
-        ChannelFile(FileChannel channel) {
+        ChannelFile(InterruptSafeChannel channel) {
             this.channel = channel;
         }
 
         @Override
         public void write(long position, byte[] src, int off, int len) throws IOException {
-            PositionalIo.writeFully(channel, position, src, off, len);
+            channel.write(position, src, off, len);
         }
 
         @Override
         public int read(long position, byte[] dst, int off, int len) throws IOException {
-            return PositionalIo.readFully(channel, position, dst, off, len);
+            return channel.read(position, dst, off, len);
         }
 
         // force, seal and close exclude each other: a group commit forces the file being

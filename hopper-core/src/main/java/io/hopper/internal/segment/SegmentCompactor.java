@@ -2,10 +2,12 @@ package io.hopper.internal.segment;
 
 import io.hopper.internal.codec.Lz4BlockCompressor;
 import io.hopper.internal.codec.Lz4BlockDecompressor;
+import io.hopper.internal.file.DirectorySync;
+import io.hopper.internal.file.FileWindow;
+import io.hopper.internal.file.InterruptSafeChannel;
 
 import java.io.IOException;
 import java.lang.System.Logger.Level;
-import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -36,7 +38,9 @@ import java.util.concurrent.LinkedBlockingDeque;
  * <p>Threads: {@link #submit} is called under the back lock (a seal) or before the channel is
  * published (recovered files); the work runs on the compactor's thread, which takes the file lock
  * only for the swap, and nothing else of the channel's. {@link #close()} runs before the channel
- * takes its locks to close.
+ * takes its locks to close. The thread stops only at {@link #close()}: an interrupt (from code that
+ * interrupts every thread it finds) neither stops it nor breaks a rewrite, whose files are
+ * {@link InterruptSafeChannel}s.
  */
 public final class SegmentCompactor implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger("io.hopper");
@@ -110,7 +114,7 @@ public final class SegmentCompactor implements AutoCloseable {
             try {
                 m = queue.takeLast();
             } catch (InterruptedException e) {
-                return;
+                continue; // not a stop: close() queues STOP
             }
             if (m == STOP || closed) {
                 return;
@@ -137,7 +141,7 @@ public final class SegmentCompactor implements AutoCloseable {
         long oldFootprint = m.footprint(); // sealed: final until the swap below
         long readable = m.readableEnd();
         long newDataEnd;
-        try (FileChannel src = FileChannel.open(m.path, StandardOpenOption.READ)) {
+        try (InterruptSafeChannel src = InterruptSafeChannel.open(m.path, StandardOpenOption.READ)) {
             in.reset(src);
             if (!in.ensure(0, SegmentFormat.FILE_HEADER_BYTES, readable)
                     || SegmentFormat.checkFileHeader(in.array(), 0, m.sequence) != null
@@ -156,6 +160,7 @@ public final class SegmentCompactor implements AutoCloseable {
             return;
         }
         boolean swapped = cursor.swapIfUnread(m, () -> {
+            // A rename is a single system call, not an interruptible channel operation.
             Files.move(tmp, m.path, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
             m.dataEnd = newDataEnd;
             m.compacted = true;
@@ -179,8 +184,8 @@ public final class SegmentCompactor implements AutoCloseable {
      *         as it is (damage, a shape the rewrite does not expect, or close)
      */
     private long rewrite(SegmentMeta m, long readable, Path tmp) throws IOException {
-        try (FileChannel dst = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING,
-                StandardOpenOption.WRITE)) {
+        try (InterruptSafeChannel dst = InterruptSafeChannel.open(tmp, StandardOpenOption.CREATE,
+                StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE)) {
             long written = 0;
             outLength = SegmentFormat.FILE_HEADER_BYTES;
             SegmentFormat.writeFileHeader(out, m.sequence, SegmentFormat.BLOCK_VERSION);
@@ -289,8 +294,8 @@ public final class SegmentCompactor implements AutoCloseable {
         }
     }
 
-    private long drain(FileChannel dst, long written) throws IOException {
-        PositionalIo.writeFully(dst, written, out, 0, outLength);
+    private long drain(InterruptSafeChannel dst, long written) throws IOException {
+        dst.write(written, out, 0, outLength);
         long total = written + outLength;
         outLength = 0;
         return total;

@@ -1,8 +1,11 @@
 package io.hopper.internal.segment;
 
+import io.hopper.StorageException;
+
 import java.io.IOException;
 import java.lang.System.Logger.Level;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.util.ArrayDeque;
 import java.util.concurrent.locks.Lock;
 import java.util.concurrent.locks.ReentrantLock;
@@ -680,20 +683,35 @@ public final class SegmentCursor {
         readIndex += n;
     }
 
+    /**
+     * Opens the oldest live file and checks its header. A file that no longer exists, or whose
+     * header is short or wrong, cannot be read: the rest of it is written off. Any other failure
+     * to open it (too many open files, an I/O error) is the storage's, not the file's: it surfaces
+     * as a {@link StorageException} with nothing moved, and the next call tries again.
+     */
     private boolean openHead() {
-        meta = log.live.peekFirst();
-        if (meta == null) {
+        SegmentMeta head = log.live.peekFirst();
+        if (head == null) {
             throw new IllegalStateException("disk stream inconsistency: record " + readIndex
                     + " was announced but no queue file is live in " + log.directory);
         }
+        SegmentReader opened;
+        try {
+            opened = log.storage.openForRead(head.path);
+        } catch (NoSuchFileException e) {
+            opened = null; // removed behind the channel's back: its records are gone
+        } catch (IOException e) {
+            throw new StorageException("cannot open queue file " + head.path + " to read it; nothing was skipped,"
+                    + " the next receive tries again", e);
+        }
+        meta = head;
+        file = opened;
         pos = 0;
         windowLength = 0;
         unreadable = false;
-        try {
-            file = log.storage.openForRead(meta.path);
-        } catch (IOException e) {
+        if (opened == null) {
             unreadable = true;
-            return skipRestOfFile("cannot open: " + e);
+            return skipRestOfFile("the file no longer exists");
         }
         long readable = meta.readableEnd();
         if (!ensure(0, SegmentFormat.FILE_HEADER_BYTES, readable)) {
@@ -717,9 +735,10 @@ public final class SegmentCursor {
     private boolean resync(String reason, long readable) {
         long next;
         try {
-            next = FrameScan.nextIntactFrame(file::read, pos + 1, readable, readIndex);
+            next = FrameScan.nextIntactFrame(this::readChecked, pos + 1, readable, readIndex);
         } catch (IOException e) {
-            return skipRestOfFile(reason + "; reading on failed: " + e);
+            throw new StorageException("cannot read queue file " + meta.path + " after damage at offset " + pos
+                    + "; nothing was skipped, the next receive tries again", e);
         }
         if (next < 0) {
             return skipRestOfFile(reason);
@@ -808,7 +827,12 @@ public final class SegmentCursor {
         log.filesDeleted.incrementAndGet();
     }
 
-    /** Makes {@code [at, at + n)} available in the window, reading no further than {@code readable}. */
+    /**
+     * Makes {@code [at, at + n)} available in the window, reading no further than {@code readable}.
+     *
+     * @return false when the file holds fewer bytes there than the writer published (damage)
+     * @throws StorageException when the file cannot be read (see {@link #readChecked}); nothing moved
+     */
     private boolean ensure(long at, int n, long readable) {
         if (at >= windowStart && at + n <= windowStart + windowLength) {
             return true;
@@ -817,6 +841,7 @@ public final class SegmentCursor {
             return false;
         }
         int want = (int) Math.min(Math.max(n, WINDOW), readable - at);
+        windowLength = 0; // the window's old bytes are not kept if the read fails
         if (want > window.length) {
             window = new byte[want];
         } else if (window.length > 16 * WINDOW && want <= WINDOW) {
@@ -824,15 +849,43 @@ public final class SegmentCursor {
         }
         int got;
         try {
-            got = file.read(at, window, 0, want);
+            got = readChecked(at, window, 0, want);
         } catch (IOException e) {
-            LOG.log(Level.WARNING, "hopper: read failed in " + meta.path + " at offset " + at + ": " + e);
-            got = 0;
+            throw new StorageException("cannot read queue file " + meta.path + " at offset " + at
+                    + "; nothing was skipped, the next receive tries again", e);
         }
         windowStart = at;
         windowLength = Math.max(got, 0);
         windowReads++;
         return windowLength >= n;
+    }
+
+    /**
+     * Reads the head file. A read that fails is never taken for damage at once: the file is opened
+     * again and the read repeated, and only a second failure is reported (as an I/O error, not as
+     * damage: the bytes may be fine, the device or the process was not).
+     */
+    private int readChecked(long at, byte[] dst, int off, int len) throws IOException {
+        try {
+            return file.read(at, dst, off, len);
+        } catch (IOException first) {
+            LOG.log(Level.WARNING, "hopper: reading " + meta.path + " at offset " + at + " failed (" + first
+                    + "); opening it again to read once more");
+            SegmentReader again = log.storage.openForRead(meta.path);
+            SegmentReader old = file;
+            file = again;
+            try {
+                old.close();
+            } catch (IOException e) {
+                first.addSuppressed(e);
+            }
+            try {
+                return again.read(at, dst, off, len);
+            } catch (IOException second) {
+                second.addSuppressed(first);
+                throw second;
+            }
+        }
     }
 
     private void closeFile() {

@@ -1,5 +1,7 @@
 package io.hopper.internal.segment;
 
+import io.hopper.internal.file.DirectorySync;
+
 import java.io.IOException;
 
 import java.nio.file.Path;

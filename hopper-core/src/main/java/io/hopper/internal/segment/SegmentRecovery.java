@@ -1,8 +1,10 @@
 package io.hopper.internal.segment;
 
+import io.hopper.internal.file.DirectorySync;
+import io.hopper.internal.file.InterruptSafeChannel;
+
 import java.io.IOException;
 import java.lang.System.Logger.Level;
-import java.nio.channels.FileChannel;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -16,10 +18,15 @@ import java.util.TreeMap;
  * Finds the queue files an earlier run left in a directory and makes them readable again.
  *
  * <p>Each file is walked frame by frame, trusting nothing unverified (the same checks as the
- * reader). A file that ends without an END frame was being written when the process stopped:
- * its torn tail (a half-written frame, or garbage after the last valid frame) is cut off and the
- * file is sealed, so that new records go to a new file. A file whose header is unreadable is set
- * aside as {@code *.corrupt} rather than deleted, for someone to look at. Damage inside a file
+ * reader). A file that ends without an END frame was being written when the process stopped: it
+ * is sealed after its last whole frame, so that new records go to a new file. What follows that
+ * frame is either nothing or zeros (what a stopped process leaves: the Chronicle Bytes back end
+ * maps each file at its full size), which is not damage and is not counted as a repair, or a
+ * <em>torn tail</em> (a half-written frame, or garbage), which is cut off and counted
+ * ({@link Result#filesRepaired()}). A file whose header is unreadable is set aside as
+ * {@code *.corrupt} rather than deleted, for someone to look at, unless every byte of it is zero: a
+ * file created just before the process stopped, before its header was written, holds nothing and
+ * is removed. Damage inside a file
  * (a frame header that fails its checksum, a frame that fails its payload checksum) is left in
  * place when intact frames follow it ({@link FrameScan}): the reader skips it, resumes at the same
  * frame the scan found, and counts the records in between as lost.
@@ -36,6 +43,7 @@ public final class SegmentRecovery {
         long nextSequence;
         long nextIndex;
         long firstIndex = -1;
+        long filesSealed;
         long filesRepaired;
         long bytesTruncated;
         long filesSetAside;
@@ -61,12 +69,23 @@ public final class SegmentRecovery {
             return segments.size();
         }
 
-        /** Files whose torn tail was cut off and that were sealed. */
+        /**
+         * Files whose torn tail (bytes after the last whole frame that are not all zero) was cut
+         * off: damage, or a frame half-written when the process or the machine stopped.
+         */
         public long filesRepaired() {
             return filesRepaired;
         }
 
-        /** Bytes cut off torn tails. */
+        /**
+         * Files a stopped process was writing that ended cleanly (after their last whole frame:
+         * nothing, or zeros), sealed at open. What every stop without {@code close()} leaves; not damage.
+         */
+        public long filesSealed() {
+            return filesSealed;
+        }
+
+        /** Bytes cut off torn tails (not counting the zeros after the last frame of a file that was being written). */
         public long bytesTruncated() {
             return bytesTruncated;
         }
@@ -132,25 +151,33 @@ public final class SegmentRecovery {
         }
         if (!files.isEmpty()) {
             LOG.log(Level.INFO, "hopper: recovered " + r.segments.size() + " queue file(s) in " + log.directory
-                    + " holding records " + r.firstIndex() + " to " + (r.nextIndex - 1) + "; repaired "
-                    + r.filesRepaired + " torn file(s) (" + r.bytesTruncated + " bytes cut), set aside "
-                    + r.filesSetAside + " unreadable file(s), found " + r.damagedRegions
-                    + " damaged stretch(es) with intact frames after them");
+                    + " holding records " + r.firstIndex() + " to " + (r.nextIndex - 1)
+                    + (r.filesSealed > 0 ? "; sealed " + r.filesSealed + " file(s) a stopped process was writing" : ""));
+            if (r.filesRepaired + r.filesSetAside + r.damagedRegions > 0) {
+                LOG.log(Level.WARNING, "hopper: damage found at open in " + log.directory + ": cut torn tails off "
+                        + r.filesRepaired + " file(s) (" + r.bytesTruncated + " bytes), set aside "
+                        + r.filesSetAside + " unreadable file(s), found " + r.damagedRegions
+                        + " damaged stretch(es) with intact frames after them");
+            }
         }
         return r;
     }
 
     private static SegmentMeta scanFile(long seq, Path path, Result r, boolean force) throws IOException {
-        try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+        try (InterruptSafeChannel ch = InterruptSafeChannel.open(path, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
             long size = ch.size();
             byte[] head = new byte[SegmentFormat.FILE_HEADER_BYTES];
             String bad = read(ch, 0, head, head.length) < head.length ? "shorter than its header"
                     : SegmentFormat.checkFileHeader(head, 0, seq);
             if (bad != null) {
+                boolean empty = size <= SegmentFormat.FILE_HEADER_BYTES + SegmentFormat.FRAME_HEADER_BYTES
+                        || allZero(ch, 0, size);
                 ch.close();
-                if (size <= SegmentFormat.FILE_HEADER_BYTES + SegmentFormat.FRAME_HEADER_BYTES) {
-                    // Created, but the process stopped before a record was completed in it.
+                if (empty) {
+                    // Created, but the process stopped before a record was completed in it (or
+                    // before its header was written: every byte is zero).
                     Files.delete(path);
+                    LOG.log(Level.DEBUG, "hopper: removed queue file " + path + ", created but never written");
                 } else {
                     setAside(path, r, bad);
                 }
@@ -165,7 +192,7 @@ public final class SegmentRecovery {
             int lastCrc = 0;
             int lastCount = 0;
             byte[] frame = new byte[SegmentFormat.FRAME_HEADER_BYTES];
-            FrameScan.Source source = (at, dst, off, n) -> PositionalIo.readFully(ch, at, dst, off, n);
+            FrameScan.Source source = ch::read;
             while (pos + SegmentFormat.FRAME_HEADER_BYTES <= size) {
                 boolean wellFormed = read(ch, pos, frame, SegmentFormat.FRAME_HEADER_BYTES)
                         == SegmentFormat.FRAME_HEADER_BYTES && SegmentFormat.frameWellFormed(frame, 0, size - pos);
@@ -218,15 +245,21 @@ public final class SegmentRecovery {
                 return null;
             }
             if (!sealed) {
-                // Torn tail: cut it and seal the file, so the reader can finish it.
+                // Left open by a process that stopped: seal it after its last whole frame, so the
+                // reader can finish it. Bytes after that frame that are not all zero are a torn tail.
                 long cut = size - pos;
+                boolean torn = cut > 0 && !allZero(ch, pos, size);
                 byte[] endFrame = new byte[SegmentFormat.END_FRAME_BYTES];
                 SegmentFormat.writeFrameHeader(endFrame, 0, 0, 0, SegmentFormat.FLAG_END, 0, end);
                 ch.truncate(pos);
                 write(ch, pos, endFrame);
                 ch.force(true);
-                r.filesRepaired++;
-                r.bytesTruncated += Math.max(0, cut);
+                if (torn) {
+                    r.filesRepaired++;
+                    r.bytesTruncated += cut;
+                } else {
+                    r.filesSealed++;
+                }
             } else {
                 if (ch.size() > pos + SegmentFormat.END_FRAME_BYTES) {
                     ch.truncate(pos + SegmentFormat.END_FRAME_BYTES); // a sealed file whose trim did not happen
@@ -244,7 +277,7 @@ public final class SegmentRecovery {
     }
 
     /** Whether the payload of the frame at {@code frameAt} (length within the file: checked by the scan) matches its checksum. */
-    private static boolean payloadIntact(FileChannel ch, long frameAt, int len, int crc) throws IOException {
+    private static boolean payloadIntact(InterruptSafeChannel ch, long frameAt, int len, int crc) throws IOException {
         byte[] payload = new byte[len];
         return read(ch, frameAt + SegmentFormat.FRAME_HEADER_BYTES, payload, len) == len
                 && SegmentFormat.crc(payload, 0, len) == crc;
@@ -258,11 +291,29 @@ public final class SegmentRecovery {
                 + " Moved to " + aside.getFileName() + " for inspection; delete it when done");
     }
 
-    private static int read(FileChannel ch, long pos, byte[] dst, int len) throws IOException {
-        return PositionalIo.readFully(ch, pos, dst, 0, len);
+    /** Whether bytes {@code [from, to)} of the file are all zero (a sparse tail reads as zeros without disk I/O). */
+    private static boolean allZero(InterruptSafeChannel ch, long from, long to) throws IOException {
+        byte[] b = new byte[(int) Math.min(64 * 1024, Math.max(1, to - from))];
+        for (long at = from; at < to; ) {
+            int n = ch.read(at, b, 0, (int) Math.min(b.length, to - at));
+            if (n <= 0) {
+                return true; // the file ended: nothing more in it
+            }
+            for (int i = 0; i < n; i++) {
+                if (b[i] != 0) {
+                    return false;
+                }
+            }
+            at += n;
+        }
+        return true;
     }
 
-    private static void write(FileChannel ch, long pos, byte[] src) throws IOException {
-        PositionalIo.writeFully(ch, pos, src, 0, src.length);
+    private static int read(InterruptSafeChannel ch, long pos, byte[] dst, int len) throws IOException {
+        return ch.read(pos, dst, 0, len);
+    }
+
+    private static void write(InterruptSafeChannel ch, long pos, byte[] src) throws IOException {
+        ch.write(pos, src, 0, src.length);
     }
 }

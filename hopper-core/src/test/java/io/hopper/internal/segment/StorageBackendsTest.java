@@ -125,23 +125,4 @@ class StorageBackendsTest {
         b.close();
         assertEquals(0, mappingsOf(closed), "closing unmaps");
     }
-
-    @Test
-    void positionalIoReadsWhatThereIsAndWritesEverything() throws IOException {
-        Path p = dir.resolve("io.bin");
-        try (FileChannel ch = FileChannel.open(p, StandardOpenOption.CREATE, StandardOpenOption.READ,
-                StandardOpenOption.WRITE)) {
-            byte[] src = new byte[100];
-            for (int i = 0; i < src.length; i++) {
-                src[i] = (byte) i;
-            }
-            PositionalIo.writeFully(ch, 10, src, 20, 50);
-            assertEquals(60, ch.size());
-            byte[] dst = new byte[80];
-            assertEquals(30, PositionalIo.readFully(ch, 30, dst, 5, 70), "only 30 bytes after offset 30");
-            assertEquals(40, dst[5]);
-            assertEquals(69, dst[34]);
-            assertEquals(0, PositionalIo.readFully(ch, 60, dst, 0, 10));
-        }
-    }
 }

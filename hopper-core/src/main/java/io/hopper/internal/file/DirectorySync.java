@@ -1,4 +1,4 @@
-package io.hopper.internal.segment;
+package io.hopper.internal.file;
 
 import java.io.IOException;
 import java.lang.System.Logger.Level;
@@ -21,13 +21,18 @@ public final class DirectorySync {
     }
 
     /**
-     * Forces {@code directory}'s entries.
+     * Forces {@code directory}'s entries, whatever the calling thread's interrupt status
+     * ({@link Uninterruptibly}: an interrupt arriving during the flush makes it run again).
      *
      * @throws IOException if the device reported a failure of the flush (the entries may not be
      *                     durable). A platform where a directory cannot be opened for this (Windows)
      *                     is logged once and skipped: its file systems do not offer the operation.
      */
     public static void force(Path directory) throws IOException {
+        Uninterruptibly.run(() -> forceOnce(directory));
+    }
+
+    private static void forceOnce(Path directory) throws IOException {
         FileChannel ch;
         try {
             ch = FileChannel.open(directory, StandardOpenOption.READ);

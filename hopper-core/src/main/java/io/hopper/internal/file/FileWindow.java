@@ -1,7 +1,6 @@
-package io.hopper.internal.segment;
+package io.hopper.internal.file;
 
 import java.io.IOException;
-import java.nio.channels.FileChannel;
 
 /**
  * A file read front to back through one buffer: a stretch asked for is served from what the last
@@ -12,7 +11,7 @@ import java.nio.channels.FileChannel;
  */
 public final class FileWindow {
     private final int chunk;
-    private FileChannel channel;
+    private InterruptSafeChannel channel;
     /** Bytes {@code [start, start + length)} of the file, in {@code bytes[0, length)}. */
     private byte[] bytes;
     private long start;
@@ -24,7 +23,7 @@ public final class FileWindow {
     }
 
     /** Reads {@code channel} from now on; what was read from an earlier one is forgotten. */
-    public void reset(FileChannel channel) {
+    public void reset(InterruptSafeChannel channel) {
         this.channel = channel;
         start = 0;
         length = 0;
@@ -47,7 +46,7 @@ public final class FileWindow {
         if (want > bytes.length) {
             bytes = new byte[want];
         }
-        int got = PositionalIo.readFully(channel, at, bytes, 0, want);
+        int got = channel.read(at, bytes, 0, want);
         start = at;
         length = Math.max(got, 0);
         return length >= n;
