@@ -45,13 +45,15 @@ public final class Channel<T> implements AutoCloseable {
     private final OverflowPolicy overflow;
     /** Records counted as lost while the channel opened (never accepted in this run); immutable. */
     private final long lostAtOpen;
+    /** Records an earlier run left to deliver: on disk from the committed position on, and in the memory snapshot; immutable. */
+    private final long recordsRecovered;
     /** Forces on a timer for SyncPolicy.interval; null otherwise. */
     private final ScheduledExecutorService syncTimer;
 
     Channel(Path directory, RingDeque<SenderState> ring, SegmentLog log, Sender<T> sender,
             ReceiverMachine<T> receiverMachine, DirectoryLock lock, SegmentRecovery.Result recovered,
             DiskSync sync, SyncPolicy syncPolicy, CommitMode commitMode, Durability durability,
-            OverflowPolicy overflow) {
+            OverflowPolicy overflow, long recordsRecovered) {
         this.directory = directory;
         this.ring = ring;
         this.log = log;
@@ -66,6 +68,7 @@ public final class Channel<T> implements AutoCloseable {
         this.durability = durability;
         this.overflow = overflow;
         this.lostAtOpen = receiverMachine.cursor().recordsLost();
+        this.recordsRecovered = recordsRecovered;
         if (syncPolicy.kind == SyncPolicy.Kind.INTERVAL) {
             syncTimer = Executors.newSingleThreadScheduledExecutor(r -> {
                 Thread t = new Thread(r, "hopper-sync " + directory.getFileName());
@@ -186,7 +189,7 @@ public final class Channel<T> implements AutoCloseable {
                 log.bytesWritten(),
                 c.corruptFrames(),
                 c.recordsLost(),
-                recovered.nextIndex() - recovered.firstIndex(),
+                recordsRecovered,
                 recovered.filesRepaired() + recovered.filesSetAside(),
                 sync.forces(),
                 log.storageName(),

@@ -21,8 +21,13 @@ package io.hopper;
  * @param corruptFramesSkipped  damaged frames or undecodable records the receiver skipped
  * @param recordsLost           records that were accepted but cannot be delivered: on disk in a damaged
  *                              file, or (counted at close) held in memory by a serializer that failed
- * @param recordsRecovered      records found on disk when the channel was opened (an earlier run's)
- * @param filesRepaired         queue files found torn (tail cut off) or unreadable (set aside) at open
+ * @param recordsRecovered      records an earlier run left to deliver, found when the channel was opened: on
+ *                              disk from the committed read position on, and in the memory snapshot
+ * @param filesRepaired         queue files found damaged at open: a torn tail (bytes after the last whole
+ *                              frame that are not all zero) cut off, or an unreadable file set aside. A
+ *                              file that a stopped process was writing, ending cleanly, is sealed
+ *                              without counting here: that is what every stop without {@code close()}
+ *                              leaves
  * @param forces                times queue files were forced to the device (sync policy, seals, flush)
  * @param storage               the storage back end in use ({@code "chronicle-bytes"} or {@code "file-channel"})
  * @param bytesReadFromDisk     frame bytes of the records read back from disk since the channel opened

@@ -395,7 +395,7 @@ public final class Hopper {
                 SenderMachine<T> senderMachine = new SenderMachine<>(ring, codec, w, log.maxFrameBytes(), directory,
                         durability == Durability.WRITE_THROUGH, syncPolicy.forces() ? sync : null,
                         syncPolicy.kind == SyncPolicy.Kind.ALWAYS, syncPolicy.records,
-                        receiverMachine::releaseDrainedFiles, overflow, receiverMachine, log.maxLiveFiles());
+                        receiverMachine::releaseDrainedFiles, overflow, receiverMachine);
                 if (snapshot == null && committed != null) {
                     receiverMachine.snapshotMissing(committed.snapshotRecords());
                 } else if (snapshot != null && committed != null && snapshot.generation() != 0
@@ -411,8 +411,11 @@ public final class Hopper {
                             + committed.readIndex() + " to " + (firstOnDisk - 1) + " in " + directory
                             + " were not read and no queue file holds them; " + lost + " counted as lost");
                 }
+                // What is left to deliver: disk records from the committed position on (not those below
+                // it, which only wait for their file to be deleted), and the snapshot's rest.
+                long recordsRecovered = (nextIndex - start) + receiverMachine.snapshotPending();
                 channel = new Channel<>(directory, ring, log, new Sender<>(senderMachine), receiverMachine,
-                        lock, recovered, sync, syncPolicy, commitMode, durability, overflow);
+                        lock, recovered, sync, syncPolicy, commitMode, durability, overflow, recordsRecovered);
                 if (compression == Compression.LZ4_BLOCKS) {
                     // Files an earlier run sealed are rewritten too; from now on, each file as it is sealed.
                     SegmentCompactor compactor = new SegmentCompactor(log, cursor, syncPolicy.forces(),

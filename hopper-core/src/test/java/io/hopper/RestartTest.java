@@ -172,7 +172,12 @@ class RestartTest {
                 assertEquals(i, ch.receiver().poll(), "record " + i);
             }
             assertNull(ch.receiver().poll());
-            assertTrue(ch.stats().filesRepaired() >= 1, "the file being written had no end frame: " + ch.stats());
+            // The file being written had no end frame: it is sealed at open, which is what every
+            // stop without close() leaves, not damage (an operator alerting on repairs is not
+            // paged for it). And the records "recovered" are those still to deliver, not those
+            // below the committed position.
+            assertEquals(0, ch.stats().filesRepaired(), ch.stats().toString());
+            assertEquals(970, ch.stats().recordsRecovered(), ch.stats().toString());
         }
     }
 

@@ -567,19 +567,25 @@ public final class SegmentCursor {
      * counted); otherwise the oldest live file, the one being read included, whose records from the
      * read position on are discarded and counted (a record already located for the consumer counts
      * as delivered). A live file still being written is not deleted but marked, so the writer seals
-     * it at its next append and the next call can evict it.
+     * it at its next append and the next call can evict it. Nothing is evicted when the budget has
+     * room for a file again (the consumer released one, or another producer evicted one, since the
+     * caller's append was refused): then the caller only has to place its record again, and
+     * producers refused at the same moment do not evict a file each.
      *
      * <p>The read position past the discarded records is stored durably before the file is
      * deleted ({@link #onBeforeEvict}), so a restart neither delivers them nor counts them as lost.
      * Runs under the file lock alone, on a producer's thread, taking no other channel lock.
      *
-     * @return the records discarded (0 when only delivered records went, or a file was marked),
-     *         or -1 when there is nothing on disk to evict
+     * @return the records discarded (0 when only delivered records went, a file was marked, or
+     *         there was room already), or -1 when there is nothing on disk to evict
      * @throws IOException if the read position could not be stored; nothing was evicted
      */
     public long evictOldest() throws IOException {
         fileLock.lock();
         try {
+            if (log.roomForFile()) {
+                return 0;
+            }
             SegmentMeta kept = retained.peekFirst();
             if (kept != null) {
                 long to = Math.max(committedIndex, kept.endIndex);

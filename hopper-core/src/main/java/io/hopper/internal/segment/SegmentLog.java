@@ -212,15 +212,23 @@ public final class SegmentLog {
      * cannot be overtaken by another producer.
      */
     boolean reserveFile() {
-        if (compacting) {
-            if (bytes.get() + 2 * segmentBytes > maxFiles * segmentBytes || files.get() >= maxLiveFiles()) {
-                return false;
-            }
-        } else if (files.get() >= maxFiles) {
+        if (!roomForFile()) {
             return false;
         }
         files.incrementAndGet();
         return true;
+    }
+
+    /**
+     * Whether the budget has room for one more file now ({@link #reserveFile()}'s test, without
+     * reserving). Read without the back lock it is a moment's answer: a producer may take the room
+     * before the caller does.
+     */
+    boolean roomForFile() {
+        if (compacting) {
+            return bytes.get() + 2 * segmentBytes <= maxFiles * segmentBytes && files.get() < maxLiveFiles();
+        }
+        return files.get() < maxFiles;
     }
 
     /** Returns a file to the budget (creation failed, or the consumer deleted it). */

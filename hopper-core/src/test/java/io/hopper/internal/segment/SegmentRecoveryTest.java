@@ -102,6 +102,45 @@ class SegmentRecoveryTest {
         assertEquals(Files.size(a) + Files.size(b), log.bytes(), "both files count against the budget");
     }
 
+    /**
+     * What a stopped process leaves in the file it was writing: its last whole frame, then nothing
+     * (plain file I/O) or zeros up to the mapped size (Chronicle Bytes maps each file whole). The
+     * file is sealed; that is no repair and no damage, and no byte of it counts as cut.
+     */
+    @Test
+    void aFileAStoppedProcessWasWritingIsSealedWithoutCountingARepair() throws IOException {
+        FileBuilder zeros = new FileBuilder(0).frame(0, 40).frame(1, 40);
+        int good = zeros.size();
+        zeros.raw(new byte[64 * 1024 + 5]); // the rest of a mapping, never written
+        Path p = zeros.write(dir, 0);
+        Path q = new FileBuilder(1).frame(2, 40).write(dir, 1); // ends at its last frame
+        SegmentRecovery.Result r = SegmentRecovery.recover(log());
+        assertEquals(2, r.files());
+        assertEquals(3, r.nextIndex());
+        assertEquals(0, r.filesRepaired(), "not damage");
+        assertEquals(0, r.bytesTruncated());
+        assertEquals(2, r.filesSealed());
+        assertEquals(good + SegmentFormat.END_FRAME_BYTES, Files.size(p), "the zeros are cut all the same");
+        assertEquals(HEADER + FRAME + SegmentFormat.END_FRAME_BYTES, Files.size(q));
+    }
+
+    /**
+     * A file created just before the process stopped, its header not yet written: all zeros, at the
+     * size of a mapping. It holds nothing, so it is removed, not set aside as unreadable.
+     */
+    @Test
+    void aFileCreatedButNeverWrittenIsRemovedNotSetAside() throws IOException {
+        new FileBuilder(0).frame(0, 40).end(1).write(dir, 0);
+        Path empty = Files.write(dir.resolve(SegmentFormat.fileName(1)), new byte[256 * 1024]);
+        SegmentRecovery.Result r = SegmentRecovery.recover(log());
+        assertEquals(1, r.files());
+        assertEquals(0, r.filesSetAside());
+        assertEquals(0, r.filesRepaired());
+        assertFalse(Files.exists(empty));
+        assertFalse(Files.exists(dir.resolve(SegmentFormat.fileName(1) + ".corrupt")));
+        assertEquals(2, r.nextSequence(), "its sequence number is not reused");
+    }
+
     @Test
     void aTornTailIsCutAndTheFileSealed() throws IOException {
         FileBuilder f = new FileBuilder(0).frame(0, 40).frame(1, 40);
