@@ -16,7 +16,12 @@ import javax.management.ObjectName;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Objects;
 import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -30,6 +35,7 @@ import java.util.concurrent.locks.ReentrantLock;
  * @param <T> the record type
  */
 public final class Channel<T> implements AutoCloseable {
+    private static final System.Logger LOG = System.getLogger("io.hopper");
     private final Path directory;
     private final RingDeque<SenderState> ring;
     private final SegmentLog log;
@@ -93,8 +99,7 @@ public final class Channel<T> implements AutoCloseable {
                 sync.forceNow();
             }
         } catch (IOException e) {
-            System.getLogger("io.hopper").log(System.Logger.Level.WARNING,
-                    "hopper: forcing queue files in " + directory + " failed: " + e);
+            LOG.log(System.Logger.Level.WARNING, "hopper: forcing queue files in " + directory + " failed: " + e);
         } finally {
             back.unlock();
         }
@@ -132,6 +137,9 @@ public final class Channel<T> implements AutoCloseable {
     void compactor(SegmentCompactor c) {
         this.compactor = c;
     }
+
+    /** Run at JVM shutdown before the hook closes the channel; see {@link #addShutdownTask(Runnable)}. */
+    private final List<Runnable> shutdownTasks = new CopyOnWriteArrayList<>();
 
     /** Records below this index were forced by the interval timer. Back lock. */
     private long forcedUpTo;
@@ -305,27 +313,96 @@ public final class Channel<T> implements AutoCloseable {
      * order, to {@code snapshot.hop}; the file being written is sealed; the read position is
      * committed; files are closed and the directory is released. The next {@code open()} of the
      * directory delivers the remaining records in the original order, then new ones.
-     * Idempotent.
+     * Idempotent; it waits for a receiver call under way (the consumer's current step) to end.
+     * The calling thread's interrupt status does not change what it does (it stays set).
      *
      * @throws StorageException if the file being written could not be closed cleanly
      */
     @Override
     public void close() {
+        closeWithin(-1);
+    }
+
+    /**
+     * JVM shutdown ({@link JvmShutdown}): runs the shutdown tasks, newest first, while the channel
+     * is still open, then closes it, waiting at most {@code lockWaitNanos} for a consumer call
+     * under way. Never throws: what fails is logged.
+     */
+    void shutdown(long lockWaitNanos) {
+        List<Runnable> tasks = new ArrayList<>(shutdownTasks);
+        Collections.reverse(tasks);
+        for (Runnable task : tasks) {
+            try {
+                task.run();
+            } catch (RuntimeException | Error e) {
+                LOG.log(System.Logger.Level.WARNING, "hopper: a shutdown task of channel " + directory
+                        + " failed; closing the channel anyway", e);
+            }
+        }
+        try {
+            if (!closeWithin(lockWaitNanos)) {
+                LOG.log(System.Logger.Level.WARNING, "hopper: channel " + directory + " was not closed at JVM"
+                        + " shutdown: a consumer call held it for " + TimeUnit.NANOSECONDS.toSeconds(lockWaitNanos)
+                        + " s; what was in memory is lost, as after a kill");
+            }
+        } catch (RuntimeException e) {
+            LOG.log(System.Logger.Level.WARNING, "hopper: closing channel " + directory + " at JVM shutdown failed", e);
+        }
+    }
+
+    /**
+     * Registers {@code task} to run when the JVM shuts down, before the shutdown hook closes this
+     * channel (see {@link Hopper.Builder#shutdownHook(boolean)}). A component that consumes the
+     * channel on its own thread, such as an outlet into another system, stops there: it finishes
+     * or gives back the records it has in flight and commits while the channel is still open.
+     * Tasks run on a shutdown thread, newest first, one after the other; one that throws is logged
+     * and the others still run. Keep them short: the whole JVM waits for them. With the hook turned
+     * off they never run. Remove the task ({@link #removeShutdownTask(Runnable)}) when the
+     * component stops on its own.
+     *
+     * @param task what to run
+     * @throws NullPointerException if {@code task} is null
+     */
+    public void addShutdownTask(Runnable task) {
+        shutdownTasks.add(Objects.requireNonNull(task, "task"));
+    }
+
+    /**
+     * Removes a task {@link #addShutdownTask(Runnable)} registered (the same instance).
+     *
+     * @param task the task
+     * @return whether it was registered
+     */
+    public boolean removeShutdownTask(Runnable task) {
+        return shutdownTasks.remove(task);
+    }
+
+    /**
+     * {@link #close()}, waiting at most {@code lockWaitNanos} (-1: without a bound) for a receiver
+     * call under way.
+     *
+     * @return false if that wait ran out and nothing was done
+     */
+    private boolean closeWithin(long lockWaitNanos) {
         SegmentCompactor c = compactor;
         if (c != null) {
             c.close(); // first, without locks: a rewrite under way is abandoned and its copy deleted
         }
         ReentrantLock front = ring.frontLock();
         ReentrantLock back = ring.backLock();
-        IOException failure = null;
         // Lock order: front, then back. Holding both, nothing moves while the state is saved.
-        front.lock();
+        if (lockWaitNanos < 0) {
+            front.lock();
+        } else if (!tryLockUninterruptibly(front, lockWaitNanos)) {
+            return false;
+        }
+        Throwable failure = null;
         try {
             back.lock();
             try {
                 SenderState s = ring.backState();
                 if (s.closed()) {
-                    return;
+                    return true;
                 }
                 s.markClosed();
                 if (syncTimer != null) {
@@ -333,13 +410,13 @@ public final class Channel<T> implements AutoCloseable {
                 }
                 try {
                     receiverMachine.closeLocked();
-                } catch (IOException e) {
+                } catch (IOException | RuntimeException | Error e) {
                     failure = e;
                 }
                 try {
                     s.appender().close();
-                } catch (IOException e) {
-                    failure = failure != null ? failure : e;
+                } catch (IOException | RuntimeException | Error e) {
+                    failure = first(failure, e);
                 }
             } finally {
                 back.unlock();
@@ -347,6 +424,8 @@ public final class Channel<T> implements AutoCloseable {
         } finally {
             front.unlock();
         }
+        // Closed: whatever failed above, wake the waiters and release the directory.
+        JvmShutdown.unregister(this);
         ring.signalAllProducers();
         ring.signalAllConsumers();
         ObjectName on = mbeanName;
@@ -354,17 +433,50 @@ public final class Channel<T> implements AutoCloseable {
             try {
                 ManagementFactory.getPlatformMBeanServer().unregisterMBean(on);
             } catch (JMException e) {
-                System.getLogger("io.hopper").log(System.Logger.Level.WARNING,
-                        "hopper: cannot unregister MBean " + on + ": " + e);
+                LOG.log(System.Logger.Level.WARNING, "hopper: cannot unregister MBean " + on + ": " + e);
             }
         }
         try {
             lock.close();
         } catch (IOException e) {
-            failure = failure != null ? failure : e;
+            failure = first(failure, e);
+        }
+        if (failure instanceof Error err) {
+            throw err;
+        }
+        if (failure instanceof RuntimeException re) {
+            throw re;
         }
         if (failure != null) {
-            throw new StorageException("closing channel " + directory, failure);
+            throw new StorageException("closing channel " + directory, (IOException) failure);
+        }
+        return true;
+    }
+
+    private static Throwable first(Throwable earlier, Throwable later) {
+        if (earlier == null) {
+            return later;
+        }
+        earlier.addSuppressed(later);
+        return earlier;
+    }
+
+    /** Takes {@code lock} within {@code nanos}, whatever interrupts arrive meanwhile (the status is set again after). */
+    private static boolean tryLockUninterruptibly(ReentrantLock lock, long nanos) {
+        long deadline = System.nanoTime() + nanos;
+        boolean interrupted = false;
+        try {
+            for (;;) {
+                try {
+                    return lock.tryLock(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                }
+            }
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
         }
     }
 

@@ -90,6 +90,7 @@ public final class Hopper {
         private CommitMode commitMode = CommitMode.AUTO;
         private OverflowPolicy overflow = OverflowPolicy.BLOCK;
         private boolean readAhead;
+        private boolean shutdownHook = true;
         private String jmxName;
 
         private Builder(Class<T> type, Path directory) {
@@ -300,6 +301,28 @@ public final class Hopper {
         }
 
         /**
+         * Whether the channel closes itself gracefully when the JVM shuts down (SIGTERM from a
+         * container stop or a rollout, {@code System.exit}, the last non-daemon thread ending), so
+         * that the records held in memory are kept in the snapshot as {@link Channel#close()}
+         * keeps them. Default: on, like Log4j2's {@code shutdownHook}. At shutdown the channel first
+         * runs its shutdown tasks ({@link Channel#addShutdownTask(Runnable)}: a
+         * {@code KafkaForwarder} finishes its records in flight and commits there), then closes,
+         * waiting up to 5 seconds for a receiver call under way; producers still sending meanwhile
+         * get {@link ChannelClosedException}, their record kept. Turn it off when the application
+         * closes the channel itself at a moment of its choosing (after draining it in its own
+         * shutdown hook, say); an application hook that only calls {@code close()} works either
+         * way, since closing is idempotent. A {@code SIGKILL} (or the end of a container's grace
+         * period) still loses what memory held, as any kill does.
+         *
+         * @param on whether to close at JVM shutdown
+         * @return this builder
+         */
+        public Builder<T> shutdownHook(boolean on) {
+            this.shutdownHook = on;
+            return this;
+        }
+
+        /**
          * Registers the channel's statistics as a JMX MBean ({@link ChannelMXBean}) on the platform
          * MBean server when it opens, under {@code io.hopper:type=Channel,name="<name>"}, and
          * unregisters it when the channel closes. Default: not registered.
@@ -442,6 +465,9 @@ public final class Hopper {
                     channel.close(); // releases the directory
                     throw e;
                 }
+            }
+            if (shutdownHook) {
+                JvmShutdown.register(channel);
             }
             return channel;
         }
