@@ -56,6 +56,11 @@ final class JvmShutdown {
         OPEN.add(channel);
     }
 
+    /** Whether the hook would close {@code channel} (for tests). */
+    static boolean registered(Channel<?> channel) {
+        return OPEN.contains(channel);
+    }
+
     /** {@code channel} closed: the hook leaves it alone. */
     static void unregister(Channel<?> channel) {
         OPEN.remove(channel);

@@ -17,6 +17,17 @@ import java.util.concurrent.TimeUnit;
  * queue file is skipped and counted ({@link ChannelStats#corruptFramesSkipped()},
  * {@link ChannelStats#recordsLost()}), never returned.
  *
+ * <p><b>Interrupts</b>, as in the JDK's blocking queues: {@link #receive()}, the timed
+ * {@link #poll(long, TimeUnit)} and the iterator's {@code hasNext()} throw
+ * {@link InterruptedException} when the thread is interrupted before or while they wait, and no
+ * record is taken; {@link #poll()}, {@link #peek()}, {@link #drainTo}, {@link #commit()} and
+ * {@link #position()} complete normally whatever the interrupt status, and leave it set. An
+ * interrupt never makes a record be skipped, counted as damage, or delivered twice.
+ *
+ * <p>A queue file that cannot be read (an I/O error, not damage) makes the call throw
+ * {@link StorageException} with nothing taken and nothing skipped: the next call reads it again
+ * ({@link #drainTo} returns the records it moved before the failure, and the next call throws).
+ *
  * @param <T> the record type
  */
 public final class Receiver<T> implements Iterable<T> {
@@ -78,7 +89,8 @@ public final class Receiver<T> implements Iterable<T> {
 
     /**
      * Moves up to {@code max} records that are available now into {@code sink}, in order, without
-     * waiting. A record the sink refuses (its {@code add} throws) stays the head of the channel.
+     * waiting. A record the sink refuses (its {@code add} throws) stays the head of the channel, and
+     * the sink's exception reaches the caller (the records added before it were taken).
      *
      * @param sink receives the records, in order
      * @param max  the most records to move

@@ -19,6 +19,19 @@ import java.util.concurrent.TimeUnit;
  * {@code DROP_NEWEST} the record is dropped and counted, and {@code offer} says {@code false}.
  * The drop policies never wait for room.
  *
+ * <p><b>Interrupts</b>, as in the JDK's blocking queues: the calls that may wait ({@link #send},
+ * {@link #sendAll}, the timed {@link #offer(Object, long, TimeUnit)}) throw
+ * {@link InterruptedException} ({@link BatchInterruptedException}) when the calling thread is
+ * interrupted before or while they wait, and the record stays with the caller; once a record is
+ * placed, the call completes (a durable send still waits for its force). The calls that never wait
+ * ({@link #offer(Object)}, {@link #offerAll}, {@link #flush()}) complete normally whatever the
+ * interrupt status, and leave it set. No interrupt, of this thread or any other, closes a queue
+ * file, fails another producer's send, or surfaces as {@link StorageException}.
+ *
+ * <p><b>Your code that throws</b> (the weigher, the serializer) reaches the caller, wrapped in
+ * {@link UnsupportedRecordException} for a serializer; the record stays with the caller and no lock
+ * is left held.
+ *
  * @param <T> the record type
  */
 public final class Sender<T> {
@@ -36,6 +49,8 @@ public final class Sender<T> {
      *         {@link OverflowPolicy#BLOCK} the caller keeps it; under the drop policies it was
      *         dropped and counted in {@link ChannelStats#recordsDropped()}
      * @throws NullPointerException      if {@code record} is null
+     * @throws UnsupportedRecordException if the record's class cannot be stored, or the serializer fails
+     *                                   on it; the record was not taken
      * @throws RecordTooLargeException   if the record can fit in neither tier even when both are empty
      * @throws StorageException          if a queue file could not be written; the record was not taken
      * @throws ChannelClosedException    if the channel is closed
@@ -83,13 +98,19 @@ public final class Sender<T> {
      * the producers' lock with one atomic update, so they are contiguous in the channel's order and
      * cost the consumer one hand-over; records that spill take the single-record path. Byte
      * accounting is per record, exactly as for {@link #offer(Object)}. Every record is checked
-     * (null, a class the serializer cannot store) before the first one is placed.
+     * (null, a class the serializer cannot store) and weighed before the first one is placed, so a
+     * weigher that throws leaves the whole list with the caller.
      *
      * @param records the records, in the order they are to be received
      * @return how many were accepted. Under {@link OverflowPolicy#BLOCK} they are the first ones of
      *         the list and the rest stay with the caller; under {@link OverflowPolicy#DROP_NEWEST}
      *         each record not accepted was dropped and counted in {@link ChannelStats#recordsDropped()}
      * @throws NullPointerException      if {@code records} or one of its elements is null; nothing was taken
+     * @throws UnsupportedRecordException if a record's class cannot be stored; nothing was taken. Also if
+     *                                   the serializer fails on a record bound for disk: the ones before
+     *                                   it were taken
+     * @throws RuntimeException          what the weigher throws, or {@link IllegalArgumentException} for a
+     *                                   negative weight; nothing was taken
      * @throws RecordTooLargeException   if a record fits in neither tier; the ones before it were taken
      * @throws StorageException          if a queue file could not be written; the ones before it were taken
      * @throws ChannelClosedException    if the channel is closed

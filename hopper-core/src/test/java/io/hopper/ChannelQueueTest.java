@@ -307,4 +307,50 @@ class ChannelQueueTest {
         assertThrows(ChannelClosedException.class, () -> q.put(1L));
         assertThrows(ChannelClosedException.class, q::poll);
     }
+
+    /**
+     * Peeking changes nothing the producers see: a full channel (4 records of weight 1 in 4 bytes,
+     * nothing fits on disk) stays full after a peek and takes a fifth record only once the head is
+     * taken. (The peek used to take the head out of the ring, and out of the budget with it.)
+     */
+    @Test
+    void aPeekedRecordKeepsItsPlaceInTheMemoryBudget() throws Exception {
+        String big = "x".repeat(200); // larger than a queue file of the smallest disk budget
+        try (Channel<String> ch = Hopper.builder(String.class, dir.resolve("peek")).inMemoryBytes(4).weigher(s -> 1)
+                .diskBytes(81).maxDiskFiles(1).open()) {
+            BlockingQueue<String> q = ch.asBlockingQueue();
+            for (int i = 0; i < 4; i++) {
+                assertTrue(q.offer(big + i));
+            }
+            assertFalse(q.offer(big + 4), "full");
+            assertEquals(0, q.remainingCapacity());
+            assertEquals(big + 0, q.peek());
+            assertEquals(0, q.remainingCapacity(), "a peek takes nothing");
+            assertFalse(q.offer(big + 4), "still full after the peek");
+            assertEquals(4, q.size());
+            assertEquals(4, ch.stats().recordsInMemory());
+            assertEquals(big + 0, q.poll(), "the peeked record, taken");
+            assertEquals(1, q.remainingCapacity());
+            assertTrue(q.offer(big + 4), "room for one");
+            for (int i = 1; i <= 4; i++) {
+                assertEquals(big + i, q.poll());
+            }
+        }
+    }
+
+    /** A peeked memory record is written into the snapshot in its place, once. */
+    @Test
+    void aPeekedMemoryRecordSurvivesACloseInItsPlace() throws Exception {
+        Path d = dir.resolve("peek-close");
+        try (Channel<String> ch = Hopper.builder(String.class, d).open()) {
+            ch.sender().offer("a");
+            ch.sender().offer("b");
+            assertEquals("a", ch.receiver().peek());
+        }
+        try (Channel<String> ch = Hopper.builder(String.class, d).open()) {
+            assertEquals("a", ch.receiver().poll());
+            assertEquals("b", ch.receiver().poll());
+            assertNull(ch.receiver().poll());
+        }
+    }
 }

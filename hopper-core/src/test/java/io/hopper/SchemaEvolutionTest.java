@@ -149,4 +149,54 @@ class SchemaEvolutionTest {
                 () -> codec.decode(b, 0, b.length, false, new io.hopper.internal.codec.RecordCodec.DecodeScratch()));
         assertTrue(e.getMessage().contains("app.Order.id") && e.getMessage().contains("long"), e.getMessage());
     }
+
+    /**
+     * A record the new version cannot take is skipped, counted and logged with the field named,
+     * whether it waited in a queue file or in the memory snapshot a graceful close wrote (the
+     * snapshot's were counted but never logged).
+     */
+    @Test
+    void anIncompatibleRecordIsLoggedWithItsFieldFromTheSnapshotAsFromAQueueFile() throws Exception {
+        Class<?> v1 = version("s1", "public record Order(long id) {}");
+        Class<?> v2 = version("s2", "public record Order(String id) {}");
+        java.util.logging.Logger jul = java.util.logging.Logger.getLogger("io.hopper");
+        List<String> warnings = new java.util.concurrent.CopyOnWriteArrayList<>();
+        java.util.logging.Handler capture = new java.util.logging.Handler() {
+            @Override
+            public void publish(java.util.logging.LogRecord r) {
+                if (r.getLevel().intValue() >= java.util.logging.Level.WARNING.intValue()) {
+                    warnings.add(r.getMessage());
+                }
+            }
+
+            @Override
+            public void flush() {
+            }
+
+            @Override
+            public void close() {
+            }
+        };
+        jul.addHandler(capture);
+        try {
+            for (boolean inMemory : new boolean[] {true, false}) {
+                warnings.clear();
+                Path d = dir.resolve("snapshot-" + inMemory);
+                try (Channel<Object> ch = Hopper.builder(Object.class, d).inMemoryBytes(inMemory ? 1 << 20 : 0)
+                        .serializer(Serializer.kryo(Object.class, kryo -> kryo.setClassLoader(v1.getClassLoader())))
+                        .open()) {
+                    ch.sender().offer(v1.getConstructors()[0].newInstance(5L));
+                }
+                assertEquals(inMemory, Files.exists(d.resolve("snapshot.hop")), "where the record waited");
+                try (Channel<Object> ch = open(d, v2, StorageBackend.AUTO)) {
+                    assertNull(ch.receiver().poll());
+                    assertEquals(1, ch.stats().recordsLost());
+                }
+                assertTrue(warnings.stream().anyMatch(w -> w.contains("app.Order.id") && w.contains("long")),
+                        (inMemory ? "snapshot" : "queue file") + ": " + warnings);
+            }
+        } finally {
+            jul.removeHandler(capture);
+        }
+    }
 }

@@ -139,11 +139,21 @@ public final class SenderMachine<T> {
             throw closedError();
         }
         codec.verify(record); // a class that cannot be stored is refused now, not lost when it spills
+        return offerWeighed(record, weigh(record), block, nanos);
+    }
+
+    /** The weigher's answer for {@code record}, checked. Runs outside the channel's locks. */
+    private long weigh(T record) {
         long w = weigher.applyAsLong(record);
         if (w < 0) {
             throw new IllegalArgumentException("weigher returned a negative weight " + w + " for a record of "
                     + record.getClass().getName());
         }
+        return w;
+    }
+
+    /** {@link #offer} for a record already checked and weighed ({@code w}). */
+    private boolean offerWeighed(T record, long w, boolean block, long nanos) throws InterruptedException {
         int weight = (writeThrough || w > Integer.MAX_VALUE || w > ring.maxBytes()) ? NOT_IN_MEMORY : (int) w;
         EncodedRecord encoded = null;
         try {
@@ -301,7 +311,8 @@ public final class SenderMachine<T> {
      */
     public int offerAll(List<? extends T> records, boolean block, int[] accepted) throws InterruptedException {
         int n = records.size();
-        for (int i = 0; i < n; i++) { // nothing is placed if one record cannot be
+        long[] weights = new long[n];
+        for (int i = 0; i < n; i++) { // nothing is placed if one record cannot be, or its weigher throws
             T r = records.get(i);
             if (r == null) { // not requireNonNull(r, message): its message would be built for every record
                 throw new NullPointerException("records contains null at index " + i);
@@ -310,18 +321,19 @@ public final class SenderMachine<T> {
                 throw new IllegalArgumentException("DiskRun is the channel's internal marker, not a record");
             }
             codec.verify(r);
+            weights[i] = weigh(r);
         }
         int pos = 0; // next record to place
         int taken = 0;
-        int[] weights = null;
+        int[] chunk = null;
         while (pos < n) {
             if (!writeThrough && !state.diskModeHint) {
                 int to = Math.min(n, pos + BATCH_CHUNK);
-                if (weights == null) {
-                    weights = new int[Math.min(n, BATCH_CHUNK)];
+                if (chunk == null) {
+                    chunk = new int[Math.min(n, BATCH_CHUNK)];
                 }
-                int fit = weighBatch(records, pos, to, weights);
-                int k = fit == 0 ? 0 : pushBatch(records, pos, pos + fit, weights);
+                int fit = memoryWeights(weights, pos, to, chunk);
+                int k = fit == 0 ? 0 : pushBatch(records, pos, pos + fit, chunk);
                 pos += k;
                 taken += k;
                 accepted[0] = taken;
@@ -332,7 +344,7 @@ public final class SenderMachine<T> {
                     break;
                 }
             }
-            if (offer(records.get(pos), block, block ? Long.MAX_VALUE : 0)) {
+            if (offerWeighed(records.get(pos), weights[pos], block, block ? Long.MAX_VALUE : 0)) {
                 taken++;
                 accepted[0] = taken;
             } else if (policy == OverflowPolicy.BLOCK) {
@@ -344,23 +356,18 @@ public final class SenderMachine<T> {
     }
 
     /**
-     * Weighs {@code records[from, to)} outside the lock, up to the first that cannot be held in
-     * memory at all (that one takes the single-record path).
+     * Copies the weights of {@code records[from, to)} into {@code chunk}, up to the first record
+     * that cannot be held in memory at all (that one takes the single-record path).
      *
      * @return how many of them may go into memory
      */
-    private int weighBatch(List<? extends T> records, int from, int to, int[] weights) {
+    private int memoryWeights(long[] weights, int from, int to, int[] chunk) {
         for (int i = from; i < to; i++) {
-            T r = records.get(i);
-            long w = weigher.applyAsLong(r);
-            if (w < 0) {
-                throw new IllegalArgumentException("weigher returned a negative weight " + w + " for a record of "
-                        + r.getClass().getName());
-            }
+            long w = weights[i];
             if (w > Integer.MAX_VALUE || w > ring.maxBytes()) {
                 return i - from;
             }
-            weights[i - from] = (int) w;
+            chunk[i - from] = (int) w;
         }
         return to - from;
     }
