@@ -64,13 +64,24 @@ import java.util.function.Supplier;
  * <p><b>What it guarantees.</b> The channel must be in {@link CommitMode#MANUAL}, and the forwarder
  * must be its only consumer. Records are sent in the channel's order; many are in flight at once
  * (bounded by {@link Builder#maxInFlightRecords} and {@link Builder#maxInFlightBytes}); the
- * channel's position is committed, at most every {@link Builder#commitInterval}, up to the last
- * record before which every record was acknowledged or handed to the {@link FailureHandler}. A
- * record sent while the process dies is delivered again after the restart, so Kafka may hold
- * duplicates (at most the in-flight window per crash, plus records Kafka wrote but reported as
- * failed). Under {@link io.hopper.Durability#WRITE_THROUGH} every record whose {@code send}
- * returned survives a kill of the process; under {@code MEMORY_FIRST} a crash loses what the
- * memory tier held, as it does without a forwarder.
+ * channel's position is committed up to the last record before which every record was
+ * acknowledged or handed to the {@link FailureHandler}: every {@link Builder#commitInterval}, and
+ * also as soon as {@link Builder#maxInFlightRecords} records were acknowledged since the last
+ * commit (while catching up a backlog, the interval alone would leave tens of thousands). After a
+ * crash the records taken since the last commit come again ({@link ForwarderStats#commitLag()}
+ * shows how many at any moment), so Kafka may hold that many duplicates per crash: at most the
+ * records in flight plus as many acknowledged and not yet committed, twice
+ * {@link Builder#maxInFlightRecords} (plus records Kafka wrote but reported as failed). Under
+ * {@link io.hopper.Durability#WRITE_THROUGH} every record whose {@code send} returned survives a
+ * kill of the process; under {@code MEMORY_FIRST} a crash loses what the memory tier held, as it
+ * does without a forwarder.
+ *
+ * <p><b>Shutdown.</b> The forwarder registers a shutdown task with its channel
+ * ({@link Channel#addShutdownTask(Runnable)}): when the JVM shuts down (SIGTERM), the channel's
+ * shutdown hook first closes the forwarder, which stops taking records, waits up to
+ * {@link Builder#shutdownTimeout} for the records in flight, commits what was acknowledged and
+ * gives memory-tier records back to the channel, and only then closes the channel. A SIGTERM with
+ * the broker up therefore leaves nothing to send twice.
  *
  * <p><b>Order.</b> With the default producer settings (idempotence on, at most 5 requests in
  * flight per connection) Kafka retries on its own, in order and without duplicates, until
@@ -96,8 +107,15 @@ import java.util.function.Supplier;
  * state); one handed in with {@link Builder#producer} is not, and its fatal error stops the
  * forwarder ({@link #failure()}).
  *
+ * <p><b>User code that throws.</b> A mapping or serializer that throws fails that record into the
+ * {@link FailureHandler}; a failure handler that throws counts the record as dropped and is logged.
+ * An {@link Error} from either stops the forwarder ({@link #failure()}) with that record neither
+ * committed nor lost: it comes again after a restart (a memory-tier record is given back to the
+ * channel).
+ *
  * <p>Thread safety: {@link #stats()}, {@link #isRunning()}, {@link #failure()} and
- * {@link #close()} may be called from any thread.
+ * {@link #close()} may be called from any thread. The forwarder's own thread ignores interrupts:
+ * only {@link #close()} stops it.
  *
  * @param <T> the channel's record type
  */
@@ -176,6 +194,10 @@ public final class KafkaForwarder<T> implements AutoCloseable {
     private final Runnable closeSerializers;
     private final Thread thread;
     private final ObjectName mbeanName;
+    /** How long the JVM shutdown hook lets the records in flight take (Builder.shutdownTimeout). */
+    private final Duration shutdownTimeout;
+    /** Registered with the channel while the forwarder runs: closes it at JVM shutdown. */
+    private final Runnable shutdownTask = this::closeAtShutdown;
 
     // ---- Forwarder thread only (plain fields). The constructor's writes to them (producer,
     // committable, lastPosition, committed) happen before Thread.start, which publishes them. ----
@@ -268,13 +290,26 @@ public final class KafkaForwarder<T> implements AutoCloseable {
             this.producerFactory = () -> new KafkaProducer<>(config, new ByteArraySerializer(), new ByteArraySerializer());
             this.ownsProducer = true;
         }
-        this.producer = producerFactory.get();
+        this.shutdownTimeout = b.shutdownTimeout;
         this.lastPosition = receiver.position();
         this.committed = lastPosition;
         this.committable = lastPosition;
         this.thread = new Thread(this::run, "hopper-kafka-forwarder " + b.channel.directory().getFileName());
         this.thread.setDaemon(true);
-        this.mbeanName = b.jmxName == null ? null : register(b.jmxName);
+        this.producer = producerFactory.get();
+        try {
+            this.mbeanName = b.jmxName == null ? null : register(b.jmxName);
+        } catch (RuntimeException | Error e) {
+            // The forwarder never starts: the producer it made must not outlive it.
+            if (ownsProducer) {
+                try {
+                    producer.close(Duration.ZERO);
+                } catch (RuntimeException suppressed) {
+                    e.addSuppressed(suppressed);
+                }
+            }
+            throw e;
+        }
     }
 
     /** The defaults a forwarder's own producer gets, under what the user set. */
@@ -330,10 +365,16 @@ public final class KafkaForwarder<T> implements AutoCloseable {
         });
     }
 
-    /** Starts the forwarder thread. */
+    /** Starts the forwarder thread, and registers its close with the channel's JVM shutdown. */
     private KafkaForwarder<T> begin() {
+        channel.addShutdownTask(shutdownTask);
         thread.start();
         return this;
+    }
+
+    /** JVM shutdown, before the channel closes: stop within the shutdown timeout. */
+    private void closeAtShutdown() {
+        closeUninterruptibly(shutdownTimeout);
     }
 
     // ------------------------------------------------------------------ the drain loop
@@ -349,7 +390,7 @@ public final class KafkaForwarder<T> implements AutoCloseable {
         }
     }
 
-    private void loop() throws InterruptedException {
+    private void loop() {
         lastCommitNanos = System.nanoTime();
         while (true) {
             drainCompletions();
@@ -390,6 +431,8 @@ public final class KafkaForwarder<T> implements AutoCloseable {
                 if (record == null && !window.isEmpty()) {
                     record = receiver.poll(1, TimeUnit.MILLISECONDS);
                 }
+            } catch (InterruptedException e) {
+                continue; // not a stop: only close() stops the forwarder (the wait took nothing)
             } catch (ChannelClosedException e) {
                 LOG.log(System.Logger.Level.WARNING, "hopper-kafka: channel " + channel.directory()
                         + " was closed before its forwarder; records in flight stay uncommitted");
@@ -411,11 +454,15 @@ public final class KafkaForwarder<T> implements AutoCloseable {
         ProducerRecord<byte[], byte[]> out;
         try {
             out = encoder.apply(record);
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | Error e) {
             Pending<T> p = new Pending<>(this, record, position, once, null, 0);
+            p.status = RETRY; // not done: neither committed past nor lost if what follows throws
             window.addLast(p);
             IN_FLIGHT_RECORDS.setRelease(this, (long) window.size());
-            settle(p, e instanceof SerializationException ? e : new SerializationException(
+            if (e instanceof Error err) {
+                throw err; // stops the forwarder; the record stays uncommitted (or goes back into the channel)
+            }
+            settle(p, e instanceof SerializationException se ? se : new SerializationException(
                     "the mapping or a serializer failed for a record", e));
             return;
         }
@@ -519,7 +566,6 @@ public final class KafkaForwarder<T> implements AutoCloseable {
 
     /** Hands a record Kafka will never take to the failure handler; it then counts as done. */
     private void settle(Pending<T> p, Exception error) {
-        p.status = SETTLED;
         failed = failed + 1;
         failedSinceReport++;
         lastFailure = error;
@@ -530,6 +576,9 @@ public final class KafkaForwarder<T> implements AutoCloseable {
             LOG.log(System.Logger.Level.WARNING, "hopper-kafka: the failure handler threw; the record is dropped", e);
             d = FailureHandler.Disposition.DROPPED;
         }
+        // Done only once the handler returned: an Error from it stops the forwarder with the
+        // record neither committed past nor lost.
+        p.status = SETTLED;
         if (d == FailureHandler.Disposition.DEAD_LETTERED) {
             deadLettered = deadLettered + 1;
         } else {
@@ -616,8 +665,14 @@ public final class KafkaForwarder<T> implements AutoCloseable {
         producerRestarts = producerRestarts + 1;
     }
 
+    /**
+     * Commits the done prefix every commit interval, and as soon as a window's worth of records
+     * ({@code maxInFlightRecords}) is done since the last commit: what a crash sends again is then
+     * at most the records in flight plus as many done and uncommitted, whatever the rate.
+     */
     private void maybeCommit(long now, boolean force) {
-        if (committable != committed && (force || now - lastCommitNanos >= commitIntervalNanos)) {
+        if (committable != committed && (force || now - lastCommitNanos >= commitIntervalNanos
+                || committable - committed >= maxInFlightRecords)) {
             try {
                 receiver.commit(committable);
                 committed = committable;
@@ -733,10 +788,14 @@ public final class KafkaForwarder<T> implements AutoCloseable {
      */
     @Override
     public void close() {
+        closeUninterruptibly(Duration.ofSeconds(30));
+    }
+
+    private void closeUninterruptibly(Duration timeout) {
         boolean interrupted = false;
         while (true) {
             try {
-                close(Duration.ofSeconds(30));
+                close(timeout);
                 break;
             } catch (InterruptedException e) {
                 interrupted = true; // the deadline is already set: the next attempt only waits
@@ -766,6 +825,7 @@ public final class KafkaForwarder<T> implements AutoCloseable {
         LockSupport.unpark(thread);
         // The thread sees `stopping` within one poll (at most 100 ms), then needs at most the timeout.
         thread.join();
+        channel.removeShutdownTask(shutdownTask);
         ObjectName on = mbeanName;
         if (on != null) {
             try {
@@ -835,6 +895,7 @@ public final class KafkaForwarder<T> implements AutoCloseable {
         private Duration commitInterval = Duration.ofMillis(100);
         private Duration backoffInitial = Duration.ofMillis(100);
         private Duration backoffMax = Duration.ofSeconds(5);
+        private Duration shutdownTimeout = Duration.ofSeconds(5);
         private String jmxName;
 
         private Builder(Channel<T> channel, Function<? super T, ProducerRecord<byte[], byte[]>> encoder,
@@ -933,8 +994,10 @@ public final class KafkaForwarder<T> implements AutoCloseable {
         }
 
         /**
-         * How often, at most, the channel's position is committed (each commit is a forced write).
-         * Default 100 ms. A crash delivers again at most what was taken since the last commit.
+         * How often the channel's position is committed (each commit is a forced write); also as
+         * soon as {@link #maxInFlightRecords} records are done since the last commit. Default
+         * 100 ms. A crash delivers again what was taken since the last commit: at most twice
+         * {@link #maxInFlightRecords}.
          *
          * @param interval zero or more
          * @return this builder
@@ -962,6 +1025,25 @@ public final class KafkaForwarder<T> implements AutoCloseable {
             }
             this.backoffInitial = initial;
             this.backoffMax = max;
+            return this;
+        }
+
+        /**
+         * How long the records in flight may take when the JVM shuts down (SIGTERM): the channel's
+         * shutdown hook closes the forwarder with this timeout before it closes the channel (see
+         * {@link io.hopper.Hopper.Builder#shutdownHook(boolean)}). Keep it, with the channel's own
+         * close, inside the platform's grace period (10 s for {@code docker stop}, 30 s for a
+         * Kubernetes pod by default): what is still unacknowledged when it runs out is committed
+         * no further, and comes again after the restart. Default 5 s.
+         *
+         * @param timeout zero or more
+         * @return this builder
+         */
+        public Builder<T> shutdownTimeout(Duration timeout) {
+            if (timeout.isNegative()) {
+                throw new IllegalArgumentException("shutdownTimeout must not be negative: " + timeout);
+            }
+            this.shutdownTimeout = timeout;
             return this;
         }
 

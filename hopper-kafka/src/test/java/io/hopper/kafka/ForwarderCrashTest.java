@@ -1,5 +1,6 @@
 package io.hopper.kafka;
 
+import io.hopper.Durability;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -19,62 +20,136 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * The forwarding process itself killed with {@code SIGKILL} at random moments, cycle after cycle,
- * while its producers send and its forwarder drains into a real broker ({@link ForwardingProcess}:
- * {@code WRITE_THROUGH}, {@code MANUAL}). A last process drains what is left. Every record whose
- * send returned must be in the topic; duplicates are counted and bounded by the in-flight window:
- * at a kill, what can come again is the window plus what was acknowledged since the last commit,
- * which the process commits whenever the acknowledged prefix moves (at most the window again).
- * Cycles: {@code -Dhopper.kafka.crash.cycles} (default 5; the {@code stress} profile runs 40).
+ * The forwarding process itself stopped at random moments, cycle after cycle, while its producers
+ * send and its forwarder drains into a real broker ({@link ForwardingProcess}, {@code MANUAL}). A
+ * last process drains what is left; every record whose send returned must be in the topic.
+ * <ul>
+ *   <li>{@code SIGKILL} ({@code WRITE_THROUGH}): duplicates are counted and bounded by twice the
+ *   in-flight window per kill, the records in flight plus at most as many acknowledged since the
+ *   last commit (the forwarder commits at least every window's worth).</li>
+ *   <li>{@code SIGKILL} while catching up a backlog, with the default commit interval: the same
+ *   bound (before the forwarder also committed every window's worth, a kill in a catch-up sent a
+ *   commit interval's worth again: tens of thousands).</li>
+ *   <li>{@code SIGTERM} (both durabilities): the channel's shutdown hook closes the forwarder first,
+ *   which finishes its records in flight and commits, then the channel: with the broker up, nothing
+ *   comes twice and nothing is lost, the memory tier included.</li>
+ * </ul>
+ * Cycles: {@code -Dhopper.kafka.crash.cycles} (default 5; the {@code stress} profile runs 40); the
+ * seed of the kill moments is printed ({@code -Dhopper.kafka.crash.seed} replays them).
  */
 @Timeout(value = 1, unit = TimeUnit.HOURS)
 class ForwarderCrashTest {
     private static final int CYCLES = Integer.getInteger("hopper.kafka.crash.cycles", 5);
     private static final int WINDOW = 500;
+    /** The in-flight window of the catch-up: far smaller than the backlog. */
+    private static final int CATCH_UP_WINDOW = 200;
 
     @TempDir
     Path dir;
 
+    private static Random random(String test) {
+        long seed = Long.getLong("hopper.kafka.crash.seed", System.nanoTime());
+        System.out.println("ForwarderCrashTest." + test + " seed: " + seed + " (replay: -Dhopper.kafka.crash.seed="
+                + seed + ")");
+        return new Random(seed);
+    }
+
     @Test
     void everyRecordWhoseSendReturnedIsInTheTopicAfterKills() throws Exception {
-        Random rnd = new Random(Long.getLong("hopper.kafka.crash.seed", System.nanoTime()));
+        Random rnd = random("everyRecordWhoseSendReturnedIsInTheTopicAfterKills");
         String topic = "crash";
         Path reports = Files.createDirectories(dir.resolve("reports"));
         Path channel = dir.resolve("channel");
         try (LocalKafkaBroker broker = LocalKafkaBroker.start(dir.resolve("broker"))) {
             broker.createTopic(topic, 4);
             for (int cycle = 0; cycle < CYCLES; cycle++) {
-                Process p = child("produce", channel, broker, topic, reports, cycle);
+                Process p = child("produce", channel, broker, topic, reports, cycle, Durability.WRITE_THROUGH, 0);
                 awaitLine(p, cycle, "producing");
                 Thread.sleep(200 + rnd.nextInt(1500));
                 p.destroyForcibly(); // SIGKILL
                 p.waitFor();
             }
-            Process drain = child("drain", channel, broker, topic, reports, CYCLES);
-            assertTrue(drain.waitFor(5, TimeUnit.MINUTES), "the draining process finished");
-            assertEquals(0, drain.exitValue(), "the draining process: " + output(CYCLES));
-            List<String> acked = new ArrayList<>();
-            try (Stream<Path> files = Files.list(reports)) {
-                for (Path f : files.toList()) {
-                    for (String line : Files.readAllLines(f, StandardCharsets.US_ASCII)) {
-                        if (!line.isEmpty()) {
-                            acked.add(line);
-                        }
-                    }
-                }
-            }
-            Delivery d = Delivery.check(TopicContents.readAll(broker, topic), acked);
-            System.out.printf("forwarding process killed %d times: %d acknowledged sends; %s%n", CYCLES,
-                    acked.size(), d.summary());
-            assertTrue(acked.size() > CYCLES, "the producers got going: " + acked.size());
-            assertEquals(List.of(), List.copyOf(d.missing()), d.summary());
+            Delivery d = drainAndCheck(channel, broker, topic, reports, CYCLES);
+            System.out.printf("forwarding process killed %d times: %s%n", CYCLES, d.summary());
             assertTrue(d.duplicates() <= (long) CYCLES * 2 * WINDOW,
-                    "duplicates within the in-flight window per kill: " + d.summary());
+                    "duplicates within twice the in-flight window per kill: " + d.summary());
+
+            // A backlog caught up at full speed, in a channel and a topic of its own, with a commit
+            // interval longer than the whole catch-up, stopped dead three quarters through: what
+            // comes again is bounded by the window whatever the interval.
+            String catchUp = "catch-up";
+            broker.createTopic(catchUp, 4);
+            Path backlogChannel = dir.resolve("backlog-channel");
+            Path backlogReports = Files.createDirectories(dir.resolve("backlog-reports"));
+            int cycle = CYCLES + 1;
+            Process p = child("backlog", backlogChannel, broker, catchUp, backlogReports, cycle,
+                    Durability.WRITE_THROUGH, 60_000, CATCH_UP_WINDOW);
+            assertTrue(p.waitFor(5, TimeUnit.MINUTES), "the catching-up process halted");
+            assertEquals(137, p.exitValue(), output(cycle));
+            Delivery b = drainAndCheck(backlogChannel, broker, catchUp, backlogReports, cycle + 1);
+            System.out.printf("a forwarder catching up %d records, stopped dead: %s (%s)%n", ForwardingProcess.BACKLOG,
+                    b.summary(), output(cycle).lines().filter(l -> l.startsWith("halting")).findFirst().orElse("?"));
+            assertTrue(b.duplicates() <= 2 * CATCH_UP_WINDOW, "a kill while catching up sends at most twice the"
+                    + " window again: " + b.summary());
         }
     }
 
-    private Process child(String mode, Path channel, LocalKafkaBroker broker, String topic, Path reports, int cycle)
-            throws IOException {
+    @Test
+    void aSigtermLetsTheForwarderFinishAndCommitSoNothingComesTwice() throws Exception {
+        Random rnd = random("aSigtermLetsTheForwarderFinishAndCommitSoNothingComesTwice");
+        String topic = "sigterm";
+        Path reports = Files.createDirectories(dir.resolve("reports"));
+        Path channel = dir.resolve("channel");
+        int cycles = 4;
+        try (LocalKafkaBroker broker = LocalKafkaBroker.start(dir.resolve("broker"))) {
+            broker.createTopic(topic, 4);
+            for (int cycle = 0; cycle < cycles; cycle++) {
+                Durability durability = cycle % 2 == 0 ? Durability.MEMORY_FIRST : Durability.WRITE_THROUGH;
+                Process p = child("produce", channel, broker, topic, reports, cycle, durability, 100);
+                awaitLine(p, cycle, "producing");
+                Thread.sleep(300 + rnd.nextInt(1200));
+                p.destroy(); // SIGTERM
+                assertTrue(p.waitFor(2, TimeUnit.MINUTES), "the child stopped");
+                String out = output(cycle);
+                assertEquals(128 + 15, p.exitValue(), out);
+                assertTrue(out.contains("stopped: channel closed=true, forwarder running=false"),
+                        "the hook closed the forwarder, then the channel: " + out);
+            }
+            Delivery d = drainAndCheck(channel, broker, topic, reports, cycles);
+            System.out.printf("forwarding process stopped with SIGTERM %d times: %s%n", cycles, d.summary());
+            assertEquals(0, d.duplicates(), "a graceful stop sends nothing twice: " + d.summary());
+        }
+    }
+
+    /** Runs the draining process, then checks the topic against every acknowledged send. */
+    private Delivery drainAndCheck(Path channel, LocalKafkaBroker broker, String topic, Path reports, int cycle)
+            throws Exception {
+        Process drain = child("drain", channel, broker, topic, reports, cycle, Durability.WRITE_THROUGH, 0);
+        assertTrue(drain.waitFor(5, TimeUnit.MINUTES), "the draining process finished");
+        assertEquals(0, drain.exitValue(), "the draining process: " + output(cycle));
+        List<String> acked = new ArrayList<>();
+        try (Stream<Path> files = Files.list(reports)) {
+            for (Path f : files.toList()) {
+                for (String line : Files.readAllLines(f, StandardCharsets.US_ASCII)) {
+                    if (!line.isEmpty()) {
+                        acked.add(line);
+                    }
+                }
+            }
+        }
+        Delivery d = Delivery.check(TopicContents.readAll(broker, topic), acked);
+        assertTrue(acked.size() > cycle, "the producers got going: " + acked.size());
+        assertEquals(List.of(), List.copyOf(d.missing()), d.summary());
+        return d;
+    }
+
+    private Process child(String mode, Path channel, LocalKafkaBroker broker, String topic, Path reports, int cycle,
+                          Durability durability, long commitIntervalMillis) throws IOException {
+        return child(mode, channel, broker, topic, reports, cycle, durability, commitIntervalMillis, WINDOW);
+    }
+
+    private Process child(String mode, Path channel, LocalKafkaBroker broker, String topic, Path reports, int cycle,
+                          Durability durability, long commitIntervalMillis, int window) throws IOException {
         List<String> cmd = new ArrayList<>();
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         for (String a : ManagementFactory.getRuntimeMXBean().getInputArguments()) {
@@ -90,7 +165,7 @@ class ForwarderCrashTest {
         cmd.add(cp != null && !cp.isBlank() ? cp : System.getProperty("java.class.path"));
         cmd.add(ForwardingProcess.class.getName());
         cmd.addAll(List.of(mode, channel.toString(), broker.bootstrapServers(), topic, reports.toString(),
-                String.valueOf(cycle), String.valueOf(WINDOW)));
+                String.valueOf(cycle), String.valueOf(window), durability.name(), String.valueOf(commitIntervalMillis)));
         return new ProcessBuilder(cmd).redirectErrorStream(true)
                 .redirectOutput(dir.resolve("child-" + cycle + ".log").toFile()).start();
     }

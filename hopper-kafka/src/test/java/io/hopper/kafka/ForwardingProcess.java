@@ -1,6 +1,7 @@
 package io.hopper.kafka;
 
 import io.hopper.Channel;
+import io.hopper.ChannelClosedException;
 import io.hopper.CommitMode;
 import io.hopper.Durability;
 import io.hopper.Hopper;
@@ -15,19 +16,27 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 
 /**
- * The child JVM of {@link ForwarderCrashTest}: an ingest process with a {@code WRITE_THROUGH},
- * {@code MANUAL} channel and a forwarder into Kafka.
+ * The child JVM of {@link ForwarderCrashTest}: an ingest process with a {@code MANUAL} channel and a
+ * forwarder into Kafka.
  *
  * <p>{@code produce}: producers send numbered events and, after each send returns, append its id
  * to their report file (one unbuffered write each, so a {@code kill -9} loses no line written
- * before it); runs until killed. {@code drain}: no producers; forwards what the channel holds,
+ * before it); runs until killed or stopped (SIGTERM: the channel's shutdown hook closes the
+ * forwarder, then the channel, and the process prints what the forwarder did).
+ * {@code backlog}: one producer sends {@code 40,000} events before the forwarder starts, then the
+ * forwarder catches up until the process halts itself ({@code Runtime.halt}: what a kill leaves)
+ * three quarters through. {@code drain}: no producers; forwards what the channel holds,
  * closes the forwarder and the channel, and exits 0.
  *
- * <p>Arguments: mode, channel directory, bootstrap servers, topic, report directory, cycle, in-flight window.
+ * <p>Arguments: mode, channel directory, bootstrap servers, topic, report directory, cycle,
+ * in-flight window, durability, commit interval in milliseconds.
  */
 public final class ForwardingProcess {
+    static final int BACKLOG = 40_000;
+
     private ForwardingProcess() {
     }
 
@@ -39,15 +48,38 @@ public final class ForwardingProcess {
         Path reports = Path.of(args[4]);
         int cycle = Integer.parseInt(args[5]);
         int window = Integer.parseInt(args[6]);
+        Durability durability = Durability.valueOf(args[7]);
+        Duration commitInterval = Duration.ofMillis(Long.parseLong(args[8]));
         LocalKafkaBroker.quietKafkaClients();
         Channel<Event> ch = Hopper.builder(Event.class, channelDir).commitMode(CommitMode.MANUAL)
-                .durability(Durability.WRITE_THROUGH).inMemoryBytes("256 KiB").diskBytes("256 MiB").open();
+                .durability(durability).inMemoryBytes("256 KiB").diskBytes("256 MiB").open();
+        if (mode.equals("backlog")) {
+            String source = "c" + cycle + "b";
+            try (OutputStream report = new FileOutputStream(reports.resolve(source + ".acked").toFile())) {
+                StringBuilder ids = new StringBuilder();
+                for (long s = 0; s < BACKLOG; s++) {
+                    ch.sender().send(Event.of(source, s));
+                    ids.append(source).append(':').append(s).append('\n');
+                }
+                report.write(ids.toString().getBytes(StandardCharsets.US_ASCII));
+            }
+        }
         KafkaForwarder<Event> fwd = KafkaForwarder.builder(ch, (Event e) -> Delivery.toKafka(topic, e),
                         new StringSerializer(), new StringSerializer())
                 .producerConfig(Map.of("bootstrap.servers", bootstrap))
                 .maxInFlightRecords(window)
-                .commitInterval(Duration.ZERO) // commit whenever the acknowledged prefix moves
+                .commitInterval(commitInterval)
+                .shutdownTimeout(Duration.ofSeconds(20))
                 .start();
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            // Beside hopper's hook: once it closed the channel, say what the forwarder did.
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(40);
+            while (!ch.isClosed() && System.nanoTime() < deadline) {
+                Thread.onSpinWait();
+            }
+            System.out.println("stopped: channel closed=" + ch.isClosed() + ", forwarder running=" + fwd.isRunning()
+                    + ", " + fwd.stats());
+        }));
         if (mode.equals("drain")) {
             while (ch.stats().recordsInMemory() + ch.stats().recordsOnDisk() > 0 || fwd.stats().inFlight() > 0) {
                 Thread.sleep(20);
@@ -56,6 +88,18 @@ public final class ForwardingProcess {
             System.out.println("drained: " + fwd.stats());
             ch.close();
             System.exit(fwd.failure() == null ? 0 : 1);
+        }
+        if (mode.equals("backlog")) {
+            // Dies as a SIGKILL would leave it (no hook, no close), three quarters through.
+            for (;;) {
+                ForwarderStats st = fwd.stats();
+                if (st.forwarded() >= BACKLOG * 3L / 4) {
+                    System.out.println("halting: " + st);
+                    System.out.flush();
+                    Runtime.getRuntime().halt(137);
+                }
+                Thread.onSpinWait();
+            }
         }
         List<Thread> producers = new ArrayList<>();
         for (int p = 0; p < 2; p++) {
@@ -70,10 +114,13 @@ public final class ForwardingProcess {
                             Thread.sleep(1);
                         }
                     }
+                } catch (ChannelClosedException e) {
+                    // the JVM is shutting down
                 } catch (InterruptedException | IOException e) {
                     throw new IllegalStateException(e);
                 }
             }, source);
+            t.setDaemon(true);
             t.start();
             producers.add(t);
         }
@@ -81,5 +128,6 @@ public final class ForwardingProcess {
         for (Thread t : producers) {
             t.join();
         }
+        Thread.sleep(Long.MAX_VALUE); // the channel closed under the producers: the JVM is going down
     }
 }

@@ -267,4 +267,79 @@ class KafkaForwarderTest {
                     assertThrows(IllegalStateException.class, () -> forwarder(ch, "t").start()));
         }
     }
+
+    /**
+     * A forwarder whose MBean cannot be registered (the name is taken) never starts, and the
+     * producer it made is closed: it used to stay open, with its network thread, for the life of
+     * the process.
+     */
+    @Test
+    void aForwarderThatCannotRegisterItsMBeanClosesTheProducerItMade() throws Exception {
+        try (Channel<Event> a = Hopper.builder(Event.class, dir.resolve("a")).commitMode(CommitMode.MANUAL).open();
+             Channel<Event> b = Hopper.builder(Event.class, dir.resolve("b")).commitMode(CommitMode.MANUAL).open()) {
+            KafkaForwarder<Event> first = forwarder(a, "t").producerConfig(producerConfig()).jmxName("taken").start();
+            Map<String, Object> config = new java.util.HashMap<>(producerConfig());
+            config.put("client.id", "never-started");
+            ObjectName appInfo = new ObjectName("kafka.producer:type=app-info,id=never-started");
+            IllegalStateException e = assertThrows(IllegalStateException.class,
+                    () -> forwarder(b, "t").producerConfig(config).jmxName("taken").start());
+            assertTrue(e.getMessage().contains("already registered"), e.getMessage());
+            assertTrue(!ManagementFactory.getPlatformMBeanServer().isRegistered(appInfo),
+                    "the producer made for the forwarder that did not start is closed");
+            first.close();
+        }
+    }
+
+    /**
+     * User code that throws an {@link Error} (a mapping, a failure handler) stops the forwarder,
+     * which reports it, with the record neither committed nor lost: after a restart with code that
+     * works, it and everything after it reach the topic, in order.
+     */
+    @Test
+    void anErrorFromTheMappingOrTheFailureHandlerStopsTheForwarderWithTheRecordUncommitted() throws Exception {
+        for (String where : List.of("mapping", "handler")) {
+            String topic = "error-" + where;
+            broker.createTopic(topic, 1);
+            Path d = dir.resolve(where);
+            List<String> expected = new ArrayList<>();
+            try (Channel<Event> ch = Hopper.builder(Event.class, d).commitMode(CommitMode.MANUAL)
+                    .durability(Durability.WRITE_THROUGH).open()) {
+                KafkaForwarder<Event> fwd = KafkaForwarder.builder(ch, (Event e) -> {
+                            if (e.seq() == 30) {
+                                if (where.equals("mapping")) {
+                                    throw new AssertionError("a mapping with a bug");
+                                }
+                                throw new IllegalArgumentException("refused, for the handler");
+                            }
+                            return Delivery.toKafka(topic, e);
+                        }, new StringSerializer(), new StringSerializer())
+                        .producerConfig(producerConfig())
+                        .onFailure((Event e, Exception error) -> {
+                            throw new AssertionError("a failure handler with a bug");
+                        })
+                        .start();
+                for (long s = 0; s < 60; s++) {
+                    ch.sender().send(Event.of("p0", s));
+                    expected.add("p0:" + s);
+                }
+                while (fwd.isRunning()) {
+                    Thread.sleep(10);
+                }
+                assertInstanceOf(AssertionError.class, fwd.failure(), where);
+                assertTrue(fwd.failure().getMessage().contains(where.equals("mapping") ? "mapping" : "handler"),
+                        fwd.failure().toString());
+                fwd.close();
+            }
+            try (Channel<Event> ch = Hopper.builder(Event.class, d).commitMode(CommitMode.MANUAL)
+                    .durability(Durability.WRITE_THROUGH).open()) {
+                KafkaForwarder<Event> fwd = forwarder(ch, topic).producerConfig(producerConfig()).start();
+                awaitForwarded(fwd, 30); // record 30 and the ones after it
+                fwd.close();
+                assertEquals(null, fwd.failure());
+            }
+            Delivery delivery = Delivery.check(TopicContents.readAll(broker, topic), expected);
+            assertEquals(List.of(), List.copyOf(delivery.missing()), where + ": " + delivery.summary());
+            assertEquals(0, delivery.outOfOrder(), delivery.summary());
+        }
+    }
 }
