@@ -720,7 +720,15 @@ public final class SegmentCursor {
             return skipRestOfFile("the file no longer exists");
         }
         long readable = meta.readableEnd();
-        if (!ensure(0, SegmentFormat.FILE_HEADER_BYTES, readable)) {
+        boolean headerThere;
+        try {
+            headerThere = ensure(0, SegmentFormat.FILE_HEADER_BYTES, readable);
+        } catch (StorageException e) {
+            closeFile(); // not opened after all: the next call starts here again
+            meta = null;
+            throw e;
+        }
+        if (!headerThere) {
             unreadable = true;
             return skipRestOfFile("file shorter than its header");
         }
