@@ -232,8 +232,11 @@ class CrashTest {
             cmd.add(overflow.name());
             cmd.add(compression.name());
             Process child = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
-            awaitAcks(child, report, killAfterAcks);
-            child.destroyForcibly(); // SIGKILL
+            try {
+                awaitAcks(child, report, killAfterAcks);
+            } finally {
+                child.destroyForcibly(); // SIGKILL, and no child outlives a failed or interrupted wait
+            }
             assertTrue(child.waitFor(30, TimeUnit.SECONDS), "the killed child did not end");
             String childLog = tail(Files.readString(log, StandardCharsets.UTF_8), 4000);
             assertEquals(128 + 9, child.exitValue(), "the child ended before the SIGKILL: " + childLog);

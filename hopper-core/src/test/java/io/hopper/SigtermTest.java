@@ -130,9 +130,13 @@ class SigtermTest {
         cmd.add(report.toString());
         Files.createFile(report);
         Process child = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
-        awaitAcks(child, report, 3000);
-        child.destroy(); // SIGTERM
-        assertTrue(child.waitFor(60, TimeUnit.SECONDS), "the child did not stop after SIGTERM");
+        try {
+            awaitAcks(child, report, 3000);
+            child.destroy(); // SIGTERM
+            assertTrue(child.waitFor(60, TimeUnit.SECONDS), "the child did not stop after SIGTERM");
+        } finally {
+            child.destroyForcibly(); // whatever failed above: no child outlives the test
+        }
         long[] acked = new long[PRODUCERS];
         java.util.Arrays.fill(acked, -1);
         Set<Long> received = new HashSet<>();

@@ -64,9 +64,12 @@ class ForwarderCrashTest {
             broker.createTopic(topic, 4);
             for (int cycle = 0; cycle < CYCLES; cycle++) {
                 Process p = child("produce", channel, broker, topic, reports, cycle, Durability.WRITE_THROUGH, 0);
-                awaitLine(p, cycle, "producing");
-                Thread.sleep(200 + rnd.nextInt(1500));
-                p.destroyForcibly(); // SIGKILL
+                try {
+                    awaitLine(p, cycle, "producing");
+                    Thread.sleep(200 + rnd.nextInt(1500));
+                } finally {
+                    p.destroyForcibly(); // SIGKILL (and no child outlives a failed wait)
+                }
                 p.waitFor();
             }
             Delivery d = drainAndCheck(channel, broker, topic, reports, CYCLES);
@@ -84,7 +87,11 @@ class ForwarderCrashTest {
             int cycle = CYCLES + 1;
             Process p = child("backlog", backlogChannel, broker, catchUp, backlogReports, cycle,
                     Durability.WRITE_THROUGH, 60_000, CATCH_UP_WINDOW);
-            assertTrue(p.waitFor(5, TimeUnit.MINUTES), "the catching-up process halted");
+            try {
+                assertTrue(p.waitFor(5, TimeUnit.MINUTES), "the catching-up process halted");
+            } finally {
+                p.destroyForcibly();
+            }
             assertEquals(137, p.exitValue(), output(cycle));
             Delivery b = drainAndCheck(backlogChannel, broker, catchUp, backlogReports, cycle + 1);
             System.out.printf("a forwarder catching up %d records, stopped dead: %s (%s)%n", ForwardingProcess.BACKLOG,
@@ -106,10 +113,14 @@ class ForwarderCrashTest {
             for (int cycle = 0; cycle < cycles; cycle++) {
                 Durability durability = cycle % 2 == 0 ? Durability.MEMORY_FIRST : Durability.WRITE_THROUGH;
                 Process p = child("produce", channel, broker, topic, reports, cycle, durability, 100);
-                awaitLine(p, cycle, "producing");
-                Thread.sleep(300 + rnd.nextInt(1200));
-                p.destroy(); // SIGTERM
-                assertTrue(p.waitFor(2, TimeUnit.MINUTES), "the child stopped");
+                try {
+                    awaitLine(p, cycle, "producing");
+                    Thread.sleep(300 + rnd.nextInt(1200));
+                    p.destroy(); // SIGTERM
+                    assertTrue(p.waitFor(2, TimeUnit.MINUTES), "the child stopped");
+                } finally {
+                    p.destroyForcibly(); // no child outlives a failed wait
+                }
                 String out = output(cycle);
                 assertEquals(128 + 15, p.exitValue(), out);
                 assertTrue(out.contains("stopped: channel closed=true, forwarder running=false"),
@@ -125,7 +136,11 @@ class ForwarderCrashTest {
     private Delivery drainAndCheck(Path channel, LocalKafkaBroker broker, String topic, Path reports, int cycle)
             throws Exception {
         Process drain = child("drain", channel, broker, topic, reports, cycle, Durability.WRITE_THROUGH, 0);
-        assertTrue(drain.waitFor(5, TimeUnit.MINUTES), "the draining process finished");
+        try {
+            assertTrue(drain.waitFor(5, TimeUnit.MINUTES), "the draining process finished");
+        } finally {
+            drain.destroyForcibly();
+        }
         assertEquals(0, drain.exitValue(), "the draining process: " + output(cycle));
         List<String> acked = new ArrayList<>();
         try (Stream<Path> files = Files.list(reports)) {
