@@ -1,6 +1,7 @@
 package io.hopper.kafka;
 
 import io.hopper.Durability;
+import io.hopper.StorageBackend;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -30,7 +31,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  *   <li>{@code SIGKILL} while catching up a backlog, with the default commit interval: the same
  *   bound (before the forwarder also committed every window's worth, a kill in a catch-up sent a
  *   commit interval's worth again: tens of thousands).</li>
- *   <li>{@code SIGTERM} (both durabilities): the channel's shutdown hook closes the forwarder first,
+ *   <li>{@code SIGTERM} (each durability on each back end): the channel's shutdown hook closes the forwarder first,
  *   which finishes its records in flight and commits, then the channel: with the broker up, nothing
  *   comes twice and nothing is lost, the memory tier included.</li>
  * </ul>
@@ -86,7 +87,7 @@ class ForwarderCrashTest {
             Path backlogReports = Files.createDirectories(dir.resolve("backlog-reports"));
             int cycle = CYCLES + 1;
             Process p = child("backlog", backlogChannel, broker, catchUp, backlogReports, cycle,
-                    Durability.WRITE_THROUGH, 60_000, CATCH_UP_WINDOW);
+                    Durability.WRITE_THROUGH, 60_000, CATCH_UP_WINDOW, StorageBackend.AUTO);
             try {
                 assertTrue(p.waitFor(5, TimeUnit.MINUTES), "the catching-up process halted");
             } finally {
@@ -111,8 +112,10 @@ class ForwarderCrashTest {
         try (LocalKafkaBroker broker = LocalKafkaBroker.start(dir.resolve("broker"))) {
             broker.createTopic(topic, 4);
             for (int cycle = 0; cycle < cycles; cycle++) {
+                // Each durability on each back end (the channel's files are the same format on both).
                 Durability durability = cycle % 2 == 0 ? Durability.MEMORY_FIRST : Durability.WRITE_THROUGH;
-                Process p = child("produce", channel, broker, topic, reports, cycle, durability, 100);
+                StorageBackend storage = cycle < 2 ? StorageBackend.CHRONICLE_BYTES : StorageBackend.FILE_CHANNEL;
+                Process p = child("produce", channel, broker, topic, reports, cycle, durability, 100, WINDOW, storage);
                 try {
                     awaitLine(p, cycle, "producing");
                     Thread.sleep(300 + rnd.nextInt(1200));
@@ -160,11 +163,13 @@ class ForwarderCrashTest {
 
     private Process child(String mode, Path channel, LocalKafkaBroker broker, String topic, Path reports, int cycle,
                           Durability durability, long commitIntervalMillis) throws IOException {
-        return child(mode, channel, broker, topic, reports, cycle, durability, commitIntervalMillis, WINDOW);
+        return child(mode, channel, broker, topic, reports, cycle, durability, commitIntervalMillis, WINDOW,
+                StorageBackend.AUTO);
     }
 
     private Process child(String mode, Path channel, LocalKafkaBroker broker, String topic, Path reports, int cycle,
-                          Durability durability, long commitIntervalMillis, int window) throws IOException {
+                          Durability durability, long commitIntervalMillis, int window, StorageBackend storage)
+            throws IOException {
         List<String> cmd = new ArrayList<>();
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         for (String a : ManagementFactory.getRuntimeMXBean().getInputArguments()) {
@@ -180,7 +185,8 @@ class ForwarderCrashTest {
         cmd.add(cp != null && !cp.isBlank() ? cp : System.getProperty("java.class.path"));
         cmd.add(ForwardingProcess.class.getName());
         cmd.addAll(List.of(mode, channel.toString(), broker.bootstrapServers(), topic, reports.toString(),
-                String.valueOf(cycle), String.valueOf(window), durability.name(), String.valueOf(commitIntervalMillis)));
+                String.valueOf(cycle), String.valueOf(window), durability.name(), String.valueOf(commitIntervalMillis),
+                storage.name()));
         return new ProcessBuilder(cmd).redirectErrorStream(true)
                 .redirectOutput(dir.resolve("child-" + cycle + ".log").toFile()).start();
     }

@@ -5,6 +5,7 @@ import io.hopper.ChannelClosedException;
 import io.hopper.CommitMode;
 import io.hopper.Durability;
 import io.hopper.Hopper;
+import io.hopper.StorageBackend;
 import org.apache.kafka.common.serialization.StringSerializer;
 
 import java.io.FileOutputStream;
@@ -32,7 +33,7 @@ import java.util.concurrent.TimeUnit;
  * closes the forwarder and the channel, and exits 0.
  *
  * <p>Arguments: mode, channel directory, bootstrap servers, topic, report directory, cycle,
- * in-flight window, durability, commit interval in milliseconds.
+ * in-flight window, durability, commit interval in milliseconds, storage back end.
  */
 public final class ForwardingProcess {
     static final int BACKLOG = 40_000;
@@ -50,8 +51,9 @@ public final class ForwardingProcess {
         int window = Integer.parseInt(args[6]);
         Durability durability = Durability.valueOf(args[7]);
         Duration commitInterval = Duration.ofMillis(Long.parseLong(args[8]));
+        StorageBackend storage = StorageBackend.valueOf(args[9]);
         LocalKafkaBroker.quietKafkaClients();
-        Channel<Event> ch = Hopper.builder(Event.class, channelDir).commitMode(CommitMode.MANUAL)
+        Channel<Event> ch = Hopper.builder(Event.class, channelDir).commitMode(CommitMode.MANUAL).storage(storage)
                 .durability(durability).inMemoryBytes("256 KiB").diskBytes("256 MiB").open();
         if (mode.equals("backlog")) {
             String source = "c" + cycle + "b";

@@ -163,48 +163,39 @@ public final class InterruptSafeChannel implements Closeable {
 
     /** Forces the file's contents (and its metadata with {@code metaData}) to the device. */
     public void force(boolean metaData) throws IOException {
-        boolean interrupted = Thread.interrupted();
-        try {
-            for (;;) {
-                FileChannel ch = channel;
-                try {
-                    ch.force(metaData);
-                    return;
-                } catch (ClosedChannelException e) {
-                    interrupted |= reopenAfter(ch, e);
-                }
-            }
-        } finally {
-            restore(interrupted);
-        }
+        retrying(ch -> {
+            ch.force(metaData);
+            return null;
+        });
     }
 
     /** {@return the file's size} */
     public long size() throws IOException {
-        boolean interrupted = Thread.interrupted();
-        try {
-            for (;;) {
-                FileChannel ch = channel;
-                try {
-                    return ch.size();
-                } catch (ClosedChannelException e) {
-                    interrupted |= reopenAfter(ch, e);
-                }
-            }
-        } finally {
-            restore(interrupted);
-        }
+        return retrying(FileChannel::size);
     }
 
     /** Cuts the file to {@code size} bytes if it is longer. */
     public void truncate(long size) throws IOException {
+        retrying(ch -> ch.truncate(size));
+    }
+
+    /** An operation on the current channel, run again on a reopened one if an interrupt closed it. */
+    @FunctionalInterface
+    private interface ChannelOp<T> {
+        T apply(FileChannel channel) throws IOException;
+    }
+
+    /**
+     * Runs {@code op} as the class comment says. {@link #read} and {@link #write}, which run per
+     * record or per window, spell the same loop out instead: no capturing lambda on those paths.
+     */
+    private <T> T retrying(ChannelOp<T> op) throws IOException {
         boolean interrupted = Thread.interrupted();
         try {
             for (;;) {
                 FileChannel ch = channel;
                 try {
-                    ch.truncate(size);
-                    return;
+                    return op.apply(ch);
                 } catch (ClosedChannelException e) {
                     interrupted |= reopenAfter(ch, e);
                 }

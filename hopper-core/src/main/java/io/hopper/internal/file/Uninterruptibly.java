@@ -63,12 +63,10 @@ public final class Uninterruptibly {
      * during an operation on it (a library may wrap the JDK's exception in its own).
      */
     static boolean closedByInterrupt(Throwable e) {
-        for (Throwable t = e; t != null; t = t.getCause()) {
+        int depth = 0;
+        for (Throwable t = e; t != null && depth < 32; t = t.getCause(), depth++) { // bounded: a cause chain may loop
             if (t instanceof ClosedByInterruptException) {
                 return true;
-            }
-            if (t.getCause() == t) {
-                break;
             }
         }
         return false;
