@@ -4,8 +4,6 @@ import io.hopper.internal.segment.Frames;
 
 import org.junit.jupiter.api.Test;
 
-import java.io.PrintStream;
-import java.io.FileOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -361,7 +359,7 @@ class CrashTest {
         }
 
         public static void main(String[] args) throws Exception {
-            PrintStream out = new PrintStream(new FileOutputStream(args[3]), false, StandardCharsets.UTF_8);
+            ChildReport report = new ChildReport(args[3]);
             Durability durability = Durability.valueOf(args[1]);
             OverflowPolicy overflow = OverflowPolicy.valueOf(args[4]);
             Compression compression = Compression.valueOf(args[5]);
@@ -369,36 +367,13 @@ class CrashTest {
             // Lag behind the producers: with DROP_OLDEST so that the disk budget fills and files are
             // evicted; with blocks so that sealed files wait on disk, where they are rewritten.
             boolean lag = overflow == OverflowPolicy.DROP_OLDEST || compression == Compression.LZ4_BLOCKS;
-            Object lock = new Object();
-            for (int p = 0; p < PRODUCERS; p++) {
-                int id = p;
-                Thread t = new Thread(() -> {
-                    try {
-                        for (long seq = 0; ; seq++) {
-                            ch.sender().send(((long) id << 32) | seq);
-                            synchronized (lock) {
-                                out.println("A " + id + " " + seq);
-                                out.flush();
-                            }
-                            if ((seq & 7) == 0) {
-                                Thread.yield(); // let the consumer keep up now and then
-                            }
-                        }
-                    } catch (InterruptedException e) {
-                        Thread.currentThread().interrupt();
-                    }
-                });
-                t.start();
-            }
+            report.startProducers(ch, PRODUCERS);
             long[] last = new long[PRODUCERS];
             Arrays.fill(last, -1);
             for (long n = 1; ; n++) {
                 long v = ch.receiver().receive();
                 last[(int) (v >>> 32)] = v & 0xffffffffL;
-                synchronized (lock) {
-                    out.println("R " + (v >>> 32) + " " + (v & 0xffffffffL));
-                    out.flush();
-                }
+                report.received(v);
                 if (lag && n % 20 == 0) {
                     Thread.sleep(1);
                 }
@@ -407,16 +382,10 @@ class CrashTest {
                     for (long l : last) {
                         k.append(' ').append(l);
                     }
-                    synchronized (lock) {
-                        out.println(k);
-                        out.flush();
-                    }
+                    report.line(k.toString());
                     ch.receiver().commit();
-                    synchronized (lock) {
-                        out.println("D");
-                        out.println("E " + ch.stats().recordsEvicted());
-                        out.flush();
-                    }
+                    report.line("D");
+                    report.line("E " + ch.stats().recordsEvicted());
                 }
             }
         }

@@ -1,8 +1,8 @@
 package io.hopper;
 
+import io.hopper.internal.segment.ForwardingSegmentStorage;
 import io.hopper.internal.segment.SegmentReader;
 import io.hopper.internal.segment.SegmentStorage;
-import io.hopper.internal.segment.SegmentWriter;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.api.io.TempDir;
@@ -93,26 +93,9 @@ class ReadFailureTest {
     }
 
     /** A back end whose readers fail while the counters say so. */
-    private final class Failing implements SegmentStorage {
-        private final SegmentStorage delegate;
-
+    private final class Failing extends ForwardingSegmentStorage {
         Failing(SegmentStorage delegate) {
-            this.delegate = delegate;
-        }
-
-        @Override
-        public String name() {
-            return delegate.name();
-        }
-
-        @Override
-        public long alignCapacity(long requested) {
-            return delegate.alignCapacity(requested);
-        }
-
-        @Override
-        public SegmentWriter create(Path path, long capacity) throws IOException {
-            return delegate.create(path, capacity);
+            super(delegate);
         }
 
         @Override
@@ -120,7 +103,7 @@ class ReadFailureTest {
             if (openFailures.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
                 throw new IOException("Too many open files (injected)");
             }
-            SegmentReader r = delegate.openForRead(path);
+            SegmentReader r = super.openForRead(path);
             return new SegmentReader() {
                 @Override
                 public int read(long position, byte[] dst, int off, int len) throws IOException {

@@ -1,7 +1,7 @@
 package io.hopper;
 
+import io.hopper.internal.segment.ForwardingSegmentStorage;
 import io.hopper.internal.segment.ForwardingSegmentWriter;
-import io.hopper.internal.segment.SegmentReader;
 import io.hopper.internal.segment.SegmentStorage;
 import io.hopper.internal.segment.SegmentWriter;
 
@@ -18,28 +18,17 @@ import java.nio.file.Path;
  * {@code MS_ASYNC}, is not a force in the model either); this adds what a mapping hides from it:
  * the writes themselves, and the size the mapping gave the file.
  */
-final class RecordingStorage implements SegmentStorage {
-    private final SegmentStorage delegate;
+final class RecordingStorage extends ForwardingSegmentStorage {
     private final DiskTrace trace;
 
     RecordingStorage(SegmentStorage delegate, DiskTrace trace) {
-        this.delegate = delegate;
+        super(delegate);
         this.trace = trace;
     }
 
     @Override
-    public String name() {
-        return delegate.name();
-    }
-
-    @Override
-    public long alignCapacity(long requested) {
-        return delegate.alignCapacity(requested);
-    }
-
-    @Override
     public SegmentWriter create(Path path, long capacity) throws IOException {
-        SegmentWriter w = delegate.create(path, capacity);
+        SegmentWriter w = super.create(path, capacity);
         int inode = trace.inodeOf(path.getFileName().toString());
         long size = Files.size(RecordingFileSystem.unwrap(path));
         if (size > 0) {
@@ -54,10 +43,5 @@ final class RecordingStorage implements SegmentStorage {
                 trace.written(inode, position, copy, true);
             }
         };
-    }
-
-    @Override
-    public SegmentReader openForRead(Path path) throws IOException {
-        return delegate.openForRead(path);
     }
 }

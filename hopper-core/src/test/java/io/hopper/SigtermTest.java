@@ -5,8 +5,6 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
-import java.io.FileOutputStream;
-import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -183,8 +181,7 @@ class SigtermTest {
             Path dir = Path.of(args[0]);
             boolean hook = Boolean.parseBoolean(args[3]);
             Channel<Long> ch = open(dir, StorageBackend.valueOf(args[1]), Durability.valueOf(args[2]), hook);
-            PrintStream out = new PrintStream(new FileOutputStream(args[4]), false, StandardCharsets.UTF_8);
-            Object lock = new Object();
+            ChildReport report = new ChildReport(args[4]);
             Runtime.getRuntime().addShutdownHook(new Thread(() -> {
                 // Runs beside hopper's hook: waits for it, then says what it found.
                 long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(hook ? 20 : 0);
@@ -193,31 +190,10 @@ class SigtermTest {
                 }
                 System.out.println("SIGTERM-CHILD closed=" + ch.isClosed());
             }));
-            for (int p = 0; p < PRODUCERS; p++) {
-                int id = p;
-                Thread t = new Thread(() -> {
-                    try {
-                        for (long seq = 0; ; seq++) {
-                            ch.sender().send(((long) id << 32) | seq);
-                            synchronized (lock) {
-                                out.println("A " + id + " " + seq);
-                                out.flush();
-                            }
-                        }
-                    } catch (ChannelClosedException | InterruptedException e) {
-                        // stopped
-                    }
-                });
-                t.setDaemon(true);
-                t.start();
-            }
+            report.startProducers(ch, PRODUCERS);
             try {
                 for (long n = 1; ; n++) {
-                    long v = ch.receiver().receive();
-                    synchronized (lock) {
-                        out.println("R " + (v >>> 32) + " " + (v & 0xffffffffL));
-                        out.flush();
-                    }
+                    report.received(ch.receiver().receive());
                     if (n % 10 == 0) {
                         Thread.sleep(1); // slower than the producers: memory and disk fill
                     }

@@ -2,6 +2,8 @@ package io.hopper.kafka;
 
 import io.hopper.Durability;
 import io.hopper.StorageBackend;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -46,7 +48,25 @@ class ForwarderCrashTest {
     private static final int CATCH_UP_WINDOW = 200;
 
     @TempDir
+    static Path shared;
+
+    /** One broker for both tests: each uses topics and channel directories of its own. */
+    static LocalKafkaBroker broker;
+
+    @TempDir
     Path dir;
+
+    @BeforeAll
+    static void startBroker() throws Exception {
+        broker = LocalKafkaBroker.start(shared.resolve("broker"));
+    }
+
+    @AfterAll
+    static void stopBroker() throws Exception {
+        if (broker != null) {
+            broker.close();
+        }
+    }
 
     private static Random random(String test) {
         long seed = Long.getLong("hopper.kafka.crash.seed", System.nanoTime());
@@ -61,45 +81,43 @@ class ForwarderCrashTest {
         String topic = "crash";
         Path reports = Files.createDirectories(dir.resolve("reports"));
         Path channel = dir.resolve("channel");
-        try (LocalKafkaBroker broker = LocalKafkaBroker.start(dir.resolve("broker"))) {
-            broker.createTopic(topic, 4);
-            for (int cycle = 0; cycle < CYCLES; cycle++) {
-                Process p = child("produce", channel, broker, topic, reports, cycle, Durability.WRITE_THROUGH, 0);
-                try {
-                    awaitLine(p, cycle, "producing");
-                    Thread.sleep(200 + rnd.nextInt(1500));
-                } finally {
-                    p.destroyForcibly(); // SIGKILL (and no child outlives a failed wait)
-                }
-                p.waitFor();
-            }
-            Delivery d = drainAndCheck(channel, broker, topic, reports, CYCLES);
-            System.out.printf("forwarding process killed %d times: %s%n", CYCLES, d.summary());
-            assertTrue(d.duplicates() <= (long) CYCLES * 2 * WINDOW,
-                    "duplicates within twice the in-flight window per kill: " + d.summary());
-
-            // A backlog caught up at full speed, in a channel and a topic of its own, with a commit
-            // interval longer than the whole catch-up, stopped dead three quarters through: what
-            // comes again is bounded by the window whatever the interval.
-            String catchUp = "catch-up";
-            broker.createTopic(catchUp, 4);
-            Path backlogChannel = dir.resolve("backlog-channel");
-            Path backlogReports = Files.createDirectories(dir.resolve("backlog-reports"));
-            int cycle = CYCLES + 1;
-            Process p = child("backlog", backlogChannel, broker, catchUp, backlogReports, cycle,
-                    Durability.WRITE_THROUGH, 60_000, CATCH_UP_WINDOW, StorageBackend.AUTO);
+        broker.createTopic(topic, 4);
+        for (int cycle = 0; cycle < CYCLES; cycle++) {
+            Process p = child("produce", channel, broker, topic, reports, cycle, Durability.WRITE_THROUGH, 0);
             try {
-                assertTrue(p.waitFor(5, TimeUnit.MINUTES), "the catching-up process halted");
+                awaitLine(p, cycle, "producing");
+                Thread.sleep(200 + rnd.nextInt(1500));
             } finally {
-                p.destroyForcibly();
+                p.destroyForcibly(); // SIGKILL (and no child outlives a failed wait)
             }
-            assertEquals(137, p.exitValue(), output(cycle));
-            Delivery b = drainAndCheck(backlogChannel, broker, catchUp, backlogReports, cycle + 1);
-            System.out.printf("a forwarder catching up %d records, stopped dead: %s (%s)%n", ForwardingProcess.BACKLOG,
-                    b.summary(), output(cycle).lines().filter(l -> l.startsWith("halting")).findFirst().orElse("?"));
-            assertTrue(b.duplicates() <= 2 * CATCH_UP_WINDOW, "a kill while catching up sends at most twice the"
-                    + " window again: " + b.summary());
+            p.waitFor();
         }
+        Delivery d = drainAndCheck(channel, broker, topic, reports, CYCLES);
+        System.out.printf("forwarding process killed %d times: %s%n", CYCLES, d.summary());
+        assertTrue(d.duplicates() <= (long) CYCLES * 2 * WINDOW,
+                "duplicates within twice the in-flight window per kill: " + d.summary());
+
+        // A backlog caught up at full speed, in a channel and a topic of its own, with a commit
+        // interval longer than the whole catch-up, stopped dead three quarters through: what
+        // comes again is bounded by the window whatever the interval.
+        String catchUp = "catch-up";
+        broker.createTopic(catchUp, 4);
+        Path backlogChannel = dir.resolve("backlog-channel");
+        Path backlogReports = Files.createDirectories(dir.resolve("backlog-reports"));
+        int cycle = CYCLES + 1;
+        Process p = child("backlog", backlogChannel, broker, catchUp, backlogReports, cycle,
+                Durability.WRITE_THROUGH, 60_000, CATCH_UP_WINDOW, StorageBackend.AUTO);
+        try {
+            assertTrue(p.waitFor(5, TimeUnit.MINUTES), "the catching-up process halted");
+        } finally {
+            p.destroyForcibly();
+        }
+        assertEquals(137, p.exitValue(), output(cycle));
+        Delivery b = drainAndCheck(backlogChannel, broker, catchUp, backlogReports, cycle + 1);
+        System.out.printf("a forwarder catching up %d records, stopped dead: %s (%s)%n", ForwardingProcess.BACKLOG,
+                b.summary(), output(cycle).lines().filter(l -> l.startsWith("halting")).findFirst().orElse("?"));
+        assertTrue(b.duplicates() <= 2 * CATCH_UP_WINDOW, "a kill while catching up sends at most twice the"
+                + " window again: " + b.summary());
     }
 
     @Test
@@ -109,30 +127,28 @@ class ForwarderCrashTest {
         Path reports = Files.createDirectories(dir.resolve("reports"));
         Path channel = dir.resolve("channel");
         int cycles = 4;
-        try (LocalKafkaBroker broker = LocalKafkaBroker.start(dir.resolve("broker"))) {
-            broker.createTopic(topic, 4);
-            for (int cycle = 0; cycle < cycles; cycle++) {
-                // Each durability on each back end (the channel's files are the same format on both).
-                Durability durability = cycle % 2 == 0 ? Durability.MEMORY_FIRST : Durability.WRITE_THROUGH;
-                StorageBackend storage = cycle < 2 ? StorageBackend.CHRONICLE_BYTES : StorageBackend.FILE_CHANNEL;
-                Process p = child("produce", channel, broker, topic, reports, cycle, durability, 100, WINDOW, storage);
-                try {
-                    awaitLine(p, cycle, "producing");
-                    Thread.sleep(300 + rnd.nextInt(1200));
-                    p.destroy(); // SIGTERM
-                    assertTrue(p.waitFor(2, TimeUnit.MINUTES), "the child stopped");
-                } finally {
-                    p.destroyForcibly(); // no child outlives a failed wait
-                }
-                String out = output(cycle);
-                assertEquals(128 + 15, p.exitValue(), out);
-                assertTrue(out.contains("stopped: channel closed=true, forwarder running=false"),
-                        "the hook closed the forwarder, then the channel: " + out);
+        broker.createTopic(topic, 4);
+        for (int cycle = 0; cycle < cycles; cycle++) {
+            // Each durability on each back end (the channel's files are the same format on both).
+            Durability durability = cycle % 2 == 0 ? Durability.MEMORY_FIRST : Durability.WRITE_THROUGH;
+            StorageBackend storage = cycle < 2 ? StorageBackend.CHRONICLE_BYTES : StorageBackend.FILE_CHANNEL;
+            Process p = child("produce", channel, broker, topic, reports, cycle, durability, 100, WINDOW, storage);
+            try {
+                awaitLine(p, cycle, "producing");
+                Thread.sleep(300 + rnd.nextInt(1200));
+                p.destroy(); // SIGTERM
+                assertTrue(p.waitFor(2, TimeUnit.MINUTES), "the child stopped");
+            } finally {
+                p.destroyForcibly(); // no child outlives a failed wait
             }
-            Delivery d = drainAndCheck(channel, broker, topic, reports, cycles);
-            System.out.printf("forwarding process stopped with SIGTERM %d times: %s%n", cycles, d.summary());
-            assertEquals(0, d.duplicates(), "a graceful stop sends nothing twice: " + d.summary());
+            String out = output(cycle);
+            assertEquals(128 + 15, p.exitValue(), out);
+            assertTrue(out.contains("stopped: channel closed=true, forwarder running=false"),
+                    "the hook closed the forwarder, then the channel: " + out);
         }
+        Delivery d = drainAndCheck(channel, broker, topic, reports, cycles);
+        System.out.printf("forwarding process stopped with SIGTERM %d times: %s%n", cycles, d.summary());
+        assertEquals(0, d.duplicates(), "a graceful stop sends nothing twice: " + d.summary());
     }
 
     /** Runs the draining process, then checks the topic against every acknowledged send. */
