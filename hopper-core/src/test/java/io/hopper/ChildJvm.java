@@ -27,7 +27,8 @@ final class ChildJvm {
         return flags;
     }
 
-    static Result run(Class<?> main, List<String> jvmArgs, String... args) throws IOException, InterruptedException {
+    /** The command that runs {@code main} with {@code args} in a JVM like this one, with this JVM's class path. */
+    static List<String> command(Class<?> main, List<String> jvmArgs, String... args) {
         List<String> cmd = new ArrayList<>();
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         cmd.addAll(jvmArgs);
@@ -35,6 +36,11 @@ final class ChildJvm {
         cmd.add(System.getProperty("java.class.path"));
         cmd.add(main.getName());
         cmd.addAll(List.of(args));
+        return cmd;
+    }
+
+    static Result run(Class<?> main, List<String> jvmArgs, String... args) throws IOException, InterruptedException {
+        List<String> cmd = command(main, jvmArgs, args);
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
         byte[] out = p.getInputStream().readAllBytes();
         if (!p.waitFor(5, TimeUnit.MINUTES)) {

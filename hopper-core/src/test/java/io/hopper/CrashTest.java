@@ -217,18 +217,8 @@ class CrashTest {
         Path report = Files.createTempFile("hopper-crash-report-", ".txt");
         Path log = Files.createTempFile("hopper-crash-log-", ".txt");
         try {
-            List<String> cmd = new ArrayList<>();
-            cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-            cmd.addAll(ChildJvm.chronicleFlags());
-            cmd.add("-cp");
-            cmd.add(System.getProperty("java.class.path"));
-            cmd.add(Child.class.getName());
-            cmd.add(dir.toString());
-            cmd.add(durability.name());
-            cmd.add(syncPolicy);
-            cmd.add(report.toString());
-            cmd.add(overflow.name());
-            cmd.add(compression.name());
+            List<String> cmd = ChildJvm.command(Child.class, ChildJvm.chronicleFlags(), dir.toString(), durability.name(),
+                    syncPolicy, report.toString(), overflow.name(), compression.name());
             Process child = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
             try {
                 awaitAcks(child, report, killAfterAcks);

@@ -115,17 +115,8 @@ class SigtermTest {
             throws Exception {
         Path report = tmp.resolve("report.txt");
         Path log = tmp.resolve("child.log");
-        List<String> cmd = new ArrayList<>();
-        cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        cmd.addAll(ChildJvm.chronicleFlags());
-        cmd.add("-cp");
-        cmd.add(System.getProperty("java.class.path"));
-        cmd.add(Child.class.getName());
-        cmd.add(dir.toString());
-        cmd.add(storage.name());
-        cmd.add(durability.name());
-        cmd.add(Boolean.toString(hook));
-        cmd.add(report.toString());
+        List<String> cmd = ChildJvm.command(Child.class, ChildJvm.chronicleFlags(), dir.toString(), storage.name(),
+                durability.name(), Boolean.toString(hook), report.toString());
         Files.createFile(report);
         Process child = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
         try {
