@@ -108,11 +108,6 @@ public final class InterruptSafeChannel implements Closeable {
         return Files.readAttributes(path, BasicFileAttributes.class).fileKey();
     }
 
-    /** {@return the file's path} */
-    public Path path() {
-        return path;
-    }
-
     /**
      * Reads up to {@code len} bytes at {@code position} into {@code dst}.
      *
