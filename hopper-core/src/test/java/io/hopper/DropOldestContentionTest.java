@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.locks.LockSupport;
 import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -67,7 +68,11 @@ class DropOldestContentionTest {
                         long seq = Records.seq(b);
                         assertTrue(seq > lastSeq[p], "producer " + p + ": " + seq + " after " + lastSeq[p]);
                         lastSeq[p] = seq;
-                        received.incrementAndGet();
+                        if (received.incrementAndGet() % 256 == 0) {
+                            // Fall behind now and then, so that the producers fill the disk and
+                            // evict while this consumer reads and releases files between the pauses.
+                            LockSupport.parkNanos(1_000_000);
+                        }
                     }
                 } catch (Throwable t) {
                     failure.compareAndSet(null, t);
