@@ -221,6 +221,7 @@ class InterruptSafeChannelTest {
             List<Thread> workers = new ArrayList<>();
             AtomicReference<Throwable> failure = new AtomicReference<>();
             AtomicInteger interruptsSeen = new AtomicInteger();
+            AtomicBoolean raining = new AtomicBoolean(); // set by the interrupter after its first interrupt
             for (int w = 0; w < 2; w++) {
                 int id = w;
                 long workerSeed = rnd.nextLong();
@@ -229,6 +230,9 @@ class InterruptSafeChannelTest {
                     byte[] out = new byte[size];
                     byte[] in = new byte[size];
                     try {
+                        while (!raining.get()) {
+                            Thread.onSpinWait(); // however busy the machine, the storm has begun
+                        }
                         for (int i = 0; i < rounds; i++) {
                             r.nextBytes(out);
                             long at = (long) (id * rounds + i) * size;
@@ -251,6 +255,7 @@ class InterruptSafeChannelTest {
                 Random r = new Random(seed ^ 0x5DEECE66DL);
                 while (!done.get()) {
                     workers.get(r.nextInt(workers.size())).interrupt();
+                    raining.set(true);
                     java.util.concurrent.locks.LockSupport.parkNanos(5_000 + r.nextInt(30_000));
                 }
             });
@@ -264,8 +269,9 @@ class InterruptSafeChannelTest {
             if (failure.get() != null) {
                 throw new AssertionError("seed " + seed, failure.get());
             }
-            System.out.println("InterruptSafeChannelTest: " + interruptsSeen.get() + " interrupts seen by the workers, "
-                    + ch.reopens() + " of them inside an operation (the file was reopened)");
+            System.out.println("InterruptSafeChannelTest: the workers found their interrupt status set after "
+                    + interruptsSeen.get() + " rounds; interrupts that landed inside an operation closed the file "
+                    + ch.reopens() + " times, and it was reopened each time");
             assertTrue(interruptsSeen.get() > 0, "the workers were interrupted");
         }
     }
