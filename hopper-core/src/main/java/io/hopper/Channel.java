@@ -182,35 +182,36 @@ public final class Channel<T> implements AutoCloseable {
     public ChannelStats stats() {
         SenderState s = ring.backState();
         SegmentCursor c = receiverMachine.cursor();
-        return new ChannelStats(
-                recordsInMemory(ring.size()),
-                ring.bytes(),
-                ring.maxBytes(),
-                recordsOnDisk(),
-                log.bytes(),
-                log.segmentBytes() * log.maxFiles(),
-                log.files(),
-                log.maxFiles(),
-                s.spilled(),
-                c.recordsRead(),
-                log.filesDeleted(),
-                log.bytesWritten(),
-                c.corruptFrames(),
-                c.recordsLost(),
-                recordsRecovered,
-                recovered.filesRepaired() + recovered.filesSetAside(),
-                sync.forces(),
-                log.storageName(),
-                c.bytesRead(),
-                log.recordBytesWritten(),
-                log.payloadBytesWritten(),
-                log.forceNanos(),
-                log.maxForceNanos(),
-                c.recordsEvicted(),
-                s.dropped(),
-                c.filesEvicted(),
-                log.filesCompacted(),
-                log.bytesSavedByCompaction());
+        ChannelStats.Values v = new ChannelStats.Values();
+        v.recordsInMemory = recordsInMemory(ring.size());
+        v.bytesInMemory = ring.bytes();
+        v.inMemoryBytesLimit = ring.maxBytes();
+        v.recordsOnDisk = recordsOnDisk();
+        v.bytesOnDisk = log.bytes();
+        v.diskBytesLimit = log.segmentBytes() * log.maxFiles();
+        v.diskFiles = log.files();
+        v.maxDiskFiles = log.maxFiles();
+        v.recordsSpilled = s.spilled();
+        v.recordsReadFromDisk = c.recordsRead();
+        v.filesDeleted = log.filesDeleted();
+        v.bytesWrittenToDisk = log.bytesWritten();
+        v.corruptFramesSkipped = c.corruptFrames();
+        v.recordsLost = c.recordsLost();
+        v.recordsRecovered = recordsRecovered;
+        v.filesRepaired = recovered.filesRepaired() + recovered.filesSetAside();
+        v.forces = sync.forces();
+        v.storage = log.storageName();
+        v.bytesReadFromDisk = c.bytesRead();
+        v.recordBytesSpilled = log.recordBytesWritten();
+        v.payloadBytesSpilled = log.payloadBytesWritten();
+        v.forceNanos = log.forceNanos();
+        v.maxForceNanos = log.maxForceNanos();
+        v.recordsEvicted = c.recordsEvicted();
+        v.recordsDropped = s.dropped();
+        v.filesEvicted = c.filesEvicted();
+        v.filesCompacted = log.filesCompacted();
+        v.bytesSavedByCompaction = log.bytesSavedByCompaction();
+        return new ChannelStats(v);
     }
 
     /**
@@ -267,7 +268,7 @@ public final class Channel<T> implements AutoCloseable {
 
     /**
      * Records among {@code slotsUsed} occupied ring slots: the slots less the disk markers still in
-     * the ring. Both counters are volatile and read without locks, so this is a moment's estimate.
+     * the ring. Both counters are read with acquire loads, without locks, so this is a moment's estimate.
      */
     private long recordsInMemory(int slotsUsed) {
         long markersInRing = Math.max(0, ring.backState().markersPushed() - receiverMachine.markersPopped());

@@ -1,26 +1,13 @@
 package io.hopper;
 
-import io.hopper.internal.codec.KryoSerializer;
-import io.hopper.internal.codec.RecordCodec;
-import io.hopper.internal.codec.TypeRegistry;
-import io.hopper.internal.receiver.ReceiverMachine;
 import io.hopper.internal.recovery.DirectoryLock;
-import io.hopper.internal.recovery.ReadCursorFile;
-import io.hopper.internal.recovery.SnapshotFile;
 import io.hopper.internal.ring.RingDeque;
 import io.hopper.internal.segment.ChronicleAvailability;
 import io.hopper.internal.segment.ChronicleStorage;
 import io.hopper.internal.segment.FileChannelStorage;
-import io.hopper.internal.segment.DiskSync;
-import io.hopper.internal.segment.SegmentAppender;
-import io.hopper.internal.segment.SegmentCompactor;
-import io.hopper.internal.segment.SegmentCursor;
 import io.hopper.internal.segment.SegmentFormat;
 import io.hopper.internal.segment.SegmentLog;
-import io.hopper.internal.segment.SegmentRecovery;
 import io.hopper.internal.segment.SegmentStorage;
-import io.hopper.internal.sender.SenderMachine;
-import io.hopper.internal.sender.SenderState;
 
 import java.io.IOException;
 import java.lang.System.Logger.Level;
@@ -60,7 +47,7 @@ public final class Hopper {
      * @param <T>       the record type
      * @param type      the record class (the default serializer registers it)
      * @param directory the channel's own directory
-     * @return a builder with the defaults of the README's configuration table
+     * @return a builder with the defaults of the table in docs/configuration.md
      */
     public static <T> Builder<T> builder(Class<T> type, Path directory) {
         return new Builder<>(type, directory);
@@ -73,25 +60,25 @@ public final class Hopper {
      * @param <T> the record type
      */
     public static final class Builder<T> {
-        private final Class<T> type;
-        private final Path directory;
-        private long inMemoryBytes = DEFAULT_IN_MEMORY_BYTES;
-        private int inMemoryRecords;
-        private long diskBytes = DEFAULT_DISK_BYTES;
-        private int maxDiskFiles = DEFAULT_MAX_DISK_FILES;
-        private ToLongFunction<? super T> weigher;
-        private Serializer<T> serializer;
-        private Compression compression = Compression.LZ4;
-        private StorageBackend storage = StorageBackend.AUTO;
+        final Class<T> type;
+        final Path directory;
+        long inMemoryBytes = DEFAULT_IN_MEMORY_BYTES;
+        int inMemoryRecords;
+        long diskBytes = DEFAULT_DISK_BYTES;
+        int maxDiskFiles = DEFAULT_MAX_DISK_FILES;
+        ToLongFunction<? super T> weigher;
+        Serializer<T> serializer;
+        Compression compression = Compression.LZ4;
+        StorageBackend storage = StorageBackend.AUTO;
         /** Wraps the chosen back end; the identity outside tests (package-private: the power-cut simulation records through it). */
-        private java.util.function.UnaryOperator<SegmentStorage> storageWrapper = s -> s;
-        private Durability durability = Durability.MEMORY_FIRST;
-        private SyncPolicy syncPolicy = SyncPolicy.NONE;
-        private CommitMode commitMode = CommitMode.AUTO;
-        private OverflowPolicy overflow = OverflowPolicy.BLOCK;
-        private boolean readAhead;
-        private boolean shutdownHook = true;
-        private String jmxName;
+        java.util.function.UnaryOperator<SegmentStorage> storageWrapper = s -> s;
+        Durability durability = Durability.MEMORY_FIRST;
+        SyncPolicy syncPolicy = SyncPolicy.NONE;
+        CommitMode commitMode = CommitMode.AUTO;
+        OverflowPolicy overflow = OverflowPolicy.BLOCK;
+        boolean readAhead;
+        boolean shutdownHook = true;
+        String jmxName;
 
         private Builder(Class<T> type, Path directory) {
             this.type = Objects.requireNonNull(type, "type");
@@ -371,86 +358,14 @@ public final class Hopper {
                     compression == Compression.LZ4_BLOCKS);
             DirectoryLock lock = DirectoryLock.acquire(directory);
             Channel<T> channel;
-            ReadCursorFile cursorFile = null;
+            ChannelAssembly.Recovered recovered = null;
             try {
-                SegmentRecovery.Result recovered = SegmentRecovery.recover(log, syncPolicy.forces());
-                // Indices never go back: the committed state remembers the stream's high-water marks
-                // even when every queue file has been consumed and deleted.
-                cursorFile = ReadCursorFile.open(directory);
-                ReadCursorFile.State committed = cursorFile.loaded();
-                long nextIndex = Math.max(recovered.nextIndex(), committed == null ? 0 : committed.nextIndex());
-                long nextSequence = Math.max(recovered.nextSequence(), committed == null ? 0 : committed.nextSequence());
-                long firstOnDisk = recovered.files() > 0 ? recovered.firstIndex() : nextIndex;
-                long start = Math.min(nextIndex, Math.max(firstOnDisk, committed == null ? 0 : committed.readIndex()));
-                int slots = inMemoryRecords != 0 ? inMemoryRecords
-                        : (int) Math.max(64, Math.min(MAX_DEFAULT_SLOTS, inMemoryBytes / 8));
-                SegmentAppender appender = new SegmentAppender(log, nextSequence, nextIndex, syncPolicy.forces());
-                // A graceful close left the memory tier in a snapshot: it is replayed after the disk
-                // records announced before it, and its last marker announces the rest.
-                SnapshotFile.Reader snapshot = SnapshotFile.open(directory);
-                long recoveredRecords = (nextIndex - start) + (snapshot == null ? 0 : snapshot.recordCount());
-                RingDeque<SenderState> ring = new RingDeque<>(slots, inMemoryBytes,
-                        new SenderState(appender, recoveredRecords));
-                DiskSync sync = new DiskSync(log, appender, ring.backLock());
-                Serializer<T> ser = serializer != null ? serializer : Serializer.kryo(type);
-                if (ser instanceof KryoSerializer<T> kryo) {
-                    // Classes are named by ids this directory's registry resolves, in any later process too.
-                    ser = kryo.withRegistry(TypeRegistry.open(directory));
-                }
-                RecordCodec<T> codec = new RecordCodec<>(ser, compression, SegmentFormat.FRAME_HEADER_BYTES);
-                ToLongFunction<? super T> w = weigher != null ? weigher : Builder::defaultWeight;
-                // Recovered records precede anything sent from now on: they are all announced.
-                SegmentCursor cursor = new SegmentCursor(log, ring.backLock(), start,
-                        commitMode == CommitMode.MANUAL);
-                long limit = snapshot == null ? nextIndex : Math.min(nextIndex, Math.max(start, snapshot.diskLimit()));
-                // ALWAYS: the consumer reads only forced records, so it never acts on one that a power
-                // cut could take back; the force that makes them durable wakes it.
-                boolean readForcedOnly = syncPolicy.kind == SyncPolicy.Kind.ALWAYS;
-                if (readForcedOnly) {
-                    sync.onDurable(ring::signalNotEmpty);
-                }
-                ReceiverMachine<T> receiverMachine = new ReceiverMachine<>(ring, cursor, codec, limit, directory,
-                        snapshot, commitMode == CommitMode.MANUAL, cursorFile,
-                        readForcedOnly ? sync::durable : () -> Long.MAX_VALUE);
-                if (readAhead) {
-                    receiverMachine.readAhead(diskBytes / maxDiskFiles);
-                }
-                SenderMachine<T> senderMachine = new SenderMachine<>(ring, codec, w, log.maxFrameBytes(), directory,
-                        durability == Durability.WRITE_THROUGH, syncPolicy.forces() ? sync : null,
-                        syncPolicy.kind == SyncPolicy.Kind.ALWAYS, syncPolicy.records,
-                        receiverMachine::releaseDrainedFiles, overflow, receiverMachine);
-                if (snapshot == null && committed != null) {
-                    receiverMachine.snapshotMissing(committed.snapshotRecords());
-                } else if (snapshot != null && committed != null && snapshot.generation() != 0
-                        && committed.snapshotGeneration() == snapshot.generation()) {
-                    receiverMachine.resumeSnapshot(committed.snapshotConsumed()); // its replay was under way
-                }
-                if (committed != null && committed.readIndex() < firstOnDisk) {
-                    // Files are deleted only after the position passed them: these were lost (their
-                    // files were removed behind the channel's back, or set aside as unreadable).
-                    long lost = firstOnDisk - committed.readIndex();
-                    cursor.countDamage(lost);
-                    LOG.log(Level.WARNING, "hopper: records "
-                            + committed.readIndex() + " to " + (firstOnDisk - 1) + " in " + directory
-                            + " were not read and no queue file holds them; " + lost + " counted as lost");
-                }
-                // What is left to deliver: disk records from the committed position on (not those below
-                // it, which only wait for their file to be deleted), and the snapshot's rest.
-                long recordsRecovered = (nextIndex - start) + receiverMachine.snapshotPending();
-                channel = new Channel<>(directory, ring, log, new Sender<>(senderMachine), receiverMachine,
-                        lock, recovered, sync, syncPolicy, commitMode, durability, overflow, recordsRecovered);
-                if (compression == Compression.LZ4_BLOCKS) {
-                    // Files an earlier run sealed are rewritten too; from now on, each file as it is sealed.
-                    SegmentCompactor compactor = new SegmentCompactor(log, cursor, syncPolicy.forces(),
-                            ring::signalAllProducers);
-                    channel.compactor(compactor);
-                    appender.compactor(compactor);
-                    compactor.submitLive();
-                }
+                recovered = ChannelAssembly.recover(log, directory, syncPolicy.forces());
+                channel = ChannelAssembly.wire(this, log, lock, recovered);
             } catch (IOException | RuntimeException e) {
-                if (cursorFile != null) {
+                if (recovered != null) {
                     try {
-                        cursorFile.close();
+                        recovered.cursorFile().close();
                     } catch (IOException suppressed) {
                         e.addSuppressed(suppressed);
                     }
@@ -502,7 +417,7 @@ public final class Hopper {
             return new FileChannelStorage();
         }
 
-        private static long defaultWeight(Object record) {
+        static long defaultWeight(Object record) {
             if (record instanceof byte[] b) {
                 return 16L + b.length;
             }

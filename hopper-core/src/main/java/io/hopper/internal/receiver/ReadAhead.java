@@ -1,7 +1,8 @@
 package io.hopper.internal.receiver;
 
+import io.hopper.internal.concurrent.VarHandles;
 import io.hopper.internal.codec.RecordCodec;
-import io.hopper.internal.segment.SegmentCursor;
+import io.hopper.internal.segment.Prefetcher;
 import io.hopper.internal.segment.SegmentFormat;
 import io.hopper.internal.segment.SegmentReader;
 
@@ -16,7 +17,7 @@ import java.util.concurrent.ArrayBlockingQueue;
 /**
  * Decodes disk records on a helper thread ahead of the consumer.
  *
- * <p><b>A cache, not a second reader.</b> The consumer's {@link SegmentCursor} stays the only
+ * <p><b>A cache, not a second reader.</b> The consumer's {@code SegmentCursor} stays the only
  * thing that moves through the files: it locates every frame, checks its header, moves the read
  * position, and so decides what commit, file deletion, eviction, close and the snapshot see.
  * Read-ahead gets copies of file bytes ahead of the read position, decodes their frames (payload
@@ -55,7 +56,7 @@ import java.util.concurrent.ArrayBlockingQueue;
  * {@code helperDone} (helper writes, release) when the bytes may be reused. The helper takes no
  * channel lock, so the consumer may wait for it while it holds its own.
  */
-final class ReadAhead<T> implements SegmentCursor.Prefetcher {
+final class ReadAhead<T> implements Prefetcher {
     private static final System.Logger LOG = System.getLogger("io.hopper");
 
     /** Bytes read for each window ahead. */
@@ -84,18 +85,8 @@ final class ReadAhead<T> implements SegmentCursor.Prefetcher {
     private static final int CONSUMER = 3;
 
     private static final VarHandle STATE = MethodHandles.arrayElementVarHandle(int[].class);
-    private static final VarHandle CONSUMER_AT;
-    private static final VarHandle HELPER_DONE;
-
-    static {
-        try {
-            MethodHandles.Lookup l = MethodHandles.lookup();
-            CONSUMER_AT = l.findVarHandle(Window.class, "consumerAt", int.class);
-            HELPER_DONE = l.findVarHandle(Window.class, "helperDone", boolean.class);
-        } catch (ReflectiveOperationException e) {
-            throw new ExceptionInInitializerError(e);
-        }
-    }
+    private static final VarHandle CONSUMER_AT = VarHandles.field(MethodHandles.lookup(), Window.class, "consumerAt", int.class);
+    private static final VarHandle HELPER_DONE = VarHandles.field(MethodHandles.lookup(), Window.class, "helperDone", boolean.class);
 
     /** Whole frames copied from one queue file, and what the helper made of them. */
     static final class Window {

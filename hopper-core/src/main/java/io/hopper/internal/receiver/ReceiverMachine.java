@@ -1,7 +1,7 @@
 package io.hopper.internal.receiver;
 
+import io.hopper.internal.concurrent.VarHandles;
 import io.hopper.ChannelClosedException;
-import io.hopper.CorruptDataException;
 import io.hopper.internal.codec.RecordCodec;
 import io.hopper.StorageException;
 import io.hopper.internal.placement.DiskRun;
@@ -9,7 +9,6 @@ import io.hopper.internal.recovery.ReadCursorFile;
 import io.hopper.internal.recovery.SnapshotFile;
 import io.hopper.internal.ring.RingDeque;
 import io.hopper.internal.segment.SegmentCursor;
-import io.hopper.internal.sender.SenderMachine;
 import io.hopper.internal.sender.SenderState;
 
 import java.io.IOException;
@@ -23,244 +22,88 @@ import java.util.function.LongSupplier;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
- * The consumer state machine. Every method holds the ring's front lock, so one consumer acts at a
- * time even if several threads share the receiver.
+ * The consumer state machine: the receiver's calls ({@code poll}, {@code drainTo}, {@code peek},
+ * {@code commit}, close), the peeked record, and the count of records delivered. Its parts:
+ * {@link RecordSources} (where the next record comes from, in order), {@link SnapshotReplay}
+ * (the memory tier across a graceful close), {@link PositionStore} (the committed position) and
+ * {@link ProducerFileAccess} (what producers refused room may do to read files).
  *
- * <p>Order of sources, for each record: first the disk stream while records are announced
- * ({@code cursor.readIndex() < limit}); then the ring, where a {@link DiskRun} raises the limit
- * and a record is returned; and when the ring is empty, disk records whose marker could not be
- * pushed are claimed under the back lock (ring empty means nothing in memory precedes them).
+ * <p>Lock: every public call except the accessors takes the ring's front lock, so one consumer
+ * acts at a time even if several threads share the receiver; the parts take the file lock and
+ * the back lock inside it (the order front, file, sync, back: {@code docs/DESIGN.md} section 4).
+ * {@link ProducerFileAccess} runs on producers under the file lock alone.
  */
-public final class ReceiverMachine<T> implements SenderMachine.Evictor {
+public final class ReceiverMachine<T> {
     private final RingDeque<SenderState> ring;
     private final SenderState senderState;
     private final SegmentCursor cursor;
     private final RecordCodec<T> codec;
     private final RecordCodec.DecodeScratch scratch = new RecordCodec.DecodeScratch();
-    /** Decodes disk records ahead of this consumer; null when off. Set before the channel is published. */
-    private ReadAhead<T> readAhead;
     private final Path directory;
 
-    /** How often the read position is committed on its own while records come from disk. */
+    /** How often the read position is committed on its own while records come from disk (AUTO). */
     public static final long AUTO_COMMIT_NANOS = 1_000_000_000L;
 
-    /** Where the read position is stored. Its updates run under the cursor's file lock. */
-    private final ReadCursorFile cursorFile;
-    /**
-     * Disk records below this index may be delivered: {@code Long.MAX_VALUE}, or under
-     * {@code SyncPolicy.ALWAYS} the forced index, so the consumer never sees a record that a power
-     * cut could take back. Whoever raises it wakes a parked consumer.
-     */
-    private final LongSupplier readable;
-    /** Disk records below this index are announced to the receiver. Front lock. */
-    private long limit;
     /**
      * Commit mode MANUAL: the position moves only at {@link #commit(long)}, and read files stay
      * until a commit passes them; AUTO: also once a second while reading from disk and before a
      * file is deleted.
      */
     private final boolean manual;
-    /**
-     * AUTO: the read index when the current receiver call began: every record below it has been
-     * returned to the caller, so automatic stores may count it consumed (never the record a call
-     * is about to return: the process may die first). Front lock.
-     */
-    private long handedOver;
-    /** Last index written to the cursor file. The cursor's file lock (stores happen under it). */
-    private long committed;
-    /**
-     * Last index written to the cursor file <em>and forced</em>: an unforced store (before a file
-     * is deleted) may have written the index a commit asks for, and the commit must still force
-     * it. The cursor's file lock.
-     */
-    private long committedForced;
-    /** The snapshot progress last written to the cursor file (see {@link #snapshotDelivered}). The cursor's file lock. */
-    private long storedSnapshotConsumed;
-    /** When it was written. Written under the cursor's file lock; volatile for the consumer's lock-free check. */
-    private volatile long lastCommitNanos = System.nanoTime();
-    /**
-     * Records of the live memory snapshot, as the cursor file must say (0 once it is replayed).
-     * Written under the front lock; volatile because a store under the file lock alone (a
-     * producer releasing a file) reads it.
-     */
-    private volatile long snapshotRecords;
+    /** The committed position in {@code cursor.hop}. */
+    private final PositionStore positions;
+    private final ProducerFileAccess producerFileAccess;
+    /** Where the next record comes from: disk stream, snapshot, ring, unannounced disk records. */
+    private final RecordSources<T> sources;
+    /** The memory tier a graceful close persisted, replayed before the ring. */
+    private final SnapshotReplay<T> snapshot;
     /** Set by close under the front lock; volatile for lock-free checks. */
     private volatile boolean closed;
-    /** Markers taken from the ring. Front lock; volatile for stats. */
-    private volatile long markersPopped;
 
     /** A record {@link #peek()} returned and nobody has received yet; null when none. Front lock. */
     private T peeked;
-    /**
-     * {@link #peeked} is the ring's front element, left in its slot: it keeps its bytes in the
-     * memory budget (the channel holds it as before the peek) until it is taken. Front lock.
-     */
-    private boolean peekedInRing;
     /**
      * {@link #peeked} came from the memory snapshot, so it is counted as delivered though nobody
      * received it. Written under the front lock; volatile for {@code size()}.
      */
     private volatile boolean peekedFromMemory;
     /**
-     * Whether {@link #peeked} is the cursor's located frame, decoded but not consumed: the read
-     * position stays before it until it is received, so a commit or a close in between does not
-     * count it as consumed. Front lock.
-     */
-    private boolean peekedOnDisk;
-    /**
      * Records delivered (or peeked from memory, which takes them out of the ring) since open.
      * Written under the front lock with release stores ({@link #countDelivered()}); read by
      * {@code size()} with acquire loads ({@link #delivered()}).
      */
     private long delivered;
-    private static final VarHandle DELIVERED;
+    private static final VarHandle DELIVERED = VarHandles.field(MethodHandles.lookup(), "delivered", long.class);
 
-    static {
-        try {
-            DELIVERED = MethodHandles.lookup().findVarHandle(ReceiverMachine.class, "delivered", long.class);
-        } catch (ReflectiveOperationException e) {
-            throw new ExceptionInInitializerError(e);
-        }
-    }
-
-    /** The memory tier a graceful close persisted, replayed before the ring; null when none. Front lock. */
-    private SnapshotFile.Reader snapshot;
-    /** Snapshot records not yet replayed. Written under the front lock; volatile for stats. */
-    private volatile long snapshotPending;
-    /**
-     * Records of the live snapshot delivered (or skipped at open as delivered before a commit):
-     * stored with the position, so that a reopen never replays them again. Written under the front
-     * lock; volatile because a store under the file lock alone (a producer releasing a file) reads it.
-     */
-    private volatile long snapshotDelivered;
-    /** Generation of the live snapshot (0: none, or a version-1 one). Front lock; volatile like {@link #snapshotDelivered}. */
-    private volatile long snapshotGeneration;
-    /**
-     * AUTO: {@link #snapshotDelivered} when the current receiver call began (see {@link #handedOver}).
-     * Written under the front lock; volatile like {@link #snapshotDelivered}, since a store on a
-     * producer's thread (releasing a file, under the file lock alone) reads it.
-     */
-    private volatile long handedOverSnapshot;
 
     public ReceiverMachine(RingDeque<SenderState> ring, SegmentCursor cursor, RecordCodec<T> codec, long limit,
                            Path directory, SnapshotFile.Reader snapshot, boolean manual, ReadCursorFile cursorFile,
                            LongSupplier readable) {
         this.manual = manual;
-        this.cursorFile = cursorFile;
-        this.readable = readable;
         this.ring = ring;
         this.senderState = ring.backState();
         this.cursor = cursor;
         this.codec = codec;
-        this.limit = limit;
         this.directory = directory;
-        this.committed = cursor.readIndex();
-        this.committedForced = committed;
-        this.handedOver = committed;
-        this.snapshot = snapshot;
-        this.snapshotPending = snapshot == null ? 0 : snapshot.recordCount();
-        this.snapshotRecords = snapshot == null ? 0 : snapshot.recordCount();
-        this.snapshotGeneration = snapshot == null ? 0 : snapshot.generation();
+        this.snapshot = new SnapshotReplay<>(codec, scratch, cursor, directory, snapshot);
+        this.positions = new PositionStore(cursorFile, cursor, this::state, directory, 0);
+        this.sources = new RecordSources<>(ring, cursor, codec, scratch, this.snapshot, positions, directory, manual,
+                readable, limit);
         if (!manual) {
             // Runs under the file lock, on the consumer or on a producer releasing a file. Not
             // forced: a file deletion is no more durable than this rename, and the commit before
             // deleting every file would otherwise cost a device flush per file.
-            cursor.onBeforeDelete(index -> store(index, false, false));
+            cursor.onBeforeDelete(index -> positions.store(index, false, false));
         }
         // Forced, in both modes: a restart must find the position past evicted records, or it
         // would count them as lost (damage) instead of evicted. One flush per evicted file.
-        cursor.onBeforeEvict(index -> store(index, true, false));
+        cursor.onBeforeEvict(index -> positions.store(index, true, false));
+        this.producerFileAccess = new ProducerFileAccess(cursor, directory, () -> closed);
     }
 
-    /**
-     * {@code OverflowPolicy.DROP_OLDEST}, for a producer refused room: evicts the oldest queue file
-     * ({@link SegmentCursor#evictOldest()}). Takes only the cursor's file lock, like
-     * {@link #releaseDrainedFiles()}. Caller holds no channel lock.
-     *
-     * @return the undelivered records discarded, or -1 when nothing on disk can be evicted
-     * @throws StorageException if the read position could not be stored (nothing was evicted)
-     */
-    @Override
-    public long evictOldest() {
-        ReentrantLock fileLock = cursor.fileLock();
-        fileLock.lock();
-        try {
-            if (closed) {
-                return -1;
-            }
-            return cursor.evictOldest();
-        } catch (IOException e) {
-            throw new StorageException("cannot record the read position in " + directory
-                    + " before evicting a queue file", e);
-        } finally {
-            fileLock.unlock();
-        }
-    }
-
-    @Override
-    public long recordsEvicted() {
-        return cursor.recordsEvicted();
-    }
-
-    /**
-     * For a producer refused room: deletes queue files that are sealed and fully read (MANUAL:
-     * and committed). Takes only the cursor's file lock, never the front lock, so it works while
-     * the consumer is busy (in a slow {@code drainTo} sink, say); it waits at most for the
-     * consumer's current step through a file. Caller holds no channel lock.
-     *
-     * @return whether a file was deleted
-     */
-    public boolean releaseDrainedFiles() {
-        ReentrantLock fileLock = cursor.fileLock();
-        fileLock.lock();
-        try {
-            return !closed && cursor.releaseDrainedFiles();
-        } finally {
-            fileLock.unlock();
-        }
-    }
-
-    /** Records of a replayed memory snapshot still waiting in {@code snapshot.hop} (volatile load). */
-    public long snapshotPending() {
-        return snapshotPending;
-    }
-
-    /**
-     * The cursor file says the first {@code consumed} records of the live snapshot were delivered
-     * before its last store: skip them (markers among them still raise the disk limit, so the disk
-     * records they announced keep their place). Before first use.
-     */
-    public void resumeSnapshot(long consumed) throws IOException {
-        long skipped = 0;
-        while (snapshot != null && skipped < consumed) {
-            SnapshotFile.Reader.Kind kind = snapshot.next();
-            if (kind == SnapshotFile.Reader.Kind.END) {
-                break;
-            }
-            if (kind == SnapshotFile.Reader.Kind.MARKER) {
-                limit = Math.max(limit, snapshot.markerEnd());
-            } else if (kind == SnapshotFile.Reader.Kind.RECORD || kind == SnapshotFile.Reader.Kind.DAMAGED) {
-                skipped++;
-            }
-        }
-        snapshotDelivered = skipped;
-        handedOverSnapshot = skipped;
-        storedSnapshotConsumed = skipped;
-        if (snapshot != null) {
-            snapshotPending = snapshot.recordsUnaccounted();
-        }
-    }
-
-    /**
-     * The read cursor says a snapshot of {@code records} records was left, but none could be
-     * opened (deleted, or unreadable and set aside): count them as lost. Before first use.
-     */
-    public void snapshotMissing(long records) {
-        if (records > 0) {
-            cursor.countDamage(records);
-            System.getLogger("io.hopper").log(System.Logger.Level.WARNING, "hopper: the memory snapshot of "
-                    + records + " record(s) in " + directory + " is missing or unreadable; counted as lost");
-        }
+    /** The file operations producers refused room may run without the consumer. */
+    public ProducerFileAccess producerFileAccess() {
+        return producerFileAccess;
     }
 
     /**
@@ -268,14 +111,34 @@ public final class ReceiverMachine<T> implements SenderMachine.Evictor {
      * Called before the channel is published.
      */
     public void readAhead(long fileBytes) {
-        readAhead = new ReadAhead<>(codec, directory, fileBytes);
-        cursor.prefetcher(readAhead);
+        sources.readAhead(fileBytes);
     }
 
     /** Disk records whose value was decoded ahead (0 when read-ahead is off). Front lock held. */
     public long readAheadHits() {
-        return readAhead == null ? 0 : readAhead.hits();
+        return sources.readAheadHits();
     }
+
+    /** Records of a replayed memory snapshot still waiting in {@code snapshot.hop} (volatile load). */
+    public long snapshotPending() {
+        return snapshot.pending();
+    }
+
+    /**
+     * The cursor file says the first {@code consumed} records of the live snapshot were delivered
+     * before its last store: skip them; markers among them still raise the disk limit. Before
+     * first use.
+     */
+    public void resumeSnapshot(long consumed) throws IOException {
+        positions.snapshotResumed(snapshot.resume(consumed));
+        sources.limit = Math.max(sources.limit, snapshot.limitSeen());
+    }
+
+    /** The cursor file names a snapshot that could not be opened: its records count as lost. Before first use. */
+    public void snapshotMissing(long records) {
+        snapshot.missing(records);
+    }
+
 
     /**
      * Takes the next record.
@@ -292,7 +155,7 @@ public final class ReceiverMachine<T> implements SenderMachine.Evictor {
         }
         try {
             checkOpen();
-            settle();
+            sources.settle();
             long remaining = nanos;
             for (;;) {
                 checkOpen();
@@ -325,10 +188,10 @@ public final class ReceiverMachine<T> implements SenderMachine.Evictor {
         lock.lock();
         try {
             checkOpen();
-            settle();
+            sources.settle();
             int n = 0;
             while (n < max) {
-                if (peeked == null && snapshot == null && cursor.readIndex() >= limit) {
+                if (peeked == null && !snapshot.active() && cursor.readIndex() >= sources.limit) {
                     // Records in memory, up to the next disk marker: one hand-over per chunk.
                     int k = drainRing(sink, max - n);
                     n += k;
@@ -351,7 +214,7 @@ public final class ReceiverMachine<T> implements SenderMachine.Evictor {
                 sink.add(t);
                 take();
                 n++;
-                settle(); // the sink has it: handed over, so a file it finished can go to producers now
+                sources.settle(); // the sink has it: handed over, so a file it finished can go to producers now
             }
             delivered(null);
             return n;
@@ -402,7 +265,7 @@ public final class ReceiverMachine<T> implements SenderMachine.Evictor {
         lock.lock();
         try {
             checkOpen();
-            settle();
+            sources.settle();
             return delivered(peekLocked());
         } finally {
             lock.unlock();
@@ -411,8 +274,8 @@ public final class ReceiverMachine<T> implements SenderMachine.Evictor {
 
     private T peekLocked() {
         if (peeked == null) {
-            peeked = next(false);
-            if (peeked != null && !peekedOnDisk && !peekedInRing) {
+            peeked = sources.next(false);
+            if (peeked != null && !sources.locatedOnDisk && !sources.leftInRing) {
                 peekedFromMemory = true;
                 countDelivered(); // it has left the snapshot
             }
@@ -424,7 +287,7 @@ public final class ReceiverMachine<T> implements SenderMachine.Evictor {
     private T take() {
         T t = peeked;
         if (t == null) {
-            t = next(true);
+            t = sources.next(true);
             if (t != null) {
                 countDelivered();
             }
@@ -432,15 +295,15 @@ public final class ReceiverMachine<T> implements SenderMachine.Evictor {
         }
         peeked = null;
         peekedFromMemory = false;
-        if (peekedInRing) {
-            peekedInRing = false;
+        if (sources.leftInRing) {
+            sources.leftInRing = false;
             Object front = ring.pollFront();
             assert front == t : "the peeked record is the ring's front until it is taken";
             ring.signalNotFull();
             countDelivered();
-        } else if (peekedOnDisk) {
-            peekedOnDisk = false;
-            consumedDisk();
+        } else if (sources.locatedOnDisk) {
+            sources.locatedOnDisk = false;
+            sources.consumedDisk();
             countDelivered();
         }
         return t;
@@ -454,27 +317,6 @@ public final class ReceiverMachine<T> implements SenderMachine.Evictor {
         return peekedFromMemory;
     }
 
-    /**
-     * AUTO, at the start of a receiver call: what earlier calls returned is handed over; read
-     * files it passes are deleted (their position stored first). Front lock held.
-     */
-    private void settle() {
-        if (manual) {
-            return;
-        }
-        long read = cursor.readIndex();
-        if (read == handedOver && snapshotDelivered == handedOverSnapshot) {
-            // Nothing was read from disk or the snapshot since the last settle (the memory tier's
-            // records need no release): skip the file lock and the volatile store on the hot path.
-            // The cursor's released position moved with handedOver, so it has nothing to release.
-            return;
-        }
-        handedOver = read;
-        handedOverSnapshot = snapshotDelivered;
-        if (cursor.settle()) {
-            ring.signalAllProducers();
-        }
-    }
 
     /** Front lock held: one writer, so a release store of the increment is enough. */
     private void countDelivered() {
@@ -488,195 +330,13 @@ public final class ReceiverMachine<T> implements SenderMachine.Evictor {
 
     private T delivered(T t) {
         // Cascade: if work remains and another consumer thread is parked, pass the wake-up on.
-        if (ring.size() > 0 || cursor.readIndex() < limit || snapshot != null || peeked != null) {
+        if (peeked != null || sources.anyWaiting()) {
             ring.signalNotEmptyLocked();
         }
         return t;
     }
 
-    /**
-     * The next record from whichever source holds it, or {@code null} if none is available. Front
-     * lock held, nothing peeked.
-     *
-     * @param consume whether the record is taken; if not, a disk record is left located
-     *                ({@link #peekedOnDisk}) and a ring record in its slot ({@link #peekedInRing})
-     */
-    @SuppressWarnings("unchecked")
-    private T next(boolean consume) {
-        for (;;) {
-            long at = cursor.readIndex(); // an eviction may move it at any time; nextFrame re-checks
-            if (at < limit) {
-                if (at >= readable.getAsLong()) {
-                    // Announced, but not forced yet: it and everything after it wait. The force's
-                    // thread wakes us; announceParking/re-check in poll covers the race.
-                    return null;
-                }
-                if (!cursor.hasFileToRead()) {
-                    cursor.writeOffMissing(limit); // announced, but their files are gone
-                    continue;
-                }
-                T t = readDisk(consume, at);
-                if (t != null) {
-                    return t;
-                }
-                continue;
-            }
-            if (snapshot != null) {
-                T t = replaySnapshot();
-                if (t != null) {
-                    return t;
-                }
-                continue;
-            }
-            Object o = consume ? ring.pollFront() : ring.peekFront();
-            if (o != null) {
-                if (o instanceof DiskRun run) {
-                    if (!consume) {
-                        ring.pollFront(); // a marker is no record: a peek takes it like a receive
-                    }
-                    ring.signalNotFull();
-                    markersPopped++;
-                    if (run.end() > limit) {
-                        limit = run.end();
-                    }
-                    continue;
-                }
-                if (consume) {
-                    ring.signalNotFull();
-                } else {
-                    peekedInRing = true;
-                }
-                return (T) o;
-            }
-            if (!claimUnannouncedDiskRecords()) {
-                // Nothing to deliver, so this call hands nothing over: every record read so far
-                // was returned by an earlier call (or skipped as damage, like a whole file whose
-                // header is gone), and may be released now rather than at the next call, which
-                // could be a long park away. A file the writer sealed after we read its last
-                // record is released here too; a producer waiting for a file nudges us awake for this.
-                settle();
-                if (cursor.releaseDrainedFiles()) {
-                    ring.signalAllProducers();
-                }
-                return null;
-            }
-        }
-    }
 
-    /**
-     * One step through the snapshot: a record is returned; a marker raises the limit; damage is
-     * counted; at the end the snapshot is deleted. Returns null when the caller should look again.
-     */
-    private T replaySnapshot() {
-        try {
-            SnapshotFile.Reader.Kind kind = snapshot.next();
-            snapshotPending = snapshot.recordsUnaccounted();
-            switch (kind) {
-                case RECORD:
-                    snapshotDelivered++;
-                    try {
-                        return codec.decode(snapshot.payload(), snapshot.payloadOffset(), snapshot.payloadLength(), snapshot.compressed(),
-                                scratch);
-                    } catch (CorruptDataException e) {
-                        cursor.countDamage(1);
-                        System.getLogger("io.hopper").log(System.Logger.Level.WARNING, "hopper: record "
-                                + (snapshotDelivered - 1) + " of the memory snapshot in " + directory
-                                + " does not decode (" + e.getMessage() + "); skipping it");
-                        return null;
-                    }
-                case MARKER:
-                    limit = Math.max(limit, snapshot.markerEnd());
-                    return null;
-                case DAMAGED:
-                    snapshotDelivered++;
-                    cursor.countDamage(1);
-                    return null;
-                case DAMAGED_MARKER:
-                    cursor.countDamage(0);
-                    return null;
-                default:
-                    if (snapshot.recordsUnaccounted() > 0) {
-                        cursor.countDamage(snapshot.recordsUnaccounted());
-                    }
-                    snapshot.finish();
-                    snapshot = null;
-                    snapshotPending = 0;
-                    snapshotRecords = 0;
-                    snapshotDelivered = 0;
-                    handedOverSnapshot = 0;
-                    snapshotGeneration = 0;
-                    // The cursor file's snapshot size is stale now: write it at once. MANUAL keeps the
-                    // committed position (store never moves it back, so MIN_VALUE means "as it is").
-                    storeQuietly(manual ? Long.MIN_VALUE : handedOver, true, true);
-                    return null;
-            }
-        } catch (IOException e) {
-            throw new StorageException("cannot read the memory snapshot in " + directory, e);
-        }
-    }
-
-    private T readDisk(boolean consume, long at) {
-        if (!cursor.nextFrame(at)) {
-            // A finished file was deleted or damage was skipped: disk room may have appeared.
-            ring.signalAllProducers();
-            return null;
-        }
-        T value;
-        if (readAhead != null && cursor.locatedPrefetched()) {
-            value = readAhead.take();
-        } else {
-            try {
-                value = codec.decode(cursor.window(), cursor.payloadOffset(), cursor.payloadLength(),
-                        cursor.compressed(), scratch);
-            } catch (CorruptDataException e) {
-                cursor.undecodable(e);
-                return null;
-            }
-        }
-        if (consume) {
-            consumedDisk();
-        } else {
-            peekedOnDisk = true;
-        }
-        return value;
-    }
-
-    /** The located disk record was received. Front lock held. */
-    private void consumedDisk() {
-        cursor.consumed();
-        if (cursor.releaseDrainedFiles()) {
-            ring.signalAllProducers();
-        }
-        if (!manual) {
-            autoCommit();
-        }
-    }
-
-    /**
-     * The ring is empty: announce to ourselves any disk records whose marker never made it into
-     * the ring. A volatile read rules the common case out without the back lock.
-     */
-    private boolean claimUnannouncedDiskRecords() {
-        if (senderState.appender().nextIndex() <= limit) {
-            return false;
-        }
-        ReentrantLock back = ring.backLock();
-        back.lock(); // lock order: front, then back
-        try {
-            if (ring.size() != 0) {
-                return true; // a producer pushed meanwhile; what it pushed comes first
-            }
-            long claimed = senderState.claimAll();
-            if (claimed <= limit) {
-                return false;
-            }
-            limit = claimed;
-            ring.signalNotFullLocked(); // producers can use memory again
-            return true;
-        } finally {
-            back.unlock();
-        }
-    }
 
     private void checkOpen() {
         if (closed) {
@@ -704,13 +364,13 @@ public final class ReceiverMachine<T> implements SenderMachine.Evictor {
         lock.lock();
         try {
             checkOpen();
-            settle();
+            sources.settle();
             long delivered = cursor.readIndex();
             if (position > delivered) {
                 throw new IllegalArgumentException("position " + position + " lies past the records delivered so far ("
                         + delivered + ")");
             }
-            if (store(position, true, false) && manual && cursor.releaseDrainedFiles()) {
+            if (positions.store(position, true, false) && manual && cursor.releaseDrainedFiles()) {
                 ring.signalAllProducers();
             }
         } finally {
@@ -718,69 +378,14 @@ public final class ReceiverMachine<T> implements SenderMachine.Evictor {
         }
     }
 
-    /**
-     * Stores {@code index} as the committed position, unless a commit already covers it and
-     * {@code always} is false ({@code always}: the cursor file must be rewritten anyway, e.g. for
-     * a new snapshot size; the position never moves back). Takes the file lock (reentrant: the
-     * delete hook already holds it).
-     *
-     * @return whether the committed position moved
-     * @throws StorageException if the cursor file could not be written
-     */
-    private boolean store(long index, boolean force, boolean always) {
-        ReentrantLock fileLock = cursor.fileLock();
-        fileLock.lock();
-        try {
-            long at = Math.max(index, committed);
-            ReadCursorFile.State state = state(at);
-            boolean snapshotMoved = state.snapshotConsumed() != storedSnapshotConsumed;
-            if (!always && !snapshotMoved && at == committed && (!force || committedForced >= at)) {
-                return false;
-            }
-            try {
-                cursorFile.store(state, force);
-            } catch (IOException e) {
-                throw new StorageException("cannot record the read position in " + directory, e);
-            }
-            storedSnapshotConsumed = state.snapshotConsumed();
-            if (force) {
-                committedForced = at;
-            }
-            boolean moved = at > committed;
-            committed = at;
-            lastCommitNanos = System.nanoTime();
-            cursor.committed(at);
-            return moved;
-        } finally {
-            fileLock.unlock();
-        }
-    }
-
-    /** {@link #store} for a commit the caller did not ask for: a failure is logged and retried later. */
-    private void storeQuietly(long index, boolean force, boolean always) {
-        try {
-            store(index, force, always);
-        } catch (StorageException e) {
-            lastCommitNanos = System.nanoTime();
-            System.getLogger("io.hopper").log(System.Logger.Level.WARNING, "hopper: " + e.getMessage());
-        }
-    }
-
     private ReadCursorFile.State state(long readIndex) {
         // MANUAL: snapshot records count as consumed at any commit after their delivery (they are
         // memory-tier records: delivered once, never redelivered after a commit that followed them).
         return new ReadCursorFile.State(readIndex, senderState.appender().nextIndex(),
-                senderState.appender().nextSequence(), snapshotRecords,
-                snapshotRecords == 0 ? 0 : manual ? snapshotDelivered : handedOverSnapshot,
-                snapshotRecords == 0 ? 0 : snapshotGeneration);
+                senderState.appender().nextSequence(), snapshot.records(), snapshot.consumedForStore(manual),
+                snapshot.generation());
     }
 
-    /** AUTO: commits at most once per {@link #AUTO_COMMIT_NANOS} while records are read from disk. Front lock held. */
-    private void autoCommit() {
-        if (System.nanoTime() - lastCommitNanos >= AUTO_COMMIT_NANOS) {
-            storeQuietly(handedOver, true, false);
-        }
-    }
 
     /**
      * Closes the receiving side: persists the memory tier, records the read position, releases the
@@ -800,110 +405,48 @@ public final class ReceiverMachine<T> implements SenderMachine.Evictor {
             return;
         }
         closed = true;
-        if (readAhead != null) {
-            readAhead.close();
-        }
+        sources.closeReadAhead();
         List<Object> slots = new ArrayList<>();
         boolean anyRecord = false;
         // A peeked disk record stays in its file, unconsumed, unless DROP_OLDEST evicted that file
         // (the eviction counted it as delivered): then it goes into the snapshot ahead of
         // everything, the disk records announced after it included (a marker follows it).
-        boolean evictedHead = peekedOnDisk && cursor.locatedFrameEvicted();
+        boolean evictedHead = sources.locatedOnDisk && cursor.locatedFrameEvicted();
         // A record peeked in the ring is still in its slot: the ring's order below writes it.
-        T head = (peekedOnDisk && !evictedHead) || peekedInRing ? null : peeked;
+        T head = (sources.locatedOnDisk && !evictedHead) || sources.leftInRing ? null : peeked;
         peeked = null;
-        peekedInRing = false;
+        sources.leftInRing = false;
         peekedFromMemory = false;
         anyRecord |= head != null;
         for (Object o = ring.pollFront(); o != null; o = ring.pollFront()) {
             slots.add(o);
             anyRecord |= !(o instanceof DiskRun);
         }
-        long dropped = 0;
         try {
-            long snapshotRecords = 0;
-            if (anyRecord || snapshot != null) {
+            boolean write = anyRecord || snapshot.active();
+            if (write) {
+                long limit = sources.limit;
                 long headerLimit = evictedHead ? Math.min(limit, cursor.readIndex()) : limit;
-                try (SnapshotFile.Writer w = new SnapshotFile.Writer(directory, headerLimit)) {
-                    // A peeked record was taken from memory (the old snapshot or the ring) after
-                    // every announced disk record was read: it comes first.
-                    if (head != null && !snapshotRecord(w, head)) {
-                        dropped++;
-                    }
-                    if (evictedHead) {
-                        w.marker(limit);
-                    }
-                    if (snapshot != null) {
-                        long damaged = snapshot.copyRemainingTo(w);
-                        if (damaged > 0) {
-                            cursor.countDamage(damaged);
-                        }
-                    }
-                    for (Object o : slots) {
-                        if (o instanceof DiskRun run) {
-                            w.marker(run.end());
-                            continue;
-                        }
-                        if (!snapshotRecord(w, (T) o)) {
-                            dropped++;
-                        }
-                    }
-                    w.marker(senderState.appender().nextIndex());
-                    w.commit();
-                    if (dropped > 0) {
-                        cursor.countLost(dropped); // visible in stats() after close
-                    }
-                    snapshotRecords = w.records();
-                    snapshotGeneration = w.generation();
-                }
-                if (snapshot != null) {
-                    snapshot.close(); // its file was just replaced by the new snapshot
-                    snapshot = null;
-                    snapshotPending = 0;
-                }
+                snapshot.writeAtClose(headerLimit, head, evictedHead ? limit : -1, slots,
+                        senderState.appender().nextIndex());
             }
-            this.snapshotRecords = snapshotRecords;
-            snapshotDelivered = 0; // the new snapshot holds only what was not delivered
-            handedOverSnapshot = 0;
-            // MANUAL: what was read but not committed comes again after the restart.
-            ReentrantLock fileLock = cursor.fileLock();
-            fileLock.lock();
-            try {
-                cursorFile.store(state(manual ? committed : cursor.readIndex()));
-            } finally {
-                fileLock.unlock();
-            }
+            snapshot.closed(write);
+            positions.storeAtClose(manual);
         } finally {
             try {
                 cursor.close();
             } finally {
-                cursorFile.close();
+                positions.close();
             }
         }
     }
 
-    /** Writes one record into the close's snapshot; false (logged) if it cannot be encoded. */
-    private boolean snapshotRecord(SnapshotFile.Writer w, T record) throws IOException {
-        try {
-            io.hopper.internal.codec.EncodedRecord e = codec.encode(record);
-            try {
-                w.record(e);
-            } finally {
-                codec.release(e);
-            }
-            return true;
-        } catch (RuntimeException e) {
-            System.getLogger("io.hopper").log(System.Logger.Level.WARNING,
-                    "hopper: a record could not be serialized at close and is dropped: " + e);
-            return false;
-        }
-    }
 
     public SegmentCursor cursor() {
         return cursor;
     }
 
     public long markersPopped() {
-        return markersPopped;
+        return sources.markersPopped();
     }
 }

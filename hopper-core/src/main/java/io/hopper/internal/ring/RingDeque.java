@@ -1,5 +1,6 @@
 package io.hopper.internal.ring;
 
+import io.hopper.internal.concurrent.VarHandles;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.util.concurrent.locks.Condition;
@@ -37,7 +38,7 @@ import java.util.concurrent.locks.ReentrantLock;
  *   {@code maxBytes <= MAX_BYTES}, and slots within [0, capacity] with {@code capacity <= 2^27}.</li>
  *   <li><b>No lost wake-up.</b> A consumer about to park first increments
  *   {@code consumersParked} (volatile), then re-checks for work, then awaits {@code notEmpty}
- *   (which releases the front lock). A producer first increments {@code size}, then reads
+ *   (which releases the front lock). A producer first adds its slot to {@code state}, then reads
  *   {@code consumersParked}. Both are volatile, hence sequentially consistent: either the
  *   consumer's re-check sees the new slot, or the producer sees the parked consumer and signals
  *   it &mdash; taking the front lock to do so, which it can only get once the consumer is
@@ -70,22 +71,11 @@ public final class RingDeque<S> {
     /** One occupied slot, as added to {@link #state}. */
     private static final long ONE_SLOT = 1L << BYTES_BITS;
 
-    private static final VarHandle STATE;
-    private static final VarHandle CONSUMERS_PARKED;
-    private static final VarHandle PRODUCERS_WAITING;
+    private static final VarHandle STATE = VarHandles.field(MethodHandles.lookup(), "state", long.class);
+    private static final VarHandle CONSUMERS_PARKED = VarHandles.field(MethodHandles.lookup(), "consumersParked", int.class);
+    private static final VarHandle PRODUCERS_WAITING = VarHandles.field(MethodHandles.lookup(), "producersWaiting", int.class);
 
-    static {
-        try {
-            MethodHandles.Lookup l = MethodHandles.lookup();
-            STATE = l.findVarHandle(RingDeque.class, "state", long.class);
-            CONSUMERS_PARKED = l.findVarHandle(RingDeque.class, "consumersParked", int.class);
-            PRODUCERS_WAITING = l.findVarHandle(RingDeque.class, "producersWaiting", int.class);
-        } catch (ReflectiveOperationException e) {
-            throw new ExceptionInInitializerError(e);
-        }
-    }
-
-    /** The slots. Element i is written by a producer under the back lock, read and nulled by the consumer under the front lock; {@code size} orders the two. */
+    /** The slots. Element i is written by a producer under the back lock, read and nulled by the consumer under the front lock; {@link #state} orders the two. */
     private final Object[] slots;
     /** Bytes charged for the element in the same slot; same ownership as {@link #slots}. */
     private final int[] weights;
@@ -98,26 +88,37 @@ public final class RingDeque<S> {
     private final ReentrantLock backLock = new ReentrantLock();
     /** Producers wait here for room; signalled by the consumer side. */
     private final Condition notFull = backLock.newCondition();
-    /** Next slot to fill. Guarded by the back lock. */
+    /**
+     * Guarded: back lock. Next slot to fill. Not padded away from {@link #head} and {@link #state}:
+     * no JMH run has shown false sharing between them to cost anything measurable yet (the
+     * measurement belongs to the next performance issue, which tries padding).
+     */
     private int tail;
     /** The producers' shared state; its contents are guarded by the back lock. */
     private final S backState;
-    /** Producers blocked in {@link #awaitNotFull}. Written under the back lock; read by the consumer without it (volatile). */
+    /**
+     * Guarded: back lock for writes. Volatile (the Dekker handshake with {@link #state}, below):
+     * producers blocked in {@link #awaitNotFull}; read by the consumer without the back lock.
+     */
     private volatile int producersWaiting;
 
     /** Consumer's lock: guards {@link #head} and {@link #notEmpty}. */
     private final ReentrantLock frontLock = new ReentrantLock();
     /** The consumer waits here for elements; signalled by producers on the empty-to-non-empty transition. */
     private final Condition notEmpty = frontLock.newCondition();
-    /** Next slot to pop. Guarded by the front lock. */
+    /** Guarded: front lock. Next slot to pop. */
     private int head;
-    /** Consumers that announced they are about to park. Written under the front lock; read by producers without it (volatile). */
+    /**
+     * Guarded: front lock for writes. Volatile (the Dekker handshake with {@link #state}): consumers
+     * that announced they are about to park; read by producers without the front lock.
+     */
     private volatile int consumersParked;
 
     /**
      * The handshake between the two ends: occupied slots (high bits) and the bytes they are
      * charged (low {@value #BYTES_BITS} bits). Added to under the back lock, subtracted from under
      * the front lock, always by one volatile read-modify-write; read with volatile loads.
+     * Writer: producers (back lock) and the consumer (front lock), volatile.
      */
     private volatile long state;
 

@@ -18,8 +18,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * and no file grows past {@code segmentBytes}, so the bytes on disk never exceed
  * {@code maxFiles * segmentBytes <= diskBytes}. When sealed files are rewritten in blocks, the
  * bound is kept in bytes instead ({@link #reserveFile()}). {@code files} only grows under the back lock
- * (check-then-create by one producer at a time) and only shrinks on the consumer side, so the
- * file bound cannot be overshot.
+ * (check-then-create by one producer at a time) and only shrinks under the cursor's file lock (a
+ * read file deleted, or an evicted one), so the file bound cannot be overshot.
  */
 public final class SegmentLog {
     final Path directory;
@@ -32,7 +32,11 @@ public final class SegmentLog {
      */
     final boolean compacting;
 
-    /** Live files, oldest first. Tail: appender (back lock). Head: cursor (front lock). */
+    /**
+     * Live files, oldest first. Tail: added by the appender under the back lock. Head: removed under
+     * the cursor's file lock, by the consumer finishing a file or by a producer evicting one
+     * ({@code DROP_OLDEST}). A concurrent deque, so each end's owner needs no lock of the other.
+     */
     final ConcurrentLinkedDeque<SegmentMeta> live = new ConcurrentLinkedDeque<>();
     /** Live file count. */
     final AtomicInteger files = new AtomicInteger();

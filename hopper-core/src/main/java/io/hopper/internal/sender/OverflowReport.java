@@ -1,5 +1,6 @@
 package io.hopper.internal.sender;
 
+import io.hopper.internal.concurrent.VarHandles;
 import io.hopper.OverflowPolicy;
 
 import java.lang.invoke.MethodHandles;
@@ -15,15 +16,7 @@ import java.util.function.LongSupplier;
 final class OverflowReport {
     static final long INTERVAL_NANOS = 10_000_000_000L;
     private static final System.Logger LOG = System.getLogger("io.hopper");
-    private static final VarHandle NEXT;
-
-    static {
-        try {
-            NEXT = MethodHandles.lookup().findVarHandle(OverflowReport.class, "nextNanos", long.class);
-        } catch (ReflectiveOperationException e) {
-            throw new ExceptionInInitializerError(e);
-        }
-    }
+    private static final VarHandle NEXT = VarHandles.field(MethodHandles.lookup(), "nextNanos", long.class);
 
     private final Path directory;
     private final OverflowPolicy policy;

@@ -15,7 +15,6 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.locks.ReentrantLock;
-import java.util.function.BooleanSupplier;
 import java.util.function.ToLongFunction;
 
 /**
@@ -36,12 +35,25 @@ import java.util.function.ToLongFunction;
  *
  * <p><b>Both tiers full.</b> After releasing drained files, the {@link OverflowPolicy} decides:
  * {@code BLOCK} waits (or refuses), {@code DROP_OLDEST} evicts the oldest queue file through the
- * {@link Evictor} (the cursor's file lock, no channel lock held) and places the record again,
+ * {@link FileRoom} (the cursor's file lock, no channel lock held) and places the record again,
  * {@code DROP_NEWEST} drops the record. Neither drop policy ever waits for room.
  */
 public final class SenderMachine<T> {
-    /** Frees disk room for {@code DROP_OLDEST}; implemented by the consumer side, which owns the read position. */
-    public interface Evictor {
+    /**
+     * Frees disk room for a producer refused it; implemented by the consumer side, which owns the
+     * read position and the read files.
+     */
+    public interface FileRoom {
+        /**
+         * Deletes queue files that are sealed and fully read, without the consumer (taking the
+         * cursor's file lock, never the front lock). A file the producers sealed after the consumer
+         * read its last record is otherwise only deleted when the consumer next looks for work, and
+         * with the file budget spent a producer would be refused room that is really there.
+         *
+         * @return whether one was deleted
+         */
+        boolean releaseDrainedFiles();
+
         /**
          * Evicts the oldest queue file (or marks the one being written for sealing).
          *
@@ -53,6 +65,21 @@ public final class SenderMachine<T> {
         long recordsEvicted();
     }
 
+    /**
+     * How the channel's producers place records, from the builder's settings.
+     *
+     * @param maxFrameBytes  the largest frame a queue file takes
+     * @param directory      the channel's directory, for messages
+     * @param writeThrough   every record goes to disk before its send returns; the ring carries only markers
+     * @param sync           forces appended records; null when nothing is ever forced ({@code SyncPolicy.NONE})
+     * @param syncEachRecord sends that put a record on disk wait for it to be forced ({@code SyncPolicy.ALWAYS})
+     * @param syncEvery      force after this many disk appends ({@code SyncPolicy.every}); 0 otherwise
+     * @param policy         what a producer refused room gets
+     */
+    public record Settings(long maxFrameBytes, Path directory, boolean writeThrough, DiskSync sync,
+                           boolean syncEachRecord, int syncEvery, OverflowPolicy policy) {
+    }
+
     private static final int PLACED = 0;
     private static final int PLACED_WAKE = 1;
     private static final int NEED_ENCODING = 2;
@@ -60,14 +87,14 @@ public final class SenderMachine<T> {
     /** Weight marking a record that can never be held in memory. */
     private static final int NOT_IN_MEMORY = -1;
 
-    private final RingDeque<SenderState> ring;
-    private final SenderState state;
-    private final RecordCodec<T> codec;
+    final RingDeque<SenderState> ring;
+    final SenderState state;
+    final RecordCodec<T> codec;
     private final ToLongFunction<? super T> weigher;
     private final long maxFrameBytes;
     private final Path directory;
     /** Every record goes to disk before its send returns; the ring carries only disk markers. */
-    private final boolean writeThrough;
+    final boolean writeThrough;
     /** Forces appended records; null when nothing is ever forced (SyncPolicy.NONE). */
     private final DiskSync sync;
     /** Sends that put a record on disk wait for it to be forced (SyncPolicy.ALWAYS). */
@@ -78,16 +105,9 @@ public final class SenderMachine<T> {
     private int appendsSinceForce;
     /** Index after the record the current placement appended. Back lock; read by the same thread before it unlocks. */
     private long appendedEnd;
-    /**
-     * Deletes queue files that are sealed and fully read (taking the cursor's file lock, never the
-     * consumer's front lock); says
-     * whether one was deleted. A file the producers sealed after the consumer read its last record
-     * is otherwise only deleted when the consumer next looks for work, and with the file budget
-     * spent a producer would be refused room that is really there. Called without the back lock.
-     */
-    private final BooleanSupplier releaseDrainedFiles;
     private final OverflowPolicy policy;
-    private final Evictor evictor;
+    /** Releases drained files and evicts, for a producer refused room; takes only the cursor's file lock. */
+    private final FileRoom files;
     /**
      * At most this many eviction attempts for one record before it is dropped after all. Each
      * attempt frees a file or finds room that appeared meanwhile, so a record needs another only
@@ -97,25 +117,24 @@ public final class SenderMachine<T> {
      */
     private static final int MAX_EVICTION_ATTEMPTS = 10_000;
     private final OverflowReport report;
+    private final BatchPlacement<T> batches;
 
     public SenderMachine(RingDeque<SenderState> ring, RecordCodec<T> codec, ToLongFunction<? super T> weigher,
-                         long maxFrameBytes, Path directory, boolean writeThrough, DiskSync sync,
-                         boolean syncEachRecord, int syncEvery, BooleanSupplier releaseDrainedFiles,
-                         OverflowPolicy policy, Evictor evictor) {
+                         Settings settings, FileRoom files) {
         this.ring = ring;
         this.state = ring.backState();
         this.codec = codec;
         this.weigher = weigher;
-        this.maxFrameBytes = maxFrameBytes;
-        this.directory = directory;
-        this.writeThrough = writeThrough;
-        this.sync = sync;
-        this.syncEachRecord = syncEachRecord && sync != null;
-        this.syncEvery = syncEvery;
-        this.releaseDrainedFiles = releaseDrainedFiles;
-        this.policy = Objects.requireNonNull(policy, "policy");
-        this.evictor = Objects.requireNonNull(evictor, "evictor");
-        this.report = new OverflowReport(directory, policy, evictor::recordsEvicted, state::dropped);
+        this.maxFrameBytes = settings.maxFrameBytes();
+        this.directory = settings.directory();
+        this.writeThrough = settings.writeThrough();
+        this.sync = settings.sync();
+        this.syncEachRecord = settings.syncEachRecord() && sync != null;
+        this.syncEvery = settings.syncEvery();
+        this.policy = Objects.requireNonNull(settings.policy(), "policy");
+        this.files = Objects.requireNonNull(files, "files");
+        this.report = new OverflowReport(directory, policy, files::recordsEvicted, state::dropped);
+        this.batches = new BatchPlacement<>(this); // last: it reads the fields above
     }
 
     public OverflowPolicy policy() {
@@ -143,7 +162,7 @@ public final class SenderMachine<T> {
     }
 
     /** The weigher's answer for {@code record}, checked. Runs outside the channel's locks. */
-    private long weigh(T record) {
+    long weigh(T record) {
         long w = weigher.applyAsLong(record);
         if (w < 0) {
             throw new IllegalArgumentException("weigher returned a negative weight " + w + " for a record of "
@@ -152,16 +171,67 @@ public final class SenderMachine<T> {
         return w;
     }
 
-    /** {@link #offer} for a record already checked and weighed ({@code w}). */
-    private boolean offerWeighed(T record, long w, boolean block, long nanos) throws InterruptedException {
+    /**
+     * {@link #offer} for a record already checked and weighed ({@code w}). The hot path, kept small
+     * enough for the JIT to inline: in memory mode, one hold of the back lock places the record in
+     * the ring. Anything else (no room in memory, disk mode, write-through) takes
+     * {@link #offerSlow}, which starts over: a refused placement changed nothing.
+     */
+    boolean offerWeighed(T record, long w, boolean block, long nanos) throws InterruptedException {
         int weight = (writeThrough || w > Integer.MAX_VALUE || w > ring.maxBytes()) ? NOT_IN_MEMORY : (int) w;
+        if (weight != NOT_IN_MEMORY && !state.diskModeHint) {
+            int outcome = placeInMemory(record, weight, block);
+            if (outcome == PLACED) {
+                return true;
+            }
+            if (outcome == PLACED_WAKE) {
+                ring.signalNotEmpty(); // after the back lock: the lock order is front, then back
+                return true;
+            }
+        }
+        return offerSlow(record, w, weight, block, nanos, weight != NOT_IN_MEMORY && !state.diskModeHint);
+    }
+
+    /**
+     * One attempt to place a record in the ring, under the back lock.
+     *
+     * @return {@code PLACED} or {@code PLACED_WAKE}, or {@code NEED_ENCODING} when it must go to
+     *         disk (memory is full, or records wait on disk ahead of it): nothing was placed
+     */
+    private int placeInMemory(T record, int weight, boolean block) throws InterruptedException {
+        ReentrantLock lock = ring.backLock();
+        if (block) {
+            lock.lockInterruptibly();
+        } else {
+            lock.lock();
+        }
+        try {
+            if (state.closed) {
+                throw closedError();
+            }
+            return place(record, weight, null); // no encoding: never appends to disk
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * The full placement protocol: encoding for disk outside the lock, placement in either tier,
+     * waiting for room ({@code BLOCK}), releasing drained files, evicting ({@code DROP_OLDEST}),
+     * waking a parked consumer, and the durability wait.
+     *
+     * @param memoryWasFull the hot path found no room in memory: encode before taking the lock
+     */
+    private boolean offerSlow(T record, long w, int weight, boolean block, long nanos, boolean memoryWasFull)
+            throws InterruptedException {
         EncodedRecord encoded = null;
         try {
             // Encode ahead, outside the lock, only when the record is bound for disk: it cannot be
-            // held in memory, or the last placement went to disk (disk mode). "Memory looks full" is
-            // not enough: at the boundary the consumer frees room all the time, and encoding records
-            // that then go to memory anyway cost a 15x slowdown in the spill benchmark.
-            if (weight == NOT_IN_MEMORY || state.diskModeHint) {
+            // held in memory, the last placement went to disk (disk mode), or the hot path just
+            // found memory full. "Memory looks full" by itself is not enough: at the boundary the
+            // consumer frees room all the time, and encoding records that then go to memory anyway
+            // cost a 15x slowdown in the spill benchmark.
+            if (weight == NOT_IN_MEMORY || state.diskModeHint || memoryWasFull) {
                 encoded = encode(record, w, weight);
             }
             ReentrantLock lock = ring.backLock();
@@ -241,7 +311,7 @@ public final class SenderMachine<T> {
                     case FULL:
                         if (mayRelease && !nudge) {
                             mayRelease = false;
-                            if (releaseDrainedFiles.getAsBoolean()) {
+                            if (files.releaseDrainedFiles()) {
                                 ring.signalAllProducers(); // the room is theirs too
                                 continue;
                             }
@@ -260,7 +330,7 @@ public final class SenderMachine<T> {
                                 // means the disk emptied since the append was refused (the consumer
                                 // released files meanwhile): the record fits now, so place it again too.
                                 evictions++;
-                                if (evictor.evictOldest() > 0) {
+                                if (files.evictOldest() > 0) {
                                     report.discarded();
                                 }
                                 continue;
@@ -294,14 +364,9 @@ public final class SenderMachine<T> {
         }
     }
 
-    /** Records placed by one hold of the back lock in {@link #offerAll}: bounds the time other producers wait. */
-    private static final int BATCH_CHUNK = 256;
-
     /**
-     * Places {@code records} in order. In memory mode, runs of records go into the ring under one
-     * hold of the back lock with one atomic add (so one batch is contiguous in the channel's order
-     * for as long as memory has room); a record that does not fit there takes the single-record
-     * path ({@link #offer}), with its encoding, disk placement, overflow policy and waiting.
+     * Places {@code records} in order ({@link BatchPlacement}): runs of records go into the ring
+     * under one hold of the back lock; a record that does not fit there takes the single-record path.
      *
      * @param block wait for room for each record (policy {@code BLOCK}); otherwise stop at the first
      *              record refused ({@code BLOCK}) or apply the drop policy to each record
@@ -310,92 +375,7 @@ public final class SenderMachine<T> {
      *         others were dropped and counted
      */
     public int offerAll(List<? extends T> records, boolean block, int[] accepted) throws InterruptedException {
-        int n = records.size();
-        long[] weights = new long[n];
-        for (int i = 0; i < n; i++) { // nothing is placed if one record cannot be, or its weigher throws
-            T r = records.get(i);
-            if (r == null) { // not requireNonNull(r, message): its message would be built for every record
-                throw new NullPointerException("records contains null at index " + i);
-            }
-            if (r instanceof DiskRun) {
-                throw new IllegalArgumentException("DiskRun is the channel's internal marker, not a record");
-            }
-            codec.verify(r);
-            weights[i] = weigh(r);
-        }
-        int pos = 0; // next record to place
-        int taken = 0;
-        int[] chunk = null;
-        while (pos < n) {
-            if (!writeThrough && !state.diskModeHint) {
-                int to = Math.min(n, pos + BATCH_CHUNK);
-                if (chunk == null) {
-                    chunk = new int[Math.min(n, BATCH_CHUNK)];
-                }
-                int fit = memoryWeights(weights, pos, to, chunk);
-                int k = fit == 0 ? 0 : pushBatch(records, pos, pos + fit, chunk);
-                pos += k;
-                taken += k;
-                accepted[0] = taken;
-                if (k == to - (pos - k)) {
-                    continue; // the whole chunk went into memory
-                }
-                if (pos == n) {
-                    break;
-                }
-            }
-            if (offerWeighed(records.get(pos), weights[pos], block, block ? Long.MAX_VALUE : 0)) {
-                taken++;
-                accepted[0] = taken;
-            } else if (policy == OverflowPolicy.BLOCK) {
-                return taken; // a prefix: the rest stays with the caller
-            } // else dropped and counted by offer: go on with the next
-            pos++;
-        }
-        return taken;
-    }
-
-    /**
-     * Copies the weights of {@code records[from, to)} into {@code chunk}, up to the first record
-     * that cannot be held in memory at all (that one takes the single-record path).
-     *
-     * @return how many of them may go into memory
-     */
-    private int memoryWeights(long[] weights, int from, int to, int[] chunk) {
-        for (int i = from; i < to; i++) {
-            long w = weights[i];
-            if (w > Integer.MAX_VALUE || w > ring.maxBytes()) {
-                return i - from;
-            }
-            chunk[i - from] = (int) w;
-        }
-        return to - from;
-    }
-
-    /** Pushes what fits of {@code records[from, to)} into memory under one hold of the back lock; wakes the consumer once. */
-    private int pushBatch(List<? extends T> records, int from, int to, int[] weights) {
-        ReentrantLock lock = ring.backLock();
-        int r;
-        lock.lock();
-        try {
-            if (state.closed) {
-                throw closedError();
-            }
-            if (state.announced != state.appender.nextIndex()) {
-                return 0; // disk mode: each record needs the single-record path's marker logic
-            }
-            r = ring.tryPushBackAll(records, from, to, weights);
-            if (r != 0) {
-                state.countAccepted(r >>> 1);
-                state.memoryMode();
-            }
-        } finally {
-            lock.unlock();
-        }
-        if ((r & 1) != 0) {
-            ring.signalNotEmpty();
-        }
-        return r >>> 1;
+        return batches.offerAll(records, block, accepted);
     }
 
     /** One placement attempt. Caller holds the back lock. */
@@ -413,7 +393,7 @@ public final class SenderMachine<T> {
                 int r = ring.tryPushBack(new DiskRun(next), 0);
                 ring.tryPushBack(record, weight); // cannot fail: room for both was checked under the lock
                 state.announced = next;
-                state.markersPushed++;
+                state.countMarkerPushed();
                 state.memoryMode();
                 state.countAccepted();
                 return r == RingDeque.PUSHED_INTO_EMPTY ? PLACED_WAKE : PLACED;
@@ -429,7 +409,7 @@ public final class SenderMachine<T> {
         } catch (IOException e) {
             throw new StorageException("cannot spill a record to " + directory, e);
         }
-        state.spilled++;
+        state.countSpilled();
         if (!state.diskModeHint) {
             state.diskModeHint = true;
         }
@@ -493,7 +473,7 @@ public final class SenderMachine<T> {
         }
     }
 
-    private ChannelClosedException closedError() {
+    ChannelClosedException closedError() {
         return new ChannelClosedException("channel " + directory + " is closed");
     }
 }
