@@ -1,45 +1,29 @@
 package io.hopper.kafka;
 
 import io.hopper.Channel;
-import io.hopper.ChannelClosedException;
-import io.hopper.ChannelStats;
 import io.hopper.CommitMode;
-import io.hopper.Receiver;
-import io.hopper.StorageException;
-import org.apache.kafka.clients.producer.Callback;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.clients.producer.RecordMetadata;
-import org.apache.kafka.common.errors.ApiException;
 import org.apache.kafka.common.errors.AuthorizationException;
 import org.apache.kafka.common.errors.InvalidTopicException;
 import org.apache.kafka.common.errors.RecordBatchTooLargeException;
 import org.apache.kafka.common.errors.RecordTooLargeException;
 import org.apache.kafka.common.errors.SerializationException;
 import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
-import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.Serializer;
 
 import javax.management.InstanceAlreadyExistsException;
-import java.lang.invoke.MethodHandles;
-import java.lang.invoke.VarHandle;
 import javax.management.JMException;
 import javax.management.ObjectName;
 import java.lang.management.ManagementFactory;
 import java.time.Duration;
-import java.util.ArrayDeque;
-import java.util.HashMap;
 import java.util.Map;
 import java.util.Objects;
-import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.locks.LockSupport;
 import java.util.function.Function;
 import java.util.function.Predicate;
-import java.util.function.Supplier;
 
 /**
  * Forwards a hopper channel into Kafka on its own thread, committing the channel's position only
@@ -120,214 +104,35 @@ import java.util.function.Supplier;
  * @param <T> the channel's record type
  */
 public final class KafkaForwarder<T> implements AutoCloseable {
-    private static final System.Logger LOG = System.getLogger("io.hopper.kafka");
-    private static final long REPORT_INTERVAL_NANOS = TimeUnit.SECONDS.toNanos(10);
-    private static final long UNKNOWN_TOPIC_MEMORY_NANOS = TimeUnit.SECONDS.toNanos(10);
-    private static final VarHandle FORWARDED;
-    private static final VarHandle IN_FLIGHT_RECORDS;
-    private static final VarHandle IN_FLIGHT_BYTES;
-    private static final VarHandle LAST_POSITION;
-
-    static {
-        try {
-            MethodHandles.Lookup l = MethodHandles.lookup();
-            FORWARDED = l.findVarHandle(KafkaForwarder.class, "forwarded", long.class);
-            IN_FLIGHT_RECORDS = l.findVarHandle(KafkaForwarder.class, "inFlightRecords", long.class);
-            IN_FLIGHT_BYTES = l.findVarHandle(KafkaForwarder.class, "inFlightBytes", long.class);
-            LAST_POSITION = l.findVarHandle(KafkaForwarder.class, "lastPosition", long.class);
-        } catch (ReflectiveOperationException e) {
-            throw new ExceptionInInitializerError(e);
-        }
-    }
-
-    /** One record taken from the channel, and the callback of its send. Owned by the forwarder thread, except as noted. */
-    private static final class Pending<T> implements Callback {
-        final KafkaForwarder<T> owner;
-        final T record;
-        /** The channel's position after this record: committing it marks this record and those before it done. */
-        final long position;
-        /** Whether the channel delivers this record once only (its position did not move: a memory-tier record). */
-        final boolean deliveredOnce;
-        final ProducerRecord<byte[], byte[]> out;
-        final long bytes;
-        /** Written by the Kafka callback (I/O thread) before it is queued; read by the forwarder after it is polled. */
-        Exception error;
-        int status;
-        /** The producer refused it inside send() (a metadata timeout): it never entered Kafka's buffer. */
-        boolean failedInSend;
-
-        Pending(KafkaForwarder<T> owner, T record, long position, boolean deliveredOnce,
-                ProducerRecord<byte[], byte[]> out, long bytes) {
-            this.owner = owner;
-            this.record = record;
-            this.position = position;
-            this.deliveredOnce = deliveredOnce;
-            this.out = out;
-            this.bytes = bytes;
-        }
-
-        /** Kafka's callback, on its I/O thread (or on the forwarder thread for an error raised inside send). */
-        @Override
-        public void onCompletion(RecordMetadata metadata, Exception e) {
-            owner.complete(this, e);
-        }
-    }
-
-    private static final int IN_FLIGHT = 0;
-    private static final int ACKED = 1;
-    private static final int RETRY = 2;
-    /** Done without the broker: handed to the failure handler. */
-    private static final int SETTLED = 3;
-
     private final Channel<T> channel;
-    private final Receiver<T> receiver;
-    private final Function<? super T, ProducerRecord<byte[], byte[]>> encoder;
-    private final Supplier<Producer<byte[], byte[]>> producerFactory;
-    private final boolean ownsProducer;
-    private final FailureHandler<? super T> failureHandler;
-    private final Predicate<? super Exception> retriable;
-    private final int maxInFlightRecords;
-    private final long maxInFlightBytes;
-    private final long commitIntervalNanos;
-    private final long backoffInitialNanos;
-    private final long backoffMaxNanos;
-    private final Runnable closeSerializers;
-    private final Thread thread;
+    private final ForwarderCounters counters;
+    private final ForwardingLoop<T> loop;
     private final ObjectName mbeanName;
     /** How long the JVM shutdown hook lets the records in flight take (Builder.shutdownTimeout). */
     private final Duration shutdownTimeout;
     /** Registered with the channel while the forwarder runs: closes it at JVM shutdown. */
     private final Runnable shutdownTask = this::closeAtShutdown;
 
-    // ---- Forwarder thread only (plain fields). The constructor's writes to them (producer,
-    // committable, lastPosition, committed) happen before Thread.start, which publishes them. ----
-    private Producer<byte[], byte[]> producer;
-    private final ArrayDeque<Pending<T>> window = new ArrayDeque<>();
-    private int sentUnanswered;
-    private boolean retryNeeded;
-    /** The error that started the current retry; for the log. */
-    private Exception retryCause;
-    /** True while this thread is inside producer.send(); read only by this thread. */
-    private boolean sending;
-    /**
-     * The first failed record, sent again alone after a backoff: the others follow once it is
-     * done, so a broker still away costs one record per round, and a broker that comes back
-     * takes the rest in order while it is up.
-     */
-    private Pending<T> probe;
-    private long backoffNanos;
-    private long retryAtNanos;
-    /** Position after the last record of the done prefix (popped from the window). */
-    private long committable;
-    private long lastCommitNanos;
-    private long lastReportNanos;
-    private long failedSinceReport;
-    private Exception lastFailure;
-    private long lastRetryReportNanos;
-    /** Topics the broker said do not exist, until when (System.nanoTime) that answer is trusted. */
-    private final Map<String, Long> unknownTopics = new HashMap<>();
-
-    /**
-     * Completed sends, queued by Kafka's callbacks (its I/O thread, or the forwarder thread for an
-     * error raised inside {@code send}) and drained by the forwarder thread. The queue's own
-     * ordering publishes each entry's {@code status} and {@code error} to the forwarder.
-     */
-    private final ConcurrentLinkedQueue<Pending<T>> completed = new ConcurrentLinkedQueue<>();
-    /**
-     * Set by the forwarder thread just before it parks waiting for completions, cleared after.
-     * A callback queues its entry and then reads this flag; the forwarder sets it and then looks
-     * at the queue: both are volatile accesses, so at least one of them sees the other and the
-     * forwarder never sleeps through a completion.
-     */
-    private volatile boolean parked;
-    /** Set once by {@link #close}; read by the forwarder thread each turn. */
-    private volatile boolean stopping;
-    /** The close deadline (System.nanoTime), written by close() before {@code stopping}. */
-    private volatile long stopDeadlineNanos;
-    /** Why the forwarder stopped on its own, or null; written once by the forwarder thread. */
-    private volatile Throwable failure;
-
-    // ---- Counters: written by the forwarder thread only, read by stats() on any thread. ----
-    // The four written per record are plain fields stored with release semantics (VarHandle
-    // setRelease, a plain store on x86) and read by stats() with getAcquire: each reading is a
-    // value the forwarder wrote, without a full fence per record on the forwarder's side. The
-    // forwarder reads its own writes plainly. The rest change rarely and are volatile.
-    private long forwarded;
-    /** window.size(), published for stats(): the window itself is not safe to read from other threads. */
-    private long inFlightRecords;
-    private long inFlightBytes;
-    private volatile long retried;
-    private volatile long failed;
-    private volatile long deadLettered;
-    private volatile long dropped;
-    /** The channel's position after the last record taken. */
-    private long lastPosition;
-    /** The last position committed. */
-    private volatile long committed;
-    private volatile long commits;
-    private volatile long producerRestarts;
-    private volatile long returnedAtClose;
-
     private KafkaForwarder(Builder<T> b) {
         this.channel = b.channel;
-        this.receiver = b.channel.receiver();
-        this.encoder = b.encoder;
-        this.failureHandler = b.failureHandler;
-        this.retriable = b.retriable;
-        this.maxInFlightRecords = b.maxInFlightRecords;
-        this.maxInFlightBytes = b.maxInFlightBytes;
-        this.commitIntervalNanos = b.commitInterval.toNanos();
-        this.backoffInitialNanos = b.backoffInitial.toNanos();
-        this.backoffMaxNanos = b.backoffMax.toNanos();
-        this.backoffNanos = backoffInitialNanos;
-        this.closeSerializers = b.closeSerializers;
+        this.shutdownTimeout = b.shutdownTimeout;
+        this.counters = new ForwarderCounters(b.channel.receiver().position());
+        ProducerSlot producer;
         if (b.producer != null) {
             Producer<byte[], byte[]> given = b.producer;
-            this.producerFactory = () -> given;
-            this.ownsProducer = false;
+            producer = new ProducerSlot(() -> given, false, counters);
         } else {
-            Map<String, Object> config = producerConfig(b.producerConfig, b.channel);
-            this.producerFactory = () -> new KafkaProducer<>(config, new ByteArraySerializer(), new ByteArraySerializer());
-            this.ownsProducer = true;
+            Map<String, Object> config = ProducerSlot.config(b.producerConfig, b.channel);
+            producer = new ProducerSlot(
+                    () -> new KafkaProducer<>(config, new ByteArraySerializer(), new ByteArraySerializer()), true, counters);
         }
-        this.shutdownTimeout = b.shutdownTimeout;
-        this.lastPosition = receiver.position();
-        this.committed = lastPosition;
-        this.committable = lastPosition;
-        this.thread = new Thread(this::run, "hopper-kafka-forwarder " + b.channel.directory().getFileName());
-        this.thread.setDaemon(true);
-        this.producer = producerFactory.get();
+        this.loop = new ForwardingLoop<>(b, producer, counters);
         try {
             this.mbeanName = b.jmxName == null ? null : register(b.jmxName);
         } catch (RuntimeException | Error e) {
-            // The forwarder never starts: the producer it made must not outlive it.
-            if (ownsProducer) {
-                try {
-                    producer.close(Duration.ZERO);
-                } catch (RuntimeException suppressed) {
-                    e.addSuppressed(suppressed);
-                }
-            }
+            producer.abandon(e); // the forwarder never starts: the producer it made must not outlive it
             throw e;
         }
-    }
-
-    /** The defaults a forwarder's own producer gets, under what the user set. */
-    static Map<String, Object> producerConfig(Map<String, Object> user, Channel<?> channel) {
-        Map<String, Object> c = new HashMap<>();
-        c.put(ProducerConfig.ACKS_CONFIG, "all");
-        c.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
-        c.put(ProducerConfig.MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION, 5);
-        // delivery.timeout.ms stays Kafka's (2 minutes): within it, Kafka's own retries keep each
-        // partition in order without duplicates; the forwarder's take over beyond it.
-        // send() waits this long at most (for metadata while the broker is away), not a minute.
-        c.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, 5_000);
-        c.put(ProducerConfig.LINGER_MS_CONFIG, 5);
-        c.put(ProducerConfig.CLIENT_ID_CONFIG, "hopper-" + channel.directory().getFileName());
-        c.putAll(user);
-        c.remove(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG);
-        c.remove(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG);
-        return c;
     }
 
     /**
@@ -368,7 +173,7 @@ public final class KafkaForwarder<T> implements AutoCloseable {
     /** Starts the forwarder thread, and registers its close with the channel's JVM shutdown. */
     private KafkaForwarder<T> begin() {
         channel.addShutdownTask(shutdownTask);
-        thread.start();
+        loop.thread.start();
         return this;
     }
 
@@ -377,409 +182,21 @@ public final class KafkaForwarder<T> implements AutoCloseable {
         closeUninterruptibly(shutdownTimeout);
     }
 
-    // ------------------------------------------------------------------ the drain loop
-
-    private void run() {
-        try {
-            loop();
-        } catch (Throwable t) {
-            failure = t;
-            LOG.log(System.Logger.Level.ERROR, "hopper-kafka: the forwarder for " + channel.directory()
-                    + " stopped; records not acknowledged stay uncommitted", t);
-            shutDown(0);
-        }
-    }
-
-    private void loop() {
-        lastCommitNanos = System.nanoTime();
-        while (true) {
-            drainCompletions();
-            popDone();
-            long now = System.nanoTime();
-            if (stopping) {
-                long left = stopDeadlineNanos - now;
-                if (sentUnanswered == 0 || left <= 0) {
-                    shutDown(Math.max(0, left));
-                    return;
-                }
-                awaitCompletion(Math.min(left, TimeUnit.MILLISECONDS.toNanos(50)));
-                continue;
-            }
-            maybeCommit(now, false);
-            report(now);
-            if (probe != null) {
-                awaitCompletion(TimeUnit.MILLISECONDS.toNanos(50));
-                continue;
-            }
-            if (retryNeeded) {
-                if (sentUnanswered > 0) {
-                    awaitCompletion(TimeUnit.MILLISECONDS.toNanos(50));
-                } else if (now < retryAtNanos) {
-                    awaitCompletion(Math.min(retryAtNanos - now, TimeUnit.MILLISECONDS.toNanos(50)));
-                } else {
-                    resendFailed();
-                }
-                continue;
-            }
-            if (window.size() >= maxInFlightRecords || inFlightBytes >= maxInFlightBytes) {
-                awaitCompletion(TimeUnit.MILLISECONDS.toNanos(50));
-                continue;
-            }
-            T record;
-            try {
-                record = window.isEmpty() ? receiver.poll(100, TimeUnit.MILLISECONDS) : receiver.poll();
-                if (record == null && !window.isEmpty()) {
-                    record = receiver.poll(1, TimeUnit.MILLISECONDS);
-                }
-            } catch (InterruptedException e) {
-                continue; // not a stop: only close() stops the forwarder (the wait took nothing)
-            } catch (ChannelClosedException e) {
-                LOG.log(System.Logger.Level.WARNING, "hopper-kafka: channel " + channel.directory()
-                        + " was closed before its forwarder; records in flight stay uncommitted");
-                stopDeadlineNanos = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-                stopping = true;
-                continue;
-            }
-            if (record != null) {
-                take(record);
-            }
-        }
-    }
-
-    /** Encodes and sends one record just received. */
-    private void take(T record) {
-        long position = receiver.position();
-        boolean once = position == lastPosition;
-        LAST_POSITION.setRelease(this, position);
-        ProducerRecord<byte[], byte[]> out;
-        try {
-            out = encoder.apply(record);
-        } catch (RuntimeException | Error e) {
-            Pending<T> p = new Pending<>(this, record, position, once, null, 0);
-            p.status = RETRY; // not done: neither committed past nor lost if what follows throws
-            window.addLast(p);
-            IN_FLIGHT_RECORDS.setRelease(this, (long) window.size());
-            if (e instanceof Error err) {
-                throw err; // stops the forwarder; the record stays uncommitted (or goes back into the channel)
-            }
-            settle(p, e instanceof SerializationException se ? se : new SerializationException(
-                    "the mapping or a serializer failed for a record", e));
-            return;
-        }
-        Pending<T> p = new Pending<>(this, record, position, once, out, size(out));
-        window.addLast(p);
-        IN_FLIGHT_RECORDS.setRelease(this, (long) window.size());
-        IN_FLIGHT_BYTES.setRelease(this, inFlightBytes + p.bytes);
-        Long until = unknownTopics.isEmpty() ? null : unknownTopics.get(out.topic());
-        if (until != null) {
-            if (System.nanoTime() - until < 0) {
-                // Found missing moments ago: fail it now instead of waiting max.block.ms again.
-                settle(p, new UnknownTopicOrPartitionException("topic " + out.topic()
-                        + " does not exist (the broker said so less than 10 s ago)"));
-                return;
-            }
-            unknownTopics.remove(out.topic());
-        }
-        send(p);
-    }
-
-    private static long size(ProducerRecord<byte[], byte[]> r) {
-        long n = (r.key() == null ? 0 : r.key().length) + (r.value() == null ? 0 : r.value().length);
-        for (Header h : r.headers()) {
-            n += h.key().length() + (h.value() == null ? 0 : h.value().length);
-        }
-        return n;
-    }
-
-    private void send(Pending<T> p) {
-        p.status = IN_FLIGHT;
-        p.error = null;
-        sentUnanswered++;
-        try {
-            if (producer == null) {
-                producer = producerFactory.get();
-            }
-            sending = true;
-            try {
-                producer.send(p.out, p);
-            } finally {
-                sending = false;
-            }
-        } catch (ApiException e) {
-            // Kafka reports these through the callback; a producer that throws one instead still
-            // gets the same treatment.
-            complete(p, e);
-        } catch (RuntimeException e) {
-            // The producer cannot send at all (closed, or in a fatal state).
-            complete(p, e);
-            replaceProducer(e);
-        }
-    }
-
-    /** A send finished, on Kafka's I/O thread (or on this thread for an error raised inside send). */
-    private void complete(Pending<T> p, Exception e) {
-        p.failedInSend = e != null && Thread.currentThread() == thread && sending;
-        p.error = e;
-        p.status = e == null ? ACKED : RETRY;
-        completed.add(p);
-        if (parked) {
-            LockSupport.unpark(thread);
-        }
-    }
-
-    private void drainCompletions() {
-        Pending<T> p;
-        boolean probeDone = false;
-        while ((p = completed.poll()) != null) {
-            sentUnanswered--;
-            if (p == probe) {
-                probe = null;
-                probeDone = true;
-            }
-            if (p.status == ACKED) {
-                FORWARDED.setRelease(this, forwarded + 1);
-                backoffNanos = backoffInitialNanos;
-            } else if (retriable.test(p.error)) {
-                if (!retryNeeded) {
-                    retryNeeded = true;
-                    retryCause = p.error;
-                    retryAtNanos = System.nanoTime() + backoffNanos;
-                }
-                if (!p.failedInSend) {
-                    // Kafka gave up on a record it held: later ones of its partition may still go
-                    // through unless they fail too. One refused inside send() never entered Kafka,
-                    // and nothing newer was sent after it: the records in flight keep Kafka's own
-                    // in-order retries.
-                    abortInFlight();
-                }
-            } else {
-                if (unknownTopic(p.error) && p.out != null) {
-                    unknownTopics.put(p.out.topic(), System.nanoTime() + UNKNOWN_TOPIC_MEMORY_NANOS);
-                }
-                settle(p, p.error);
-            }
-        }
-        if (probeDone && !retryNeeded) {
-            resendRest();
-        }
-    }
-
-    /** Hands a record Kafka will never take to the failure handler; it then counts as done. */
-    private void settle(Pending<T> p, Exception error) {
-        failed = failed + 1;
-        failedSinceReport++;
-        lastFailure = error;
-        FailureHandler.Disposition d;
-        try {
-            d = failureHandler.onFailure(p.record, error);
-        } catch (Exception e) {
-            LOG.log(System.Logger.Level.WARNING, "hopper-kafka: the failure handler threw; the record is dropped", e);
-            d = FailureHandler.Disposition.DROPPED;
-        }
-        // Done only once the handler returned: an Error from it stops the forwarder with the
-        // record neither committed past nor lost.
-        p.status = SETTLED;
-        if (d == FailureHandler.Disposition.DEAD_LETTERED) {
-            deadLettered = deadLettered + 1;
-        } else {
-            dropped = dropped + 1;
-        }
-    }
-
-    /** Pops the done prefix of the window: what may be committed. */
-    private void popDone() {
-        Pending<T> head;
-        while ((head = window.peekFirst()) != null && (head.status == ACKED || head.status == SETTLED)) {
-            window.pollFirst();
-            committable = head.position;
-            IN_FLIGHT_BYTES.setRelease(this, inFlightBytes - head.bytes);
-        }
-        IN_FLIGHT_RECORDS.setRelease(this, (long) window.size());
-    }
-
-    /** After the backoff: sends the first failed record of the window again, alone (the probe). */
-    private void resendFailed() {
-        retryNeeded = false;
-        long waiting = 0;
-        for (Pending<T> p : window) {
-            if (p.status == RETRY) {
-                if (probe == null) {
-                    probe = p;
-                }
-                waiting++;
-            }
-        }
-        if (probe == null) {
-            return; // every failed record was settled meanwhile
-        }
-        long now = System.nanoTime();
-        if (now - lastRetryReportNanos >= REPORT_INTERVAL_NANOS) {
-            lastRetryReportNanos = now;
-            LOG.log(System.Logger.Level.WARNING, "hopper-kafka: " + waiting + " records failed (" + retryCause
-                    + "); trying again after " + TimeUnit.NANOSECONDS.toMillis(backoffNanos) + " ms; the channel"
-                    + " holds the backlog (" + backlog() + " records)");
-        }
-        backoffNanos = Math.min(backoffMaxNanos, backoffNanos * 2);
-        retried = retried + 1;
-        send(probe);
-    }
-
-    /** The probe went through: sends the other failed records of the window, in order, before anything new. */
-    private void resendRest() {
-        long again = 0;
-        for (Pending<T> p : window) {
-            if (p.status == RETRY) {
-                again++;
-                send(p);
-            }
-        }
-        retried = retried + again;
-    }
-
-    /**
-     * After Kafka gave up on a record, fails every other send still in flight at once, so that
-     * the failed records and everything after them go again in order on a fresh producer.
-     * Without this, Kafka could still deliver records of the same partition sent after the failed
-     * one (their own delivery timeouts run later) and the resent record would land behind them.
-     * A record the broker wrote but did not acknowledge before the abort comes twice.
-     */
-    private void abortInFlight() {
-        if (!ownsProducer || producer == null || sentUnanswered == 0) {
-            return;
-        }
-        Producer<byte[], byte[]> old = producer;
-        producer = null; // made again when the failed records are resent
-        old.close(Duration.ZERO);
-        producerRestarts = producerRestarts + 1;
-    }
-
-    private void replaceProducer(RuntimeException cause) {
-        if (!ownsProducer) {
-            throw new IllegalStateException("the producer handed to the forwarder cannot send", cause);
-        }
-        LOG.log(System.Logger.Level.WARNING, "hopper-kafka: replacing the Kafka producer after: " + cause);
-        Producer<byte[], byte[]> old = producer;
-        producer = null; // made again by the next send
-        // Its callbacks fail what it still held; those records are retried on the new producer.
-        old.close(Duration.ZERO);
-        producerRestarts = producerRestarts + 1;
-    }
-
-    /**
-     * Commits the done prefix every commit interval, and as soon as a window's worth of records
-     * ({@code maxInFlightRecords}) is done since the last commit: what a crash sends again is then
-     * at most the records in flight plus as many done and uncommitted, whatever the rate.
-     */
-    private void maybeCommit(long now, boolean force) {
-        if (committable != committed && (force || now - lastCommitNanos >= commitIntervalNanos
-                || committable - committed >= maxInFlightRecords)) {
-            try {
-                receiver.commit(committable);
-                committed = committable;
-                commits = commits + 1;
-            } catch (StorageException e) {
-                LOG.log(System.Logger.Level.WARNING, "hopper-kafka: committing the position failed (records"
-                        + " will come again after a restart; retried): " + e.getMessage());
-            } catch (ChannelClosedException e) {
-                // Closed under the forwarder: the stop path reports it.
-            }
-            lastCommitNanos = now;
-        }
-    }
-
-    private void report(long now) {
-        if (failedSinceReport > 0 && now - lastReportNanos >= REPORT_INTERVAL_NANOS) {
-            LOG.log(System.Logger.Level.WARNING, "hopper-kafka: " + failedSinceReport + " records refused by Kafka"
-                    + " for good since the last report (" + deadLettered + " dead-lettered, " + dropped
-                    + " dropped in all); the last error: " + lastFailure);
-            failedSinceReport = 0;
-            lastReportNanos = now;
-        }
-    }
-
-    private void awaitCompletion(long nanos) {
-        parked = true;
-        try {
-            if (completed.isEmpty() && !stopping) {
-                LockSupport.parkNanos(this, nanos);
-            }
-        } finally {
-            parked = false;
-        }
-    }
-
-    /**
-     * The end of the thread: commits what the broker acknowledged, closes the producer (within
-     * {@code nanos}), commits what its close completed, and puts unacknowledged memory-tier
-     * records back into the channel (the channel would not deliver them again).
-     */
-    private void shutDown(long nanos) {
-        try {
-            if (ownsProducer) {
-                if (producer != null) {
-                    producer.close(Duration.ofNanos(nanos));
-                }
-            } else {
-                producer.flush();
-            }
-        } catch (RuntimeException e) {
-            LOG.log(System.Logger.Level.WARNING, "hopper-kafka: closing the producer failed: " + e);
-        }
-        drainCompletions();
-        popDone();
-        maybeCommit(System.nanoTime(), true);
-        report(Long.MAX_VALUE / 2);
-        long back = 0;
-        long lost = 0;
-        for (Pending<T> p : window) {
-            if (p.deliveredOnce && p.status != ACKED && p.status != SETTLED) {
-                boolean ok;
-                try {
-                    ok = channel.sender().offer(p.record);
-                } catch (RuntimeException e) {
-                    ok = false;
-                }
-                if (ok) {
-                    back++;
-                } else {
-                    lost++;
-                }
-            }
-        }
-        returnedAtClose = back;
-        if (lost > 0) {
-            LOG.log(System.Logger.Level.ERROR, "hopper-kafka: " + lost + " unacknowledged memory-tier records could"
-                    + " not be put back into the channel (full or closed) and are lost");
-        }
-        try {
-            closeSerializers.run();
-        } catch (RuntimeException e) {
-            LOG.log(System.Logger.Level.WARNING, "hopper-kafka: closing a serializer failed: " + e);
-        }
-    }
-
     // ------------------------------------------------------------------ public surface
 
     /** {@return whether the forwarder thread is still running} */
     public boolean isRunning() {
-        return thread.isAlive();
+        return loop.thread.isAlive();
     }
 
     /** {@return why the forwarder stopped on its own (a fatal error of a producer handed in), or null} */
     public Throwable failure() {
-        return failure;
+        return loop.failure();
     }
 
     /** {@return a snapshot of the counters} Never blocks the forwarder. */
     public ForwarderStats stats() {
-        return new ForwarderStats((long) FORWARDED.getAcquire(this), (long) IN_FLIGHT_RECORDS.getAcquire(this),
-                (long) IN_FLIGHT_BYTES.getAcquire(this), retried, failed, deadLettered, dropped,
-                Math.max(0, (long) LAST_POSITION.getAcquire(this) - committed), commits, backlog(), producerRestarts, returnedAtClose);
-    }
-
-    private long backlog() {
-        ChannelStats s = channel.stats();
-        return s.recordsInMemory() + s.recordsOnDisk();
+        return counters.snapshot(loop.backlog());
     }
 
     /**
@@ -818,13 +235,9 @@ public final class KafkaForwarder<T> implements AutoCloseable {
      * @throws InterruptedException if interrupted while waiting for the forwarder thread
      */
     public void close(Duration timeout) throws InterruptedException {
-        if (!stopping) {
-            stopDeadlineNanos = System.nanoTime() + timeout.toNanos();
-            stopping = true;
-        }
-        LockSupport.unpark(thread);
-        // The thread sees `stopping` within one poll (at most 100 ms), then needs at most the timeout.
-        thread.join();
+        loop.requestStop(timeout.toNanos());
+        // The thread sees the request within one poll (at most 100 ms), then needs at most the timeout.
+        loop.thread.join();
         channel.removeShutdownTask(shutdownTask);
         ObjectName on = mbeanName;
         if (on != null) {
@@ -883,20 +296,20 @@ public final class KafkaForwarder<T> implements AutoCloseable {
      * @param <T> the channel's record type
      */
     public static final class Builder<T> {
-        private final Channel<T> channel;
-        private final Function<? super T, ProducerRecord<byte[], byte[]>> encoder;
-        private final Runnable closeSerializers;
-        private Map<String, Object> producerConfig;
-        private Producer<byte[], byte[]> producer;
-        private FailureHandler<? super T> failureHandler = FailureHandler.dropAndCount();
-        private Predicate<? super Exception> retriable = KafkaForwarder::retriableByDefault;
-        private int maxInFlightRecords = 10_000;
-        private long maxInFlightBytes = 16L << 20;
-        private Duration commitInterval = Duration.ofMillis(100);
-        private Duration backoffInitial = Duration.ofMillis(100);
-        private Duration backoffMax = Duration.ofSeconds(5);
-        private Duration shutdownTimeout = Duration.ofSeconds(5);
-        private String jmxName;
+        final Channel<T> channel;
+        final Function<? super T, ProducerRecord<byte[], byte[]>> encoder;
+        final Runnable closeSerializers;
+        Map<String, Object> producerConfig;
+        Producer<byte[], byte[]> producer;
+        FailureHandler<? super T> failureHandler = FailureHandler.dropAndCount();
+        Predicate<? super Exception> retriable = KafkaForwarder::retriableByDefault;
+        int maxInFlightRecords = 10_000;
+        long maxInFlightBytes = 16L << 20;
+        Duration commitInterval = Duration.ofMillis(100);
+        Duration backoffInitial = Duration.ofMillis(100);
+        Duration backoffMax = Duration.ofSeconds(5);
+        Duration shutdownTimeout = Duration.ofSeconds(5);
+        String jmxName;
 
         private Builder(Channel<T> channel, Function<? super T, ProducerRecord<byte[], byte[]>> encoder,
                         Runnable closeSerializers) {
