@@ -7,7 +7,7 @@ package io.hopper;
  * ({@link ChannelStats#corruptFramesSkipped()}, {@link ChannelStats#recordsLost()}) and logs this
  * message; it is thrown where a caller decodes bytes itself.
  *
- * <p>Compatible changes never get here: see the README's "Schema evolution".
+ * <p>Compatible changes never get here: see "Schema evolution" in docs/usage.md.
  */
 public final class IncompatibleRecordException extends CorruptDataException {
     private static final long serialVersionUID = 1L;

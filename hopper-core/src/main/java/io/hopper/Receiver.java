@@ -109,7 +109,7 @@ public final class Receiver<T> implements Iterable<T> {
      * channel resumes after it. Under {@link CommitMode#AUTO} the channel also commits on its own
      * (at close, before deleting a consumed queue file, and at most once a second while reading
      * from disk); under {@link CommitMode#MANUAL} only this and {@link #commit(long)} move it.
-     * Records held in memory are not covered by a commit: a crash loses them (see the README).
+     * Records held in memory are not covered by a commit: a crash loses them (see docs/guarantees.md).
      *
      * @throws StorageException       if the position could not be written
      * @throws ChannelClosedException if the channel is closed

@@ -4,7 +4,7 @@ package io.hopper;
 public enum StorageBackend {
     /**
      * Chronicle Bytes when it can initialise in this JVM (it needs the {@code --add-opens} /
-     * {@code --add-exports} flags listed in the README), otherwise {@link #FILE_CHANNEL}, with one
+     * {@code --add-exports} flags listed in docs/configuration.md), otherwise {@link #FILE_CHANNEL}, with one
      * log line naming the missing flags.
      */
     AUTO,

@@ -3,7 +3,7 @@ package io.hopper.bench.jmh;
 import org.openjdk.jmh.annotations.Fork;
 
 /**
- * Base of every benchmark: forks get the JVM flags Chronicle Bytes needs (the README's list) and
+ * Base of every benchmark: forks get the JVM flags Chronicle Bytes needs (the list in docs/configuration.md) and
  * Chronicle's usage analytics switched off. A forked JVM is started by class name, so the jar
  * manifest's Add-Opens do not apply there. JMH inherits {@code @Fork} from a superclass.
  */
