@@ -1,5 +1,8 @@
 package io.hopper;
 
+import io.hopper.testkit.Shapes;
+import io.hopper.testkit.TestDirs;
+
 import io.hopper.internal.segment.Frames;
 
 import org.junit.jupiter.api.Test;

@@ -1,5 +1,8 @@
 package io.hopper;
 
+import io.hopper.testkit.Records;
+import io.hopper.testkit.TestDirs;
+
 import io.hopper.internal.segment.SegmentFormat;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;

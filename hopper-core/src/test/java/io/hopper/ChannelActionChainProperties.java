@@ -1,5 +1,7 @@
 package io.hopper;
 
+import io.hopper.testkit.TestDirs;
+
 import net.jqwik.api.AfterFailureMode;
 import net.jqwik.api.Arbitraries;
 import net.jqwik.api.Arbitrary;

@@ -1,5 +1,8 @@
 package io.hopper;
 
+import io.hopper.testkit.Records;
+import io.hopper.testkit.Shapes;
+
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -25,7 +28,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * One contract, every spec: storage back end x tier x record shape x commit mode, as JCTools runs
- * one sanity suite against every queue. Each behaviour the README promises is checked for each
+ * one sanity suite against every queue. Each behaviour docs/guarantees.md promises is checked for each
  * combination, so a guarantee that holds only for one concrete class or only in memory fails here.
  */
 class ChannelContractTest {

@@ -1,5 +1,7 @@
 package io.hopper;
 
+import io.hopper.testkit.Shapes;
+
 import io.hopper.ChannelContractTest.Shape;
 import io.hopper.ChannelContractTest.Spec;
 import org.junit.jupiter.api.AfterAll;

@@ -1,5 +1,8 @@
 package io.hopper;
 
+import io.hopper.testkit.Records;
+import io.hopper.testkit.TestDirs;
+
 import net.jqwik.api.Arbitraries;
 import net.jqwik.api.Arbitrary;
 import net.jqwik.api.Combinators;
@@ -176,7 +179,7 @@ class ChannelProperties {
 
     /**
      * Chronicle maps whole pages: with files smaller than a page, the one being written has an
-     * apparent size of a page until it is sealed and trimmed (documented in the README).
+     * apparent size of a page until it is sealed and trimmed (documented in docs/guarantees.md).
      */
     private static long pageSlack(Setup s) {
         return s.storage() == StorageBackend.CHRONICLE_BYTES && s.segBytes() < 4096 ? 4096 : 0;

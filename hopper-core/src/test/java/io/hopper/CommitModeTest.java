@@ -1,5 +1,7 @@
 package io.hopper;
 
+import io.hopper.testkit.ChildJvm;
+
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;

@@ -1,5 +1,9 @@
 package io.hopper;
 
+import io.hopper.testkit.ChildJvm;
+import io.hopper.testkit.ChildReport;
+import io.hopper.testkit.TestDirs;
+
 import io.hopper.internal.segment.Frames;
 
 import org.junit.jupiter.api.Test;

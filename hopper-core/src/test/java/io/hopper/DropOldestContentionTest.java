@@ -1,5 +1,7 @@
 package io.hopper;
 
+import io.hopper.testkit.Records;
+
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;

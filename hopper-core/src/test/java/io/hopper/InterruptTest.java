@@ -1,5 +1,7 @@
 package io.hopper;
 
+import io.hopper.testkit.Shapes;
+
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;

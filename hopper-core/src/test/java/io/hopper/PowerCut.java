@@ -1,5 +1,10 @@
 package io.hopper;
 
+import io.hopper.testkit.Records;
+import io.hopper.testkit.TestDirs;
+import io.hopper.testkit.DiskTrace;
+import io.hopper.testkit.RecordingFileSystem;
+
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -16,7 +21,7 @@ import java.util.Set;
  * {@link RecordingFileSystem}, stamping each of its events (a send started, a send returned, a
  * record received, a commit returned, a graceful close returned) with the trace position, then
  * builds the disk states a power cut at any position could leave ({@link DiskTrace#stateAt}),
- * runs recovery on each and checks what the README promises for the spec's policy.
+ * runs recovery on each and checks what docs/guarantees.md promises for the spec's policy.
  */
 final class PowerCut {
 

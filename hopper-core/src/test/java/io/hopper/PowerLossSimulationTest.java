@@ -1,5 +1,9 @@
 package io.hopper;
 
+import io.hopper.testkit.TestDirs;
+import io.hopper.testkit.DiskTrace;
+import io.hopper.testkit.RecordingFileSystem;
+
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -24,7 +28,7 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 /**
  * Simulated power cuts (see {@link DiskTrace} for the model): every state a cut at any point of a
- * recorded run can leave, recovered and checked against the README's failure table, for every
+ * recorded run can leave, recovered and checked against the failure table in docs/guarantees.md, for every
  * back end, durability, sync policy and commit mode.
  *
  * <p>Scale: {@code -Dhopper.powercut.steps} (actions per recorded run, default 120) and

@@ -1,5 +1,9 @@
 package io.hopper;
 
+import io.hopper.testkit.Records;
+import io.hopper.testkit.Shapes;
+import io.hopper.testkit.TestDirs;
+
 import io.hopper.internal.segment.Frames;
 
 import org.junit.jupiter.params.ParameterizedTest;

@@ -1,5 +1,8 @@
 package io.hopper;
 
+import io.hopper.testkit.Records;
+import io.hopper.testkit.TestDirs;
+
 import io.hopper.internal.recovery.ReadCursorFile;
 import io.hopper.internal.recovery.SnapshotFile;
 import io.hopper.internal.segment.SegmentFormat;

@@ -1,5 +1,8 @@
 package io.hopper;
 
+import io.hopper.testkit.DiskTrace;
+import io.hopper.testkit.RecordingFileSystem;
+
 import io.hopper.internal.segment.ForwardingSegmentStorage;
 import io.hopper.internal.segment.ForwardingSegmentWriter;
 import io.hopper.internal.segment.SegmentStorage;

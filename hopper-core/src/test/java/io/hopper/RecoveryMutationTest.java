@@ -1,5 +1,8 @@
 package io.hopper;
 
+import io.hopper.testkit.Records;
+import io.hopper.testkit.TestDirs;
+
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 

@@ -1,5 +1,7 @@
 package io.hopper;
 
+import io.hopper.testkit.TestDirs;
+
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;

@@ -1,5 +1,8 @@
 package io.hopper;
 
+import io.hopper.testkit.ChildJvm;
+import io.hopper.testkit.TestDirs;
+
 import io.hopper.internal.segment.SegmentFormat;
 
 import org.junit.jupiter.api.Test;

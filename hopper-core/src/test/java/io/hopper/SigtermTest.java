@@ -1,5 +1,8 @@
 package io.hopper;
 
+import io.hopper.testkit.ChildJvm;
+import io.hopper.testkit.ChildReport;
+
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;

@@ -54,7 +54,7 @@ class StorageBackendsTest {
     @Test
     void theChannelsOwnJvmHasEveryChronicleFlag() {
         assertEquals(java.util.List.of(), ChronicleAvailability.missingFlags(),
-                "the test JVM runs with the README's flags");
+                "the test JVM runs with the flags in docs/configuration.md");
         assertTrue(ChronicleAvailability.check().available());
     }
 

@@ -1,4 +1,7 @@
-package io.hopper;
+package io.hopper.testkit;
+
+import io.hopper.Channel;
+import io.hopper.ChannelClosedException;
 
 import java.io.FileOutputStream;
 import java.io.IOException;
@@ -11,20 +14,20 @@ import java.nio.charset.StandardCharsets;
  * before it): {@code A p s} for a send of producer {@code p}'s record {@code s} that returned,
  * {@code R p s} for a receive, and whatever else the child adds. Records are {@code p << 32 | s}.
  */
-final class ChildReport {
+public final class ChildReport {
     private final PrintStream out;
 
-    ChildReport(String file) throws IOException {
+    public ChildReport(String file) throws IOException {
         this.out = new PrintStream(new FileOutputStream(file), false, StandardCharsets.UTF_8);
     }
 
     /** One line, whole. */
-    synchronized void line(String line) {
+    public synchronized void line(String line) {
         out.println(line);
         out.flush();
     }
 
-    void received(long record) {
+    public void received(long record) {
         line("R " + (record >>> 32) + " " + (record & 0xffffffffL));
     }
 
@@ -33,7 +36,7 @@ final class ChildReport {
      * and report each send that returned, until the channel closes or the process dies; each yields
      * every eighth record, to let the consumer keep up now and then.
      */
-    void startProducers(Channel<Long> ch, int producers) {
+    public void startProducers(Channel<Long> ch, int producers) {
         for (int p = 0; p < producers; p++) {
             int id = p;
             Thread t = new Thread(() -> {

@@ -1,4 +1,4 @@
-package io.hopper;
+package io.hopper.testkit;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -9,11 +9,11 @@ import java.util.List;
 import java.util.stream.Stream;
 
 /** Temporary channel directories for tests that cannot use JUnit's {@code @TempDir} (jqwik properties). */
-final class TestDirs {
+public final class TestDirs {
     private TestDirs() {
     }
 
-    static Path create() {
+    public static Path create() {
         try {
             return Files.createTempDirectory("hopper-test-");
         } catch (IOException e) {
@@ -21,7 +21,7 @@ final class TestDirs {
         }
     }
 
-    static void delete(Path dir) {
+    public static void delete(Path dir) {
         if (dir == null || !Files.exists(dir)) {
             return;
         }
@@ -39,7 +39,7 @@ final class TestDirs {
     }
 
     /** Queue files in {@code dir}, oldest first. */
-    static List<Path> segmentFileList(Path dir) {
+    public static List<Path> segmentFileList(Path dir) {
         try (Stream<Path> s = Files.list(dir)) {
             return s.filter(p -> p.getFileName().toString().matches("segment-\\d{20}\\.hop")).sorted().toList();
         } catch (IOException e) {
@@ -48,12 +48,12 @@ final class TestDirs {
     }
 
     /** How many queue files are in {@code dir}. */
-    static long segmentFiles(Path dir) {
+    public static long segmentFiles(Path dir) {
         return segmentFileList(dir).size();
     }
 
     /** Sum of the apparent sizes of the queue files in {@code dir}. */
-    static long segmentBytes(Path dir) {
+    public static long segmentBytes(Path dir) {
         try (Stream<Path> s = Files.list(dir)) {
             return s.filter(p -> p.getFileName().toString().startsWith("segment-")).mapToLong(p -> {
                 try {

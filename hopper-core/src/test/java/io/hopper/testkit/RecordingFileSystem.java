@@ -1,4 +1,4 @@
-package io.hopper;
+package io.hopper.testkit;
 
 import java.io.File;
 import java.io.IOException;
@@ -47,27 +47,27 @@ import java.util.Set;
  *
  * <p>Only paths under {@link #root()} are recorded (the trace names files relative to it).
  */
-final class RecordingFileSystem extends FileSystem {
+public final class RecordingFileSystem extends FileSystem {
     private final FileSystem base = FileSystems.getDefault();
     private final Provider provider = new Provider();
     private final Path realRoot;
-    final DiskTrace trace;
+    public final DiskTrace trace;
 
-    RecordingFileSystem(Path realRoot, DiskTrace trace) {
+    public RecordingFileSystem(Path realRoot, DiskTrace trace) {
         this.realRoot = realRoot.toAbsolutePath();
         this.trace = trace;
     }
 
     /** The recorded directory, as a path of this file system. */
-    Path root() {
+    public Path root() {
         return wrap(realRoot);
     }
 
-    Path wrap(Path real) {
+    public Path wrap(Path real) {
         return real == null ? null : new WrappedPath(this, real);
     }
 
-    static Path unwrap(Path p) {
+    public static Path unwrap(Path p) {
         return p instanceof WrappedPath w ? w.real : p;
     }
 
@@ -159,7 +159,7 @@ final class RecordingFileSystem extends FileSystem {
     /** A default-file-system path seen through the recording file system. */
     private static final class WrappedPath implements Path {
         private final RecordingFileSystem fs;
-        final Path real;
+        public final Path real;
 
         WrappedPath(RecordingFileSystem fs, Path real) {
             this.fs = fs;

@@ -1,4 +1,6 @@
-package io.hopper;
+package io.hopper.testkit;
+
+import io.hopper.Channel;
 
 import java.math.BigDecimal;
 import java.math.BigInteger;
@@ -31,27 +33,27 @@ import java.util.UUID;
  * interface of records (with nested records, enums, collections and nullable fields), {@code Object}
  * carrying JDK types, a plain class hierarchy, and {@code byte[]}.
  */
-final class Shapes {
+public final class Shapes {
     private Shapes() {
     }
 
-    enum Level { TRACE, DEBUG, INFO, WARN, ERROR }
+    public enum Level { TRACE, DEBUG, INFO, WARN, ERROR }
 
     /** What ingest services queue: one sealed interface, records for each kind of event. */
-    sealed interface Event permits Log, Metric, Span, Batch {
+    public sealed interface Event permits Log, Metric, Span, Batch {
         long ts();
     }
 
-    record Log(long ts, String host, Level level, String message, Map<String, String> mdc) implements Event {
+    public record Log(long ts, String host, Level level, String message, Map<String, String> mdc) implements Event {
     }
 
-    record Metric(long ts, String name, double value, List<String> tags, Optional<String> unit) implements Event {
+    public record Metric(long ts, String name, double value, List<String> tags, Optional<String> unit) implements Event {
     }
 
-    record Span(long ts, UUID traceId, long durationNanos, Span parent, Instant started) implements Event {
+    public record Span(long ts, UUID traceId, long durationNanos, Span parent, Instant started) implements Event {
     }
 
-    record Batch(long ts, List<Event> events, byte[] raw) implements Event {
+    public record Batch(long ts, List<Event> events, byte[] raw) implements Event {
         @Override
         public boolean equals(Object o) {
             return o instanceof Batch b && b.ts == ts && b.events.equals(events) && Arrays.equals(b.raw, raw);
@@ -64,16 +66,16 @@ final class Shapes {
     }
 
     /** A plain class hierarchy: an abstract base without a no-arg constructor, final fields. */
-    abstract static class Reading {
-        final String sensor;
+    public abstract static class Reading {
+        public final String sensor;
 
         Reading(String sensor) {
             this.sensor = sensor;
         }
     }
 
-    static final class Temperature extends Reading {
-        final double celsius;
+    public static final class Temperature extends Reading {
+        public final double celsius;
 
         Temperature(String sensor, double celsius) {
             super(sensor);
@@ -91,8 +93,8 @@ final class Shapes {
         }
     }
 
-    static final class Humidity extends Reading {
-        final int percent;
+    public static final class Humidity extends Reading {
+        public final int percent;
         transient int cached = 7; // not stored
 
         Humidity(String sensor, int percent) {
@@ -112,7 +114,7 @@ final class Shapes {
     }
 
     /** The {@code i}-th event of a deterministic mix of every kind. */
-    static Event event(long i) {
+    public static Event event(long i) {
         long ts = 1_764_000_000_000L + i;
         switch ((int) (i % 4)) {
             case 0:
@@ -130,7 +132,7 @@ final class Shapes {
     }
 
     /** The {@code i}-th of a mix of JDK values, as a {@code BlockingQueue<Object>} user queues them. */
-    static Object jdkValue(long i) {
+    public static Object jdkValue(long i) {
         switch ((int) (i % 24)) {
             case 0: return "line " + i;
             case 1: return (int) i;
@@ -162,12 +164,12 @@ final class Shapes {
     }
 
     /** The {@code i}-th reading: a plain class hierarchy. */
-    static Reading reading(long i) {
+    public static Reading reading(long i) {
         return i % 2 == 0 ? new Temperature("t" + i, i / 10.0) : new Humidity("h" + i, (int) (i % 100));
     }
 
     /** Receives events {@code from} to {@code to - 1} from {@code ch} without waiting, asserting each is {@link #event(long)}. */
-    static void assertReceivesEvents(Channel<Event> ch, long from, long to) {
+    public static void assertReceivesEvents(Channel<Event> ch, long from, long to) {
         for (long i = from; i < to; i++) {
             Event e = ch.receiver().poll();
             org.junit.jupiter.api.Assertions.assertTrue(same(event(i), e), "record " + i + ": " + e);
@@ -175,7 +177,7 @@ final class Shapes {
     }
 
     /** Equality that looks into arrays, also inside lists and maps, which {@code equals} does not. */
-    static boolean same(Object a, Object b) {
+    public static boolean same(Object a, Object b) {
         if (a instanceof List<?> x && b instanceof List<?> y) {
             if (x.size() != y.size() || x.getClass() != y.getClass()) {
                 return false;

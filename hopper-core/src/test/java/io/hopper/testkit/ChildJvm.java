@@ -1,4 +1,4 @@
-package io.hopper;
+package io.hopper.testkit;
 
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
@@ -9,15 +9,15 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /** Runs a test main class in a fresh JVM with this JVM's classpath. */
-final class ChildJvm {
+public final class ChildJvm {
     private ChildJvm() {
     }
 
-    record Result(int exitCode, String output) {
+    public record Result(int exitCode, String output) {
     }
 
     /** This JVM's {@code --add-opens} / {@code --add-exports} flags (the ones Chronicle Bytes needs). */
-    static List<String> chronicleFlags() {
+    public static List<String> chronicleFlags() {
         List<String> flags = new ArrayList<>();
         for (String a : ManagementFactory.getRuntimeMXBean().getInputArguments()) {
             if (a.startsWith("--add-opens") || a.startsWith("--add-exports")) {
@@ -28,7 +28,7 @@ final class ChildJvm {
     }
 
     /** The command that runs {@code main} with {@code args} in a JVM like this one, with this JVM's class path. */
-    static List<String> command(Class<?> main, List<String> jvmArgs, String... args) {
+    public static List<String> command(Class<?> main, List<String> jvmArgs, String... args) {
         List<String> cmd = new ArrayList<>();
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         cmd.addAll(jvmArgs);
@@ -39,7 +39,7 @@ final class ChildJvm {
         return cmd;
     }
 
-    static Result run(Class<?> main, List<String> jvmArgs, String... args) throws IOException, InterruptedException {
+    public static Result run(Class<?> main, List<String> jvmArgs, String... args) throws IOException, InterruptedException {
         List<String> cmd = command(main, jvmArgs, args);
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
         byte[] out = p.getInputStream().readAllBytes();

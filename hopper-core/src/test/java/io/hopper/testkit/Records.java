@@ -1,4 +1,4 @@
-package io.hopper;
+package io.hopper.testkit;
 
 import java.nio.ByteBuffer;
 import java.util.zip.CRC32C;
@@ -7,13 +7,13 @@ import java.util.zip.CRC32C;
  * Self-checking test records: a {@code byte[]} carrying (producer, sequence), filler derived from
  * them, and a CRC of the rest, so a receiver can tell a genuine record from garbage.
  */
-final class Records {
+public final class Records {
     private Records() {
     }
 
-    static final int MIN_SIZE = 16;
+    public static final int MIN_SIZE = 16;
 
-    static byte[] make(int producer, long seq, int size) {
+    public static byte[] make(int producer, long seq, int size) {
         int n = Math.max(MIN_SIZE, size);
         byte[] b = new byte[n];
         ByteBuffer bb = ByteBuffer.wrap(b);
@@ -34,7 +34,7 @@ final class Records {
         return b;
     }
 
-    static boolean valid(byte[] b) {
+    public static boolean valid(byte[] b) {
         if (b == null || b.length < MIN_SIZE) {
             return false;
         }
@@ -43,16 +43,16 @@ final class Records {
         return ByteBuffer.wrap(b).getInt(0) == (int) crc.getValue();
     }
 
-    static int producer(byte[] b) {
+    public static int producer(byte[] b) {
         return ByteBuffer.wrap(b).getInt(4);
     }
 
-    static long seq(byte[] b) {
+    public static long seq(byte[] b) {
         return ByteBuffer.wrap(b).getLong(8);
     }
 
     /** The weigher the tests use for byte[] records. */
-    static long weight(byte[] b) {
+    public static long weight(byte[] b) {
         return 16L + b.length;
     }
 }

@@ -1,4 +1,4 @@
-package io.hopper;
+package io.hopper.testkit;
 
 import java.io.IOException;
 import java.nio.file.DirectoryStream;
@@ -33,33 +33,33 @@ import java.util.concurrent.CountDownLatch;
  * </ul>
  * Identity follows inodes, so a rename carries a file's pending writes with it.
  */
-final class DiskTrace {
+public final class DiskTrace {
 
     /** One recorded operation. */
-    sealed interface Op {
-        record Create(String name, int inode) implements Op {
+    public sealed interface Op {
+        public record Create(String name, int inode) implements Op {
         }
 
-        record Rename(String from, String to) implements Op {
+        public record Rename(String from, String to) implements Op {
         }
 
-        record Delete(String name) implements Op {
+        public record Delete(String name) implements Op {
         }
 
-        record DirSync() implements Op {
+        public record DirSync() implements Op {
         }
 
-        record Write(int inode, long at, byte[] data, boolean mapped) implements Op {
+        public record Write(int inode, long at, byte[] data, boolean mapped) implements Op {
             @Override
             public String toString() {
                 return "Write[inode=" + inode + ", at=" + at + ", bytes=" + data.length + (mapped ? ", mapped" : "") + "]";
             }
         }
 
-        record SetSize(int inode, long size) implements Op {
+        public record SetSize(int inode, long size) implements Op {
         }
 
-        record FSync(int inode) implements Op {
+        public record FSync(int inode) implements Op {
         }
     }
 
@@ -73,7 +73,7 @@ final class DiskTrace {
     private volatile Runnable onForceGate = () -> { };
 
     /** Starts a trace whose durable starting point is the current contents of {@code dir} (its plain files). */
-    static DiskTrace startingFrom(Path dir) throws IOException {
+    public static DiskTrace startingFrom(Path dir) throws IOException {
         DiskTrace t = new DiskTrace();
         TreeMap<String, byte[]> files = new TreeMap<>();
         try (DirectoryStream<Path> s = Files.newDirectoryStream(dir)) {
@@ -95,7 +95,7 @@ final class DiskTrace {
         return t;
     }
 
-    synchronized int created(String name) {
+    public synchronized int created(String name) {
         int inode = nextInode++;
         names.put(name, inode);
         ops.add(new Op.Create(name, inode));
@@ -103,7 +103,7 @@ final class DiskTrace {
     }
 
     /** The inode {@code name} refers to now; a file that existed before recording gets one. */
-    synchronized int inodeOf(String name) {
+    public synchronized int inodeOf(String name) {
         Integer i = names.get(name);
         if (i == null) {
             throw new IllegalStateException("file " + name + " existed before the trace started and is not in it");
@@ -111,7 +111,7 @@ final class DiskTrace {
         return i;
     }
 
-    synchronized void renamed(String from, String to) {
+    public synchronized void renamed(String from, String to) {
         Integer i = names.remove(from);
         if (i != null) {
             names.put(to, i);
@@ -119,48 +119,48 @@ final class DiskTrace {
         ops.add(new Op.Rename(from, to));
     }
 
-    synchronized void deleted(String name) {
+    public synchronized void deleted(String name) {
         names.remove(name);
         ops.add(new Op.Delete(name));
     }
 
-    synchronized void directoryForced() {
+    public synchronized void directoryForced() {
         ops.add(new Op.DirSync());
     }
 
-    synchronized void written(int inode, long at, byte[] data, boolean mapped) {
+    public synchronized void written(int inode, long at, byte[] data, boolean mapped) {
         ops.add(new Op.Write(inode, at, data, mapped));
     }
 
-    synchronized void sizeSet(int inode, long size) {
+    public synchronized void sizeSet(int inode, long size) {
         ops.add(new Op.SetSize(inode, size));
     }
 
-    synchronized void forced(int inode) {
+    public synchronized void forced(int inode) {
         ops.add(new Op.FSync(inode));
     }
 
     /** Operations so far: a cut point. Events of the workload are stamped with it. */
-    synchronized int size() {
+    public synchronized int size() {
         return ops.size();
     }
 
     /** The first cut point after the baseline. */
-    int baseline() {
+    public int baseline() {
         return baseline;
     }
 
-    synchronized List<Op> ops() {
+    public synchronized List<Op> ops() {
         return List.copyOf(ops);
     }
 
     /** Makes every later file force wait until {@code gate} opens; {@code onWait} runs as a force starts waiting. */
-    void holdForces(CountDownLatch gate, Runnable onWait) {
+    public void holdForces(CountDownLatch gate, Runnable onWait) {
         this.onForceGate = onWait;
         this.forceGate = gate;
     }
 
-    void awaitForceGate() {
+    public void awaitForceGate() {
         CountDownLatch g = forceGate;
         if (g != null) {
             onForceGate.run();
@@ -173,7 +173,7 @@ final class DiskTrace {
     }
 
     /** How a crash state treats what was not made durable. */
-    enum Loss {
+    public enum Loss {
         /** Each pending operation independently dropped, kept, or torn (seeded). */
         RANDOM,
         /** Every pending operation lost: only what was forced survives. */
@@ -185,15 +185,15 @@ final class DiskTrace {
     }
 
     /** A disk state: the files and their contents, and how it was made (for a failure report). */
-    record State(int cut, Loss loss, long seed, Map<String, byte[]> files) {
-        void writeTo(Path dir) throws IOException {
+    public record State(int cut, Loss loss, long seed, Map<String, byte[]> files) {
+        public void writeTo(Path dir) throws IOException {
             Files.createDirectories(dir);
             for (var e : files.entrySet()) {
                 Files.write(dir.resolve(e.getKey()), e.getValue());
             }
         }
 
-        String describe(List<Op> ops) {
+        public String describe(List<Op> ops) {
             StringBuilder b = new StringBuilder("power cut after operation " + cut + " of " + ops.size() + ", loss "
                     + loss + ", seed " + seed + "; files " + sizes() + "; operations up to the cut:\n");
             for (int i = 0; i < cut; i++) {
@@ -211,11 +211,11 @@ final class DiskTrace {
 
     private static final class Inode {
         byte[] durable = new byte[0];
-        final List<Op> pending = new ArrayList<>();
+        public final List<Op> pending = new ArrayList<>();
     }
 
     /** The state a power cut right after the first {@code cut} operations leaves, under {@code loss}. */
-    State stateAt(int cut, Loss loss, long seed) {
+    public State stateAt(int cut, Loss loss, long seed) {
         List<Op> all = ops();
         Random rnd = new Random(seed);
         Map<String, Integer> durableNames = new LinkedHashMap<>();

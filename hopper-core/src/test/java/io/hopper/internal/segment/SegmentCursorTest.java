@@ -1,0 +1,200 @@
+package io.hopper.internal.segment;
+
+import io.hopper.Compression;
+import io.hopper.internal.codec.RawBytes;
+import io.hopper.internal.codec.RecordCodec;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.locks.ReentrantLock;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The reading end of the disk stream, white-box: the cursor with its head files, on real queue
+ * files written by a real appender, without the channel around it. The channel-level tests show
+ * these behaviours through the API; here each is pinned where it happens.
+ */
+class SegmentCursorTest {
+    private static final int RECORD = 100;
+    private static final long FILE_BYTES = 4096;
+
+    @TempDir
+    Path dir;
+
+    private final RecordCodec<byte[]> codec = new RecordCodec<>(new RawBytes(), Compression.NONE,
+            SegmentFormat.FRAME_HEADER_BYTES);
+    private final RecordCodec.DecodeScratch scratch = new RecordCodec.DecodeScratch();
+    private final ReentrantLock backLock = new ReentrantLock();
+
+    private static byte[] record(long index) {
+        byte[] b = new byte[RECORD];
+        Arrays.fill(b, (byte) index);
+        b[0] = (byte) (index >>> 8);
+        return b;
+    }
+
+    /** Appends records 0, 1, ... until the disk budget refuses one; returns how many went in. */
+    private static long fill(SegmentAppender a, RecordCodec<byte[]> codec) throws IOException {
+        long n = 0;
+        while (a.tryAppend(codec.encode(record(n)))) {
+            n++;
+        }
+        return n;
+    }
+
+    private byte[] located(SegmentCursor c) {
+        return codec.decode(c.window(), c.payloadOffset(), c.payloadLength(), c.compressed(), scratch);
+    }
+
+    /** Reads the next record: locates it (skipping file ends) and consumes it. */
+    private byte[] take(SegmentCursor c) {
+        for (int tries = 0; tries < 10; tries++) {
+            if (c.nextFrame(c.readIndex())) {
+                byte[] v = located(c);
+                c.consumed();
+                return v;
+            }
+        }
+        throw new AssertionError("no record at " + c.readIndex());
+    }
+
+    @Test
+    void evictingTheFileOfALocatedFrameCountsItDeliveredAndTheReadIndexNeverMovesBack() throws IOException {
+        SegmentLog log = new SegmentLog(dir, new FileChannelStorage(), FILE_BYTES * 3, 3);
+        SegmentAppender a = new SegmentAppender(log, 0, 0, false);
+        long written = fill(a, codec);
+        SegmentCursor c = new SegmentCursor(log, backLock, 0, false);
+        List<Long> storedBeforeEvict = new ArrayList<>();
+        c.onBeforeEvict(storedBeforeEvict::add);
+        SegmentMeta first = log.live.peekFirst();
+        long firstEnd = first.endIndex;
+
+        assertTrue(c.nextFrame(0), "record 0 is located (a peek leaves it so)");
+        assertArrayEquals(record(0), located(c));
+        long discarded = c.evictOldest();
+
+        assertEquals(firstEnd - 1, discarded, "the located record counts as delivered, the rest of its file is evicted");
+        assertEquals(List.of(firstEnd), storedBeforeEvict, "the position past the file is stored before it goes");
+        assertFalse(Files.exists(first.path));
+        assertTrue(c.locatedFrameEvicted());
+        assertEquals(firstEnd, c.readIndex());
+        assertArrayEquals(record(0), located(c), "the located record's bytes stay readable after its file went");
+        c.consumed();
+        assertEquals(firstEnd, c.readIndex(), "consuming it does not move the read index back");
+        assertFalse(c.locatedFrameEvicted());
+        assertArrayEquals(record(firstEnd), take(c), "reading goes on at the next file's first record");
+        assertEquals(firstEnd - 1, c.recordsEvicted());
+        assertEquals(1, c.filesEvicted());
+        assertTrue(written > firstEnd + 1);
+        a.close();
+        c.close();
+    }
+
+    @Test
+    void aStaleReadIndexLocatesNothingAfterAnEviction() throws IOException {
+        SegmentLog log = new SegmentLog(dir, new FileChannelStorage(), FILE_BYTES * 3, 3);
+        SegmentAppender a = new SegmentAppender(log, 0, 0, false);
+        fill(a, codec);
+        SegmentCursor c = new SegmentCursor(log, backLock, 0, false);
+        long firstEnd = log.live.peekFirst().endIndex;
+        c.evictOldest();
+        assertFalse(c.nextFrame(0), "the caller's limit check was made for index 0: it must look again");
+        assertTrue(c.nextFrame(firstEnd));
+        assertArrayEquals(record(firstEnd), located(c));
+        a.close();
+        c.close();
+    }
+
+    @Test
+    void underManualCommitsAReadFileStaysUntilACommitPassesIt() throws IOException {
+        SegmentLog log = new SegmentLog(dir, new FileChannelStorage(), FILE_BYTES * 4, 4);
+        SegmentAppender a = new SegmentAppender(log, 0, 0, false);
+        for (long i = 0; i < 60; i++) {
+            assertTrue(a.tryAppend(codec.encode(record(i))));
+        }
+        SegmentCursor c = new SegmentCursor(log, backLock, 0, true);
+        List<Long> storedBeforeDelete = new ArrayList<>();
+        c.onBeforeDelete(storedBeforeDelete::add);
+        SegmentMeta first = log.live.peekFirst();
+        assertTrue(first.sealed, "60 records of 100 B fill more than one 4 KiB file");
+        long firstEnd = first.endIndex;
+        for (long i = 0; i <= firstEnd; i++) { // through the first file, and one record of the second
+            assertArrayEquals(record(i), take(c));
+        }
+        assertTrue(Files.exists(first.path), "read, but not committed: kept");
+        assertFalse(c.settle(), "MANUAL: a receiver call does not release anything");
+        assertFalse(c.releaseDrainedFiles());
+        assertTrue(Files.exists(first.path));
+
+        c.fileLock().lock();
+        try {
+            c.committed(firstEnd - 1); // not past its last record yet
+        } finally {
+            c.fileLock().unlock();
+        }
+        assertFalse(c.releaseDrainedFiles());
+        assertTrue(Files.exists(first.path));
+
+        c.fileLock().lock();
+        try {
+            c.committed(firstEnd);
+        } finally {
+            c.fileLock().unlock();
+        }
+        assertTrue(c.releaseDrainedFiles(), "a commit past its last record releases it");
+        assertFalse(Files.exists(first.path));
+        assertEquals(List.of(firstEnd), storedBeforeDelete);
+        a.close();
+        c.close();
+    }
+
+    @Test
+    void underAutoCommitsAReadFileGoesWhenTheNextReceiverCallBegins() throws IOException {
+        SegmentLog log = new SegmentLog(dir, new FileChannelStorage(), FILE_BYTES * 4, 4);
+        SegmentAppender a = new SegmentAppender(log, 0, 0, false);
+        for (long i = 0; i < 60; i++) {
+            assertTrue(a.tryAppend(codec.encode(record(i))));
+        }
+        SegmentCursor c = new SegmentCursor(log, backLock, 0, false);
+        SegmentMeta first = log.live.peekFirst();
+        for (long i = 0; i < first.endIndex; i++) {
+            assertArrayEquals(record(i), take(c));
+        }
+        assertFalse(c.releaseDrainedFiles(), "read to its end (as the receiver checks after each record), but...");
+        assertTrue(Files.exists(first.path),
+                "...the call that returned its last record has not ended: a crash now must find the file");
+        assertTrue(c.settle(), "the next call begins: everything before it was handed over");
+        assertFalse(Files.exists(first.path));
+        a.close();
+        c.close();
+    }
+
+    @Test
+    void theCompactorSwapsOnlyAFileTheConsumerHasNotOpened() throws IOException {
+        SegmentLog log = new SegmentLog(dir, new FileChannelStorage(), FILE_BYTES * 4, 4);
+        SegmentAppender a = new SegmentAppender(log, 0, 0, false);
+        for (long i = 0; i < 100; i++) {
+            assertTrue(a.tryAppend(codec.encode(record(i))));
+        }
+        SegmentCursor c = new SegmentCursor(log, backLock, 0, false);
+        assertArrayEquals(record(0), take(c)); // opens the first file
+        SegmentMeta first = log.live.peekFirst();
+        SegmentMeta second = log.live.stream().skip(1).findFirst().orElseThrow();
+        int[] swaps = {0};
+        assertFalse(c.swapIfUnread(first, () -> swaps[0]++), "the consumer holds offsets into it");
+        assertTrue(c.swapIfUnread(second, () -> swaps[0]++));
+        assertEquals(1, swaps[0]);
+        a.close();
+        c.close();
+    }
+}
