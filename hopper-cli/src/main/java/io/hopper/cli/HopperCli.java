@@ -7,7 +7,7 @@ import io.hopper.Hopper;
 import io.hopper.Serializer;
 import io.hopper.StorageBackend;
 import io.hopper.internal.codec.KryoSerializer;
-import io.hopper.internal.codec.Lz4BlockDecompressor;
+import io.hopper.internal.codec.PayloadCodec;
 import io.hopper.internal.codec.TypeRegistry;
 import io.hopper.internal.recovery.ReadCursorFile;
 import io.hopper.internal.recovery.SnapshotFile;
@@ -15,8 +15,6 @@ import io.hopper.internal.segment.SegmentFormat;
 
 import java.io.IOException;
 import java.io.PrintStream;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -350,10 +348,13 @@ public final class HopperCli {
             }
             shown++;
             boolean compressed = (flags & SegmentFormat.FLAG_COMPRESSED) != 0;
+            int codecId = SegmentFormat.codecOf(flags);
+            String codecName = codecId == PayloadCodec.LZ4.id ? "LZ4" : "codec " + codecId;
             byte[] raw;
             String problem = null;
             try {
-                raw = compressed ? decompress(payload) : payload;
+                // The library's own payload decoding, whatever codec the frame names.
+                raw = PayloadCodec.byId(codecId).rawCopy(payload, 0, payload.length);
             } catch (RuntimeException e) {
                 raw = payload;
                 problem = "does not decompress: " + e.getMessage();
@@ -374,7 +375,7 @@ public final class HopperCli {
                         + (problem != null ? ",\"problem\":" + Json.str(problem) : "") + "}");
                 case "hex" -> {
                     out.printf(Locale.ROOT, "%s %s index %d, %d bytes%s%s%n", source, file, index, raw.length,
-                            compressed ? " (LZ4, " + payload.length + " stored)" : "",
+                            compressed ? " (" + codecName + ", " + payload.length + " stored)" : "",
                             problem != null ? " " + problem : "");
                     for (int i = 0; i < raw.length; i += 16) {
                         StringBuilder sb = new StringBuilder(String.format(Locale.ROOT, "  %08x ", i));
@@ -385,24 +386,12 @@ public final class HopperCli {
                     }
                 }
                 default -> out.printf(Locale.ROOT, "%s %d  %d B%s  %s%n", source.equals("disk") ? "index" : "snapshot#",
-                        index, raw.length, compressed ? " (LZ4 " + payload.length + " B)" : "",
+                        index, raw.length, compressed ? " (" + codecName + " " + payload.length + " B)" : "",
                         problem != null ? "[" + problem + "]" : value != null ? value : printable(raw));
             }
             return !done();
         }
 
-        private byte[] decompress(byte[] payload) {
-            int rawLen = ByteBuffer.wrap(payload, 0, 4).order(ByteOrder.LITTLE_ENDIAN).getInt();
-            if (rawLen < 0 || rawLen > (long) (payload.length - 4) * 255 + 16) {
-                throw new IllegalArgumentException("raw length " + rawLen + " impossible for the block");
-            }
-            byte[] out = new byte[rawLen];
-            int n = Lz4BlockDecompressor.decompress(payload, 4, payload.length - 4, out, 0, rawLen);
-            if (n != rawLen) {
-                throw new IllegalArgumentException("decompressed to " + n + " bytes, header says " + rawLen);
-            }
-            return out;
-        }
     }
 
     static String hex(byte[] b) {

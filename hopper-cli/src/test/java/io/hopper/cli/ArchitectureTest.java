@@ -25,7 +25,7 @@ class ArchitectureTest {
             "io.hopper.internal.segment.FrameScan$Reader",
             "io.hopper.internal.segment.RecordBlock",
             "io.hopper.internal.segment.RecordBlock$MalformedBlockException",
-            "io.hopper.internal.codec.Lz4BlockDecompressor",
+            "io.hopper.internal.codec.PayloadCodec",
             "io.hopper.internal.codec.TypeRegistry",
             "io.hopper.internal.codec.KryoSerializer",
             "io.hopper.internal.recovery.ReadCursorFile",

@@ -13,7 +13,8 @@ public final class EncodedRecord {
     int payloadLength;
     int serializedLength;
     int payloadCrc;
-    boolean compressed;
+    /** The {@link PayloadCodec} id of the payload. */
+    int codec;
 
     EncodedRecord(int initialCapacity) {
         this.frame = new ByteSink(initialCapacity);
@@ -54,8 +55,13 @@ public final class EncodedRecord {
         return payloadCrc;
     }
 
-    /** Whether the payload is LZ4 compressed (a 4-byte raw length, then the LZ4 block). */
+    /** Whether the payload is stored with a codec (not {@link PayloadCodec#STORED}). */
     public boolean compressed() {
-        return compressed;
+        return codec != PayloadCodec.STORED.id;
+    }
+
+    /** The {@link PayloadCodec} id the payload is stored with, for the frame's flags. */
+    public int codec() {
+        return codec;
     }
 }

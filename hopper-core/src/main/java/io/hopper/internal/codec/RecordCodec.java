@@ -29,7 +29,7 @@ import java.util.zip.CRC32C;
 public final class RecordCodec<T> {
     /** Buffers that grew past this for an outsized record are dropped after use. */
     private static final int KEEP_BUFFER_LIMIT = 4 << 20;
-    private static final int LZ4_MAX_RATIO = 255;
+    private static final int STORED = PayloadCodec.STORED.id;
 
     private final Serializer<T> serializer;
     private final Compression compression;
@@ -128,7 +128,7 @@ public final class RecordCodec<T> {
         r.payloadLength = payloadLen;
         r.serializedLength = rawLen;
         r.payloadCrc = (int) crc.getValue();
-        r.compressed = compressed;
+        r.codec = compressed ? PayloadCodec.LZ4.id : PayloadCodec.STORED.id;
     }
 
     /**
@@ -195,39 +195,34 @@ public final class RecordCodec<T> {
     }
 
     /**
-     * Decodes one payload. {@code scratch} belongs to the consumer.
+     * Decodes one payload stored as the {@code COMPRESSED} flag alone says: LZ4 or as it is (the
+     * two codecs every frame before codec ids used). {@code scratch} belongs to the consumer.
      *
      * @throws CorruptDataException when the bytes do not decompress or deserialize (whatever the
      *                              serializer threw, errors included), {@link IncompatibleRecordException}
      *                              when they were written with a layout the class cannot take now
      */
     public T decode(byte[] buf, int off, int len, boolean compressed, DecodeScratch scratch) {
+        return decode(buf, off, len, compressed ? PayloadCodec.LZ4.id : PayloadCodec.STORED.id, scratch);
+    }
+
+    /**
+     * Decodes one payload stored with the codec of id {@code codec} ({@link PayloadCodec}, as the
+     * frame names it). {@code scratch} belongs to the consumer.
+     *
+     * @throws CorruptDataException when the bytes do not decompress or deserialize (whatever the
+     *                              serializer threw, errors included), or the codec is unknown;
+     *                              {@link IncompatibleRecordException} when they were written with
+     *                              a layout the class cannot take now
+     */
+    public T decode(byte[] buf, int off, int len, int codec, DecodeScratch scratch) {
         byte[] src = buf;
         int srcOff = off;
         int srcLen = len;
-        if (compressed) {
-            if (len < 4) {
-                throw new CorruptDataException("compressed payload of " + len + " bytes has no length prefix");
-            }
-            int rawLen = getIntLE(buf, off);
-            long plausible = (long) (len - 4) * LZ4_MAX_RATIO + 16;
-            if (rawLen < 0 || rawLen > plausible || rawLen > Integer.MAX_VALUE - 16) {
-                throw new CorruptDataException("compressed payload claims " + Integer.toUnsignedString(rawLen)
-                        + " raw bytes from a " + (len - 4) + "-byte LZ4 block");
-            }
-            byte[] out = scratch.ensure(rawLen);
-            int n;
-            try {
-                n = Lz4BlockDecompressor.decompress(buf, off + 4, len - 4, out, 0, rawLen);
-            } catch (RuntimeException e) {
-                throw new CorruptDataException("LZ4 block does not decompress", e);
-            }
-            if (n != rawLen) {
-                throw new CorruptDataException("LZ4 block decompressed to " + n + " bytes, header says " + rawLen);
-            }
-            src = out;
+        if (codec != STORED) {
+            srcLen = PayloadCodec.byId(codec).decode(buf, off, len, scratch);
+            src = scratch.bytes();
             srcOff = 0;
-            srcLen = rawLen;
         }
         try {
             T value = serializer.deserialize(src, srcOff, srcLen);
@@ -262,6 +257,11 @@ public final class RecordCodec<T> {
     /** The consumer's reusable decompression buffer. */
     public static final class DecodeScratch {
         private byte[] buf = new byte[1024];
+
+        /** The buffer the last {@link PayloadCodec#decode} wrote into. */
+        public byte[] bytes() {
+            return buf;
+        }
 
         byte[] ensure(int n) {
             if (buf.length < n || buf.length > KEEP_BUFFER_LIMIT && n <= KEEP_BUFFER_LIMIT) {

@@ -384,8 +384,7 @@ final class ReadAhead<T> implements Prefetcher {
                 int payloadAt = p + SegmentFormat.FRAME_HEADER_BYTES;
                 try {
                     if (SegmentFormat.crc(b, payloadAt, len) == SegmentFormat.framePayloadCrc(b, p)) {
-                        value = codec.decode(b, payloadAt, len,
-                                (SegmentFormat.frameFlags(b, p) & SegmentFormat.FLAG_COMPRESSED) != 0, scratch);
+                        value = codec.decode(b, payloadAt, len, SegmentFormat.frameCodec(b, p), scratch);
                     }
                 } catch (RuntimeException e) {
                     value = null; // the consumer meets the same failure itself and counts it

@@ -212,7 +212,7 @@ final class RecordSources<T> {
         } else {
             try {
                 value = codec.decode(cursor.window(), cursor.payloadOffset(), cursor.payloadLength(),
-                        cursor.compressed(), scratch);
+                        cursor.codec(), scratch);
             } catch (CorruptDataException e) {
                 cursor.undecodable(e);
                 return null;

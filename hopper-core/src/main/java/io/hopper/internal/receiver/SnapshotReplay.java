@@ -163,7 +163,7 @@ final class SnapshotReplay<T> {
                     delivered++;
                     try {
                         return codec.decode(reader.payload(), reader.payloadOffset(), reader.payloadLength(),
-                                reader.compressed(), scratch);
+                                reader.codec(), scratch);
                     } catch (CorruptDataException e) {
                         cursor.countDamage(1);
                         LOG.log(System.Logger.Level.WARNING, "hopper: record " + (delivered - 1)

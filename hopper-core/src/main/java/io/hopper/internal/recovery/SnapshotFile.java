@@ -96,7 +96,7 @@ public final class SnapshotFile {
 
         public void record(EncodedRecord r) throws IOException {
             SegmentFormat.writeFrameHeader(r.buffer(), 0, r.payloadLength(), r.payloadCrc(),
-                    r.compressed() ? SegmentFormat.FLAG_COMPRESSED : 0, 1, entries++);
+                    SegmentFormat.codecFlags(r.codec()), 1, entries++);
             write(r.buffer(), 0, r.frameLength());
             records++;
         }
@@ -351,8 +351,14 @@ public final class SnapshotFile {
             return length;
         }
 
+        /** Whether the entry's payload is stored with a codec (not as the serializer's bytes). */
         public boolean compressed() {
-            return (flags & SegmentFormat.FLAG_COMPRESSED) != 0;
+            return codec() != 0;
+        }
+
+        /** The codec id the entry's payload is stored with ({@code PayloadCodec}), to pass to the decoder. */
+        public int codec() {
+            return SegmentFormat.codecOf(flags);
         }
 
         public long markerEnd() {

@@ -56,7 +56,8 @@ final class HeadReader {
     byte[] payloadArray;
     int payloadOffset;
     int payloadLength;
-    boolean compressed;
+    /** The located payload's codec id (0 inside a held block: its records are raw). */
+    int codec;
     long frameIndex;
     /** Offset of the frame holding the located record. */
     private long frameAt;
@@ -160,7 +161,7 @@ final class HeadReader {
         payloadArray = window;
         payloadOffset = payloadAt;
         payloadLength = len;
-        compressed = (flags & SegmentFormat.FLAG_COMPRESSED) != 0;
+        codec = SegmentFormat.codecOf(flags);
         frameIndex = index;
         frameAt = pos;
         frameEnd = end;
@@ -225,7 +226,7 @@ final class HeadReader {
         payloadArray = block.array();
         payloadOffset = block.offset(k);
         payloadLength = block.length(k);
-        compressed = false;
+        codec = 0;
         frameIndex = cursor.readIndex;
         frameAt = blockAt;
         frameEnd = last ? blockNext : blockAt;

@@ -87,7 +87,7 @@ public final class SegmentAppender {
         }
         long index = nextIndex;
         SegmentFormat.writeFrameHeader(record.buffer(), 0, record.payloadLength(), record.payloadCrc(),
-                record.compressed() ? SegmentFormat.FLAG_COMPRESSED : 0, 1, index);
+                SegmentFormat.codecFlags(record.codec()), 1, index);
         long at = seg.dataEnd;
         try {
             file.write(at, record.buffer(), 0, len);

@@ -1,7 +1,9 @@
 package io.hopper.internal.segment;
 
+import io.hopper.internal.codec.RecordCodec;
+import io.hopper.internal.codec.PayloadCodec;
+import io.hopper.CorruptDataException;
 import io.hopper.internal.codec.Lz4BlockCompressor;
-import io.hopper.internal.codec.Lz4BlockDecompressor;
 import io.hopper.internal.file.DirectorySync;
 import io.hopper.internal.file.FileWindow;
 import io.hopper.internal.file.InterruptSafeChannel;
@@ -69,7 +71,8 @@ public final class SegmentCompactor implements AutoCloseable {
     private final FileWindow in = new FileWindow(IO_CHUNK);
     private byte[] out = new byte[IO_CHUNK + RecordBlock.TARGET_RAW_BYTES * 2];
     private int outLength;
-    private byte[] raw = new byte[OWN_FRAME_BYTES];
+    /** Decodes single-record payloads before they are packed into a block. Compactor thread only. */
+    private final RecordCodec.DecodeScratch scratch = new RecordCodec.DecodeScratch();
     /** Index of the open block's first record. */
     private long blockFirst;
 
@@ -227,7 +230,13 @@ public final class SegmentCompactor implements AutoCloseable {
                 if (SegmentFormat.crc(b, at + h, len) != SegmentFormat.framePayloadCrc(b, at)) {
                     return -1; // damage stays where the reader counts it exactly
                 }
-                int rawLen = (flags & SegmentFormat.FLAG_COMPRESSED) != 0 ? rawLength(b, at + h, len) : len;
+                PayloadCodec codec;
+                try {
+                    codec = PayloadCodec.byId(SegmentFormat.codecOf(flags));
+                } catch (CorruptDataException e) {
+                    return -1; // a codec this build does not know: the file stays as it is
+                }
+                int rawLen = codec.rawLength(b, at + h, len);
                 if (rawLen < 0) {
                     return -1;
                 }
@@ -244,13 +253,17 @@ public final class SegmentCompactor implements AutoCloseable {
                     if (block.count() == 0) {
                         blockFirst = index;
                     }
-                    if ((flags & SegmentFormat.FLAG_COMPRESSED) != 0) {
-                        if (Lz4BlockDecompressor.decompress(b, at + h + 4, len - 4, raw, 0, rawLen) != rawLen) {
-                            return -1;
-                        }
-                        block.add(raw, 0, rawLen);
-                    } else {
+                    if (codec == PayloadCodec.STORED) {
                         block.add(b, at + h, len);
+                    } else {
+                        try {
+                            if (codec.decode(b, at + h, len, scratch) != rawLen) {
+                                return -1;
+                            }
+                        } catch (CorruptDataException e) {
+                            return -1; // damage stays where the reader counts it exactly
+                        }
+                        block.add(scratch.bytes(), 0, rawLen);
                     }
                 }
                 if (outLength >= IO_CHUNK) {
@@ -259,18 +272,7 @@ public final class SegmentCompactor implements AutoCloseable {
                 expect = index + 1;
                 pos += h + len;
             }
-        } catch (Lz4BlockDecompressor.Lz4FormatException e) {
-            return -1;
         }
-    }
-
-    /** The raw length of a compressed single-record payload, or -1 if implausible. */
-    private static int rawLength(byte[] b, int payloadAt, int len) {
-        if (len < 5) {
-            return -1;
-        }
-        int n = SegmentFormat.getInt(b, payloadAt);
-        return n < 0 || (long) n > (long) (len - 4) * 255 + 16 ? -1 : n;
     }
 
     /** Appends the open block, if any, as a frame to the output. */

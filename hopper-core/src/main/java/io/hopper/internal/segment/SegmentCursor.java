@@ -153,8 +153,9 @@ public final class SegmentCursor {
         return reader.payloadLength;
     }
 
-    public boolean compressed() {
-        return reader.compressed;
+    /** The located payload's codec id ({@code PayloadCodec}), to pass to the decoder. */
+    public int codec() {
+        return reader.codec;
     }
 
     /**

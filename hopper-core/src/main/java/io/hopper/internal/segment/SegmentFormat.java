@@ -22,8 +22,9 @@ import java.util.zip.CRC32C;
  * Frame
  * | 0  payload length   4  bytes after the 24-byte frame header             |
  * | 4  payload CRC32C   4  of the payload bytes                             |
- * | 8  flags            2  bit 0 COMPRESSED (LZ4), bit 1 END (segment sealed)|
- * |                        bit 3 BLOCK (several records, version 2 files)   |
+ * | 8  flags            2  bit 0 COMPRESSED, bit 1 END (segment sealed),     |
+ * |                        bit 3 BLOCK (several records, version 2 files),  |
+ * |                        bits 4-7 CODEC (with COMPRESSED: 0 means LZ4)    |
  * | 10 record count     2  records in the payload: 1, 1..65535 for BLOCK, 0 |
  * |                        for END                                         |
  * | 12 record index     8  disk-stream index of the (first) record; for END |
@@ -64,7 +65,34 @@ public final class SegmentFormat {
     public static final int FLAG_BLOCK = 8;
     /** Most records one block frame holds (its record count is 16 bits). */
     public static final int MAX_BLOCK_RECORDS = 0xffff;
-    static final int KNOWN_FLAGS = FLAG_COMPRESSED | FLAG_END | FLAG_MARKER | FLAG_BLOCK;
+    /**
+     * Bits 4-7: the payload's codec id ({@code PayloadCodec}) when it is above 1. Frames written
+     * before codec ids existed have these bits 0, and {@link #FLAG_COMPRESSED} alone meant LZ4, so
+     * id 0 is "{@code COMPRESSED} off" and id 1 "{@code COMPRESSED} on, codec bits 0": those frames
+     * read unchanged, and LZ4 frames are still written exactly so.
+     */
+    public static final int FLAG_CODEC_BITS = 0xf0;
+    private static final int CODEC_SHIFT = 4;
+    static final int KNOWN_FLAGS = FLAG_COMPRESSED | FLAG_END | FLAG_MARKER | FLAG_BLOCK | FLAG_CODEC_BITS;
+
+    /** The flag bits that name payload codec {@code id} (0: none; 1: {@link #FLAG_COMPRESSED}; above: with the codec bits). */
+    public static int codecFlags(int id) {
+        return id == 0 ? 0 : id == 1 ? FLAG_COMPRESSED : FLAG_COMPRESSED | (id << CODEC_SHIFT);
+    }
+
+    /** The payload codec id that frame flags {@code flags} name. */
+    public static int codecOf(int flags) {
+        if ((flags & FLAG_COMPRESSED) == 0) {
+            return 0;
+        }
+        int bits = (flags & FLAG_CODEC_BITS) >>> CODEC_SHIFT;
+        return bits == 0 ? 1 : bits;
+    }
+
+    /** The payload codec id of the frame at {@code off}. */
+    public static int frameCodec(byte[] b, int off) {
+        return codecOf(frameFlags(b, off));
+    }
 
     /** Smallest per-file capacity: a header, one minimal frame and the end frame. */
     public static final long MIN_SEGMENT_BYTES = FILE_HEADER_BYTES + FRAME_HEADER_BYTES + 1 + END_FRAME_BYTES;
@@ -162,8 +190,9 @@ public final class SegmentFormat {
         int flags = frameFlags(b, off);
         boolean end = (flags & FLAG_END) != 0;
         boolean block = (flags & FLAG_BLOCK) != 0;
-        if (end ? count != 0 || len != 0 || block
-                : block ? count < 1 || (flags & (FLAG_COMPRESSED | FLAG_MARKER)) != FLAG_COMPRESSED
+        // Blocks are LZ4 (codec bits 0); an END frame names no codec.
+        if (end ? count != 0 || len != 0 || block || (flags & FLAG_CODEC_BITS) != 0
+                : block ? count < 1 || (flags & (FLAG_COMPRESSED | FLAG_MARKER | FLAG_CODEC_BITS)) != FLAG_COMPRESSED
                 : count != 1) {
             return false;
         }
@@ -172,7 +201,10 @@ public final class SegmentFormat {
     }
 
     public static boolean frameHeaderValid(byte[] b, int off) {
-        return getInt(b, off + 20) == crc(b, off, 20) && (frameFlags(b, off) & ~KNOWN_FLAGS) == 0;
+        int flags = frameFlags(b, off);
+        // Codec bits mean something only beside COMPRESSED.
+        return getInt(b, off + 20) == crc(b, off, 20) && (flags & ~KNOWN_FLAGS) == 0
+                && ((flags & FLAG_CODEC_BITS) == 0 || (flags & FLAG_COMPRESSED) != 0);
     }
 
     public static int framePayloadLength(byte[] b, int off) {

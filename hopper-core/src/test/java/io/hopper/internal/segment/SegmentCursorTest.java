@@ -53,7 +53,7 @@ class SegmentCursorTest {
     }
 
     private byte[] located(SegmentCursor c) {
-        return codec.decode(c.window(), c.payloadOffset(), c.payloadLength(), c.compressed(), scratch);
+        return codec.decode(c.window(), c.payloadOffset(), c.payloadLength(), c.codec(), scratch);
     }
 
     /** Reads the next record: locates it (skipping file ends) and consumes it. */

@@ -176,4 +176,28 @@ class SegmentFormatTest {
         SegmentFormat.writeFrameHeader(h, 0, 100, 7, block | SegmentFormat.FLAG_MARKER, 5, 42);
         assertFalse(SegmentFormat.frameWellFormed(h, 0, 1000), "nor is a snapshot marker");
     }
+
+    @Test
+    void codecIdsRoundTripAndTheFirstTwoAreTheFlagsFramesAlwaysHad() {
+        assertEquals(0, SegmentFormat.codecFlags(0), "stored: COMPRESSED off, as before codec ids");
+        assertEquals(SegmentFormat.FLAG_COMPRESSED, SegmentFormat.codecFlags(1), "LZ4: COMPRESSED alone, as before");
+        for (int id = 0; id < 16; id++) {
+            assertEquals(id, SegmentFormat.codecOf(SegmentFormat.codecFlags(id)), "codec " + id);
+            assertEquals(id, SegmentFormat.codecOf(SegmentFormat.codecFlags(id) | SegmentFormat.FLAG_END), "codec " + id);
+        }
+    }
+
+    @Test
+    void codecBitsAreBelievedOnlyBesideCompressedAndNeverOnBlocksOrEnds() {
+        byte[] b = new byte[SegmentFormat.FRAME_HEADER_BYTES + 10];
+        SegmentFormat.writeFrameHeader(b, 0, 10, 0, SegmentFormat.codecFlags(5), 1, 7);
+        assertTrue(SegmentFormat.frameWellFormed(b, 0, b.length), "a single record of a codec this build may not know");
+        assertEquals(5, SegmentFormat.frameCodec(b, 0));
+        SegmentFormat.writeFrameHeader(b, 0, 10, 0, 5 << 4, 1, 7);
+        assertFalse(SegmentFormat.frameHeaderValid(b, 0), "codec bits without COMPRESSED");
+        SegmentFormat.writeFrameHeader(b, 0, 10, 0, SegmentFormat.codecFlags(2) | SegmentFormat.FLAG_BLOCK, 3, 7);
+        assertFalse(SegmentFormat.frameWellFormed(b, 0, b.length), "blocks are LZ4");
+        SegmentFormat.writeFrameHeader(b, 0, 0, 0, SegmentFormat.codecFlags(2) | SegmentFormat.FLAG_END, 0, 7);
+        assertFalse(SegmentFormat.frameWellFormed(b, 0, b.length), "an END frame names no codec");
+    }
 }
