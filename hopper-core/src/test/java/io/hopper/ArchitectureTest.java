@@ -47,7 +47,7 @@ class ArchitectureTest {
     /**
      * Bottom to top: the {@code VarHandle} helper and file I/O; the codec; the ring and the placement marker; the disk tier
      * (segments); what survives a restart (recovery); the producer and consumer state machines;
-     * the public API. The API's value types (exceptions, policies, {@code Serializer}) are used
+     * the public API, and beside it the read-only inspection of a directory. The API's value types (exceptions, policies, {@code Serializer}) are used
      * by every layer, so they are a layer of their own, below the internal ones.
      */
     @Test
@@ -57,6 +57,7 @@ class ArchitectureTest {
                         (JavaClass c) -> c.getPackageName().equals("io.hopper") && !isApiValueType(c)))
                 .layer("ApiValues").definedBy(DescribedPredicate.describe("the public value types",
                         ArchitectureTest::isApiValueType))
+                .layer("Inspect").definedBy("io.hopper.inspect..")
                 .layer("Receiver").definedBy("io.hopper.internal.receiver..")
                 .layer("Sender").definedBy("io.hopper.internal.sender..")
                 .layer("Recovery").definedBy("io.hopper.internal.recovery..")
@@ -66,15 +67,16 @@ class ArchitectureTest {
                 .layer("File").definedBy("io.hopper.internal.file..")
                 .layer("Concurrent").definedBy("io.hopper.internal.concurrent..")
                 .whereLayer("Api").mayNotBeAccessedByAnyLayer()
+                .whereLayer("Inspect").mayNotBeAccessedByAnyLayer()
                 .whereLayer("Receiver").mayOnlyBeAccessedByLayers("Api")
                 .whereLayer("Sender").mayOnlyBeAccessedByLayers("Api", "Receiver")
-                .whereLayer("Recovery").mayOnlyBeAccessedByLayers("Api", "Receiver")
-                .whereLayer("Segment").mayOnlyBeAccessedByLayers("Api", "Receiver", "Sender", "Recovery")
+                .whereLayer("Recovery").mayOnlyBeAccessedByLayers("Api", "Inspect", "Receiver")
+                .whereLayer("Segment").mayOnlyBeAccessedByLayers("Api", "Inspect", "Receiver", "Sender", "Recovery")
                 .whereLayer("Ring").mayOnlyBeAccessedByLayers("Api", "Receiver", "Sender")
                 // ApiValues: the one factory on a public interface, Serializer.kryo(), returns the
                 // internal Kryo serializer (as List.of returns a JDK-internal list).
-                .whereLayer("Codec").mayOnlyBeAccessedByLayers("Api", "ApiValues", "Receiver", "Sender", "Recovery",
-                        "Segment")
+                .whereLayer("Codec").mayOnlyBeAccessedByLayers("Api", "ApiValues", "Inspect", "Receiver", "Sender",
+                        "Recovery", "Segment")
                 .whereLayer("File").mayOnlyBeAccessedByLayers("Recovery", "Segment", "Codec")
                 .whereLayer("Concurrent").mayOnlyBeAccessedByLayers("Receiver", "Sender", "Segment", "Ring", "Codec");
         rule.check(classes);
@@ -99,9 +101,12 @@ class ArchitectureTest {
 
     private static final List<String> VALUE_TYPES = List.of("Serializer", "SyncPolicy", "ByteSize", "ChannelStats");
 
+    /** The packages users see: the API, and the read-only inspection of a directory. */
+    private static final String[] EXPORTED = {"io.hopper", "io.hopper.inspect"};
+
     @Test
     void thePublicApiExposesNoInternalType() {
-        ArchRule methods = codeUnits().that().areDeclaredInClassesThat().resideInAPackage("io.hopper")
+        ArchRule methods = codeUnits().that().areDeclaredInClassesThat().resideInAnyPackage(EXPORTED)
                 .and().areDeclaredInClassesThat().arePublic()
                 .and().arePublic()
                 .should(new ArchCondition<JavaCodeUnit>("not name an internal type in their signature") {
@@ -119,7 +124,7 @@ class ArchitectureTest {
                     }
                 });
         methods.check(classes);
-        ArchRule publicFields = fields().that().areDeclaredInClassesThat().resideInAPackage("io.hopper")
+        ArchRule publicFields = fields().that().areDeclaredInClassesThat().resideInAnyPackage(EXPORTED)
                 .and().areDeclaredInClassesThat().arePublic().and().arePublic()
                 .should(new ArchCondition<JavaField>("not have an internal type") {
                     @Override
@@ -130,7 +135,7 @@ class ArchitectureTest {
                     }
                 });
         publicFields.check(classes);
-        noClasses().that().resideInAPackage("io.hopper").and().arePublic()
+        noClasses().that().resideInAnyPackage(EXPORTED).and().arePublic()
                 .should().beAssignableTo(DescribedPredicate.describe("an internal type", ArchitectureTest::isInternalType))
                 .check(classes);
     }

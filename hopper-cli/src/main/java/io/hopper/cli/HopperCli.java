@@ -6,12 +6,7 @@ import io.hopper.ChannelStats;
 import io.hopper.Hopper;
 import io.hopper.Serializer;
 import io.hopper.StorageBackend;
-import io.hopper.internal.codec.KryoSerializer;
-import io.hopper.internal.codec.PayloadCodec;
-import io.hopper.internal.codec.TypeRegistry;
-import io.hopper.internal.recovery.ReadCursorFile;
-import io.hopper.internal.recovery.SnapshotFile;
-import io.hopper.internal.segment.SegmentFormat;
+import io.hopper.inspect.ChannelDirectory;
 
 import java.io.IOException;
 import java.io.PrintStream;
@@ -77,7 +72,7 @@ public final class HopperCli {
         Path dir = Path.of(args[1]);
         List<String> opts = List.of(args).subList(2, args.length);
         try {
-            QueueDirectory.checkUsable(dir);
+            ChannelDirectory.checkUsable(dir);
             return switch (command) {
                 case "inspect" -> inspect(dir, opts, out);
                 case "verify" -> verify(dir, opts, out);
@@ -89,7 +84,7 @@ public final class HopperCli {
             err.println("hopper-cli: " + e.getMessage());
             err.println(USAGE_TEXT);
             return USAGE;
-        } catch (QueueDirectory.Refused e) {
+        } catch (ChannelDirectory.Refused e) {
             err.println("hopper-cli: refused: " + e.getMessage());
             return REFUSED;
         } catch (IOException e) {
@@ -109,7 +104,7 @@ public final class HopperCli {
                 throw new IllegalArgumentException("inspect takes only --json, not " + o);
             }
         }
-        QueueDirectory.Scan s = QueueDirectory.scan(dir);
+        ChannelDirectory.Scan s = ChannelDirectory.scan(dir);
         if (json) {
             out.println(Json.scan(s));
             return OK;
@@ -123,7 +118,7 @@ public final class HopperCli {
         if (!s.files().isEmpty()) {
             out.printf(Locale.ROOT, "  %-33s %6s %10s %10s %-23s %10s %-6s %s%n", "file", "seq", "size", "records",
                     "record indices", "compressed", "sealed", "damage");
-            for (QueueDirectory.FileScan f : s.files()) {
+            for (ChannelDirectory.FileScan f : s.files()) {
                 out.printf(Locale.ROOT, "  %-33s %6d %10s %,10d %-23s %10s %-6s %s%n", f.name(), f.sequence(),
                         ByteSize.format(f.bytes()), f.records(),
                         f.records() == 0 ? "-" : f.firstIndex() + ".." + f.lastIndex(),
@@ -142,22 +137,22 @@ public final class HopperCli {
         return OK;
     }
 
-    static String describe(ReadCursorFile.Inspection c) {
+    static String describe(ChannelDirectory.Cursor c) {
         if (!c.present()) {
             return "none (nothing committed yet: every record on disk is delivered)";
         }
-        if (c.state() == null) {
+        if (c.committed() == null) {
             return "DAMAGED (no intact copy: the next open delivers every record on disk again)";
         }
-        ReadCursorFile.State st = c.state();
+        ChannelDirectory.Committed st = c.committed();
         return String.format(Locale.ROOT, "committed read index %d (next record index %d, next file %d), version %d,"
                         + " %d of %d copies intact%s", st.readIndex(), st.nextIndex(), st.nextSequence(), c.version(),
                 c.intactSlots(), c.version() == 1 ? 1 : 2,
                 st.snapshotRecords() == 0 ? "" : String.format(Locale.ROOT, "; %d of %d snapshot records delivered",
-                        st.snapshotConsumed(), st.snapshotRecords()));
+                        st.snapshotDelivered(), st.snapshotRecords()));
     }
 
-    static String describe(SnapshotFile.Header h, QueueDirectory.SnapshotScan scan) {
+    static String describe(ChannelDirectory.SnapshotHeader h, ChannelDirectory.SnapshotScan scan) {
         if (h == null) {
             return "none";
         }
@@ -170,7 +165,7 @@ public final class HopperCli {
                         : "; DAMAGED: " + scan.damagedFrames() + " frames fail their checks");
     }
 
-    private static String damage(QueueDirectory.FileScan f) {
+    private static String damage(ChannelDirectory.FileScan f) {
         if (f.headerProblem() != null) {
             return "UNREADABLE: " + f.headerProblem();
         }
@@ -200,20 +195,20 @@ public final class HopperCli {
         if (!opts.isEmpty()) {
             throw new IllegalArgumentException("verify takes no options, not " + opts);
         }
-        QueueDirectory.Scan s = QueueDirectory.scan(dir);
+        ChannelDirectory.Scan s = ChannelDirectory.scan(dir);
         List<String> problems = new ArrayList<>();
-        for (QueueDirectory.FileScan f : s.files()) {
+        for (ChannelDirectory.FileScan f : s.files()) {
             if (f.damaged()) {
                 problems.add(f.name() + ": " + damage(f));
             }
         }
-        if (s.cursor().present() && s.cursor().state() == null) {
-            problems.add(ReadCursorFile.FILE_NAME + ": no intact copy");
+        if (s.cursor().present() && s.cursor().committed() == null) {
+            problems.add(ChannelDirectory.CURSOR_FILE + ": no intact copy");
         }
         if (s.snapshot() != null && !s.snapshot().intact()) {
-            problems.add(SnapshotFile.FILE_NAME + ": damaged header");
+            problems.add(ChannelDirectory.SNAPSHOT_FILE + ": damaged header");
         } else if (s.snapshotFrames() != null && s.snapshotFrames().damaged()) {
-            problems.add(SnapshotFile.FILE_NAME + ": " + s.snapshotFrames().damagedFrames() + " damaged frames, "
+            problems.add(ChannelDirectory.SNAPSHOT_FILE + ": " + s.snapshotFrames().damagedFrames() + " damaged frames, "
                     + s.snapshotFrames().records() + " of " + s.snapshot().records() + " records intact");
         }
         for (String a : s.setAside()) {
@@ -267,18 +262,17 @@ public final class HopperCli {
         Dumper d = new Dumper(out, format, serializer, limit);
         long min = from;
         // One pass over each file, stopping at the limit (a file with an unreadable header yields nothing).
-        for (QueueDirectory.Segment seg : QueueDirectory.segments(dir)) {
+        for (ChannelDirectory.Segment seg : ChannelDirectory.segments(dir)) {
             if (d.done()) {
                 break;
             }
             String name = seg.path().getFileName().toString();
-            QueueDirectory.walk(seg.path(), seg.sequence(),
-                    (index, flags, payload) -> index < min || d.record("disk", name, index, flags, payload));
+            ChannelDirectory.walk(seg.path(), seg.sequence(),
+                    r -> r.index() < min || d.record("disk", name, r));
         }
-        SnapshotFile.Header snapshot = SnapshotFile.inspect(dir);
+        ChannelDirectory.SnapshotHeader snapshot = ChannelDirectory.snapshotHeader(dir);
         if (snapshot != null && snapshot.intact() && !d.done()) {
-            QueueDirectory.walkSnapshot(dir, snapshot,
-                    (n, flags, payload) -> d.record("snapshot", SnapshotFile.FILE_NAME, n, flags, payload));
+            ChannelDirectory.walkSnapshot(dir, snapshot, r -> d.record("snapshot", ChannelDirectory.SNAPSHOT_FILE, r));
         }
         if (format.equals("text")) {
             out.printf(Locale.ROOT, "%d records shown%s%n", d.shown, d.done() ? " (--limit reached)" : "");
@@ -310,16 +304,7 @@ public final class HopperCli {
         } catch (ClassNotFoundException e) {
             throw new IllegalArgumentException("class " + name + " is not on the class path", e);
         }
-        Serializer<?> ser = Serializer.kryo(type);
-        Path registry = dir.resolve(TypeRegistry.FILE_NAME);
-        if (ser instanceof KryoSerializer<?> k && Files.exists(registry)) {
-            Path copy = Files.createTempDirectory("hopper-cli-types-");
-            copy.toFile().deleteOnExit();
-            Path file = Files.copy(registry, copy.resolve(TypeRegistry.FILE_NAME));
-            file.toFile().deleteOnExit();
-            ser = k.withRegistry(TypeRegistry.open(copy));
-        }
-        return ser;
+        return ChannelDirectory.serializer(type, dir);
     }
 
     /** Prints records in one format until the limit. */
@@ -342,19 +327,20 @@ public final class HopperCli {
         }
 
         /** @return false once the limit is reached */
-        boolean record(String source, String file, long index, int flags, byte[] payload) {
+        boolean record(String source, String file, ChannelDirectory.StoredRecord r) {
             if (done()) {
                 return false;
             }
             shown++;
-            boolean compressed = (flags & SegmentFormat.FLAG_COMPRESSED) != 0;
-            int codecId = SegmentFormat.codecOf(flags);
-            String codecName = codecId == PayloadCodec.LZ4.id ? "LZ4" : "codec " + codecId;
+            long index = r.index();
+            byte[] payload = r.payload();
+            boolean compressed = r.compressed();
+            String codecName = r.codecName();
             byte[] raw;
             String problem = null;
             try {
                 // The library's own payload decoding, whatever codec the frame names.
-                raw = PayloadCodec.byId(codecId).rawCopy(payload, 0, payload.length);
+                raw = r.raw();
             } catch (RuntimeException e) {
                 raw = payload;
                 problem = "does not decompress: " + e.getMessage();
@@ -422,9 +408,9 @@ public final class HopperCli {
         if (!opts.isEmpty()) {
             throw new IllegalArgumentException("repair takes no options, not " + opts);
         }
-        QueueDirectory.Scan before = QueueDirectory.scan(dir);
+        ChannelDirectory.Scan before = ChannelDirectory.scan(dir);
         Set<String> namesBefore = names(dir);
-        long largest = before.files().stream().mapToLong(QueueDirectory.FileScan::bytes).max().orElse(0);
+        long largest = before.files().stream().mapToLong(ChannelDirectory.FileScan::bytes).max().orElse(0);
         int files = Math.max(16, before.files().size() + 1);
         long segment = Math.max(64L << 20, largest);
         ChannelStats stats;
@@ -434,7 +420,7 @@ public final class HopperCli {
                 .maxDiskFiles(files).diskBytes(segment * files).open()) {
             stats = ch.stats();
         }
-        QueueDirectory.Scan after = QueueDirectory.scan(dir);
+        ChannelDirectory.Scan after = ChannelDirectory.scan(dir);
         Set<String> namesAfter = names(dir);
         List<String> did = new ArrayList<>();
         for (String n : namesAfter) {
@@ -446,13 +432,13 @@ public final class HopperCli {
             if (!namesAfter.contains(n) && n.endsWith(".tmp")) {
                 did.add("removed " + n + " (an interrupted write)");
             } else if (!namesAfter.contains(n) && !namesAfter.contains(n + ".corrupt")
-                    && SegmentFormat.parseFileName(n) >= 0) {
+                    && ChannelDirectory.isQueueFileName(n)) {
                 did.add("removed " + n + " (too short to hold a record: a file created just before a crash, or cut"
                         + " short; records it held are counted as lost)");
             }
         }
-        for (QueueDirectory.FileScan b : before.files()) {
-            for (QueueDirectory.FileScan a : after.files()) {
+        for (ChannelDirectory.FileScan b : before.files()) {
+            for (ChannelDirectory.FileScan a : after.files()) {
                 if (a.name().equals(b.name()) && b.tornTailBytes() > 0 && a.tornTailBytes() == 0) {
                     did.add("cut a torn tail of " + b.tornTailBytes() + " bytes off " + b.name());
                 }

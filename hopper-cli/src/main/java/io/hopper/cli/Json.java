@@ -1,7 +1,6 @@
 package io.hopper.cli;
 
-import io.hopper.internal.recovery.ReadCursorFile;
-import io.hopper.internal.recovery.SnapshotFile;
+import io.hopper.inspect.ChannelDirectory;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -33,10 +32,10 @@ final class Json {
         return sb.append('"').toString();
     }
 
-    static String scan(QueueDirectory.Scan s) {
-        QueueDirectory.SnapshotScan snap = s.snapshotFrames();
+    static String scan(ChannelDirectory.Scan s) {
+        ChannelDirectory.SnapshotScan snap = s.snapshotFrames();
         List<String> files = new ArrayList<>();
-        for (QueueDirectory.FileScan f : s.files()) {
+        for (ChannelDirectory.FileScan f : s.files()) {
             files.add("{\"name\":" + str(f.name()) + ",\"sequence\":" + f.sequence() + ",\"bytes\":" + f.bytes()
                     + ",\"records\":" + f.records() + ",\"firstIndex\":" + f.firstIndex() + ",\"lastIndex\":"
                     + f.lastIndex() + ",\"compressedRecords\":" + f.compressed() + ",\"sealed\":" + f.sealed()
@@ -45,13 +44,13 @@ final class Json {
                     + ",\"recordsLost\":" + f.recordsLost() + ",\"tornTailBytes\":" + f.tornTailBytes()
                     + ",\"damaged\":" + f.damaged() + "}");
         }
-        ReadCursorFile.Inspection c = s.cursor();
+        ChannelDirectory.Cursor c = s.cursor();
         String cursor = !c.present() ? "null" : "{\"version\":" + c.version() + ",\"intactCopies\":" + c.intactSlots()
-                + (c.state() == null ? ",\"damaged\":true}" : ",\"damaged\":false,\"readIndex\":" + c.state().readIndex()
-                + ",\"nextIndex\":" + c.state().nextIndex() + ",\"nextSequence\":" + c.state().nextSequence()
-                + ",\"snapshotRecords\":" + c.state().snapshotRecords() + ",\"snapshotDelivered\":"
-                + c.state().snapshotConsumed() + "}");
-        SnapshotFile.Header h = s.snapshot();
+                + (c.committed() == null ? ",\"damaged\":true}" : ",\"damaged\":false,\"readIndex\":" + c.committed().readIndex()
+                + ",\"nextIndex\":" + c.committed().nextIndex() + ",\"nextSequence\":" + c.committed().nextSequence()
+                + ",\"snapshotRecords\":" + c.committed().snapshotRecords() + ",\"snapshotDelivered\":"
+                + c.committed().snapshotDelivered() + "}");
+        ChannelDirectory.SnapshotHeader h = s.snapshot();
         String snapshot = h == null ? "null" : "{\"intact\":" + h.intact() + ",\"version\":" + h.version()
                 + ",\"records\":" + h.records() + ",\"diskLimit\":" + h.diskLimit() + ",\"bytes\":" + h.bytes()
                 + (snap == null ? "" : ",\"intactRecords\":" + snap.records() + ",\"damagedFrames\":" + snap.damagedFrames())

@@ -4,6 +4,7 @@ import io.hopper.Channel;
 import io.hopper.Durability;
 import io.hopper.Hopper;
 import io.hopper.StorageBackend;
+import io.hopper.inspect.ChannelDirectory;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -131,7 +132,7 @@ class HopperCliTest {
             Path last = segments(dir).get(segments(dir).size() - 1);
             copyTree(dir, tmp.resolve("crashed"));
             Path copy = tmp.resolve("crashed").resolve(last.getFileName());
-            long end = QueueDirectory.walk(copy, 0, null).writtenBytes();
+            long end = ChannelDirectory.walk(copy, 0, null).writtenBytes();
             try (RandomAccessFile f = new RandomAccessFile(copy.toFile(), "rw")) {
                 f.setLength(end - 7); // the last frame half written
             }
