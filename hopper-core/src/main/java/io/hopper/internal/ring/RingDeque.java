@@ -53,7 +53,7 @@ import java.util.concurrent.locks.ReentrantLock;
  *
  * @param <S> the producers' shared state, guarded by the back lock
  */
-public final class RingDeque<S> {
+public final class RingDeque<S> extends RingPadding.Padded {
 
     /** {@link #tryPushBack} result: the slot was pushed and the ring was not empty before. */
     public static final int PUSHED = 0;
@@ -71,9 +71,9 @@ public final class RingDeque<S> {
     /** One occupied slot, as added to {@link #state}. */
     private static final long ONE_SLOT = 1L << BYTES_BITS;
 
-    private static final VarHandle STATE = VarHandles.field(MethodHandles.lookup(), "state", long.class);
-    private static final VarHandle CONSUMERS_PARKED = VarHandles.field(MethodHandles.lookup(), "consumersParked", int.class);
-    private static final VarHandle PRODUCERS_WAITING = VarHandles.field(MethodHandles.lookup(), "producersWaiting", int.class);
+    private static final VarHandle STATE = VarHandles.field(MethodHandles.lookup(), RingPadding.State.class, "state", long.class);
+    private static final VarHandle CONSUMERS_PARKED = VarHandles.field(MethodHandles.lookup(), RingPadding.Front.class, "consumersParked", int.class);
+    private static final VarHandle PRODUCERS_WAITING = VarHandles.field(MethodHandles.lookup(), RingPadding.Back.class, "producersWaiting", int.class);
 
     /** The slots. Element i is written by a producer under the back lock, read and nulled by the consumer under the front lock; {@link #state} orders the two. */
     private final Object[] slots;
@@ -88,39 +88,16 @@ public final class RingDeque<S> {
     private final ReentrantLock backLock = new ReentrantLock();
     /** Producers wait here for room; signalled by the consumer side. */
     private final Condition notFull = backLock.newCondition();
-    /**
-     * Guarded: back lock. Next slot to fill. Not padded away from {@link #head} and {@link #state}:
-     * no JMH run has shown false sharing between them to cost anything measurable yet (the
-     * measurement belongs to the next performance issue, which tries padding).
-     */
-    private int tail;
+    // tail and producersWaiting (the producers' end), head and consumersParked (the consumer's
+    // end) and state (both) live in the padded superclasses of RingPadding.java, each group on
+    // cache lines of its own.
     /** The producers' shared state; its contents are guarded by the back lock. */
     private final S backState;
-    /**
-     * Guarded: back lock for writes. Volatile (the Dekker handshake with {@link #state}, below):
-     * producers blocked in {@link #awaitNotFull}; read by the consumer without the back lock.
-     */
-    private volatile int producersWaiting;
 
     /** Consumer's lock: guards {@link #head} and {@link #notEmpty}. */
     private final ReentrantLock frontLock = new ReentrantLock();
     /** The consumer waits here for elements; signalled by producers on the empty-to-non-empty transition. */
     private final Condition notEmpty = frontLock.newCondition();
-    /** Guarded: front lock. Next slot to pop. */
-    private int head;
-    /**
-     * Guarded: front lock for writes. Volatile (the Dekker handshake with {@link #state}): consumers
-     * that announced they are about to park; read by producers without the front lock.
-     */
-    private volatile int consumersParked;
-
-    /**
-     * The handshake between the two ends: occupied slots (high bits) and the bytes they are
-     * charged (low {@value #BYTES_BITS} bits). Added to under the back lock, subtracted from under
-     * the front lock, always by one volatile read-modify-write; read with volatile loads.
-     * Writer: producers (back lock) and the consumer (front lock), volatile.
-     */
-    private volatile long state;
 
     public RingDeque(int capacity, long maxBytes, S backState) {
         if (capacity < 1 || capacity > MAX_CAPACITY) {
