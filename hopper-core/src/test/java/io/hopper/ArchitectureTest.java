@@ -140,6 +140,28 @@ class ArchitectureTest {
                 .check(classes);
     }
 
+    /**
+     * The size the restructuring brought every class down to: a file over 500 lines mixes concerns
+     * that want a class each (docs/DESIGN.md, section 1). hopper-core's and hopper-kafka's main code.
+     */
+    @Test
+    void noMainSourceFileIsOver500Lines() throws java.io.IOException {
+        java.nio.file.Path root = java.nio.file.Path.of("").toAbsolutePath().getParent();
+        List<String> over = new ArrayList<>();
+        for (String module : List.of("hopper-core", "hopper-kafka")) {
+            try (java.util.stream.Stream<java.nio.file.Path> files =
+                         java.nio.file.Files.walk(root.resolve(module).resolve("src/main/java"))) {
+                for (java.nio.file.Path f : files.filter(f -> f.toString().endsWith(".java")).toList()) {
+                    long lines = java.nio.file.Files.readAllLines(f).size();
+                    if (lines > 500) {
+                        over.add(root.relativize(f) + ": " + lines + " lines");
+                    }
+                }
+            }
+        }
+        org.junit.jupiter.api.Assertions.assertTrue(over.isEmpty(), "split these along their seams: " + over);
+    }
+
     private static boolean isInternal(JavaClass t) {
         JavaClass base = t.isArray() ? t.getBaseComponentType() : t;
         return base.getPackageName().startsWith("io.hopper.internal");
