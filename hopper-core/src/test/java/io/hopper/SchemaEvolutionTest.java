@@ -148,7 +148,7 @@ class SchemaEvolutionTest {
         var codec = new io.hopper.internal.codec.RecordCodec<>(reader, Compression.NONE, 0);
         byte[] b = out.toByteArray();
         IncompatibleRecordException e = org.junit.jupiter.api.Assertions.assertThrows(IncompatibleRecordException.class,
-                () -> codec.decode(b, 0, b.length, false, new io.hopper.internal.codec.RecordCodec.DecodeScratch()));
+                () -> codec.decode(b, 0, b.length, io.hopper.internal.codec.PayloadCodec.STORED.id, new io.hopper.internal.codec.RecordCodec.DecodeScratch()));
         assertTrue(e.getMessage().contains("app.Order.id") && e.getMessage().contains("long"), e.getMessage());
     }
 

@@ -8,6 +8,7 @@ import io.hopper.Serializer;
 import io.hopper.internal.codec.EncodedRecord;
 import io.hopper.internal.codec.Lz4BlockCompressor;
 import io.hopper.internal.codec.Lz4BlockDecompressor;
+import io.hopper.internal.codec.PayloadCodec;
 import io.hopper.internal.codec.RecordCodec;
 import net.jpountz.lz4.LZ4Factory;
 import net.jpountz.lz4.LZ4SafeDecompressor;
@@ -117,7 +118,8 @@ class CodecFuzzTest {
         boolean compressed = data.consumeBoolean();
         byte[] payload = data.consumeRemainingAsBytes();
         try {
-            assertNotNull((compressed ? LZ4 : PLAIN).decode(payload, 0, payload.length, compressed, SCRATCH));
+            assertNotNull((compressed ? LZ4 : PLAIN).decode(payload, 0, payload.length,
+                    compressed ? PayloadCodec.LZ4.id : PayloadCodec.STORED.id, SCRATCH));
         } catch (CorruptDataException expected) {
             // the typed outcome for bytes that are not a record
         }
@@ -132,7 +134,7 @@ class CodecFuzzTest {
         Event e = new Event(data.consumeLong(), data.consumeString(64), data.consumeBytes(data.consumeInt(0, 4096)), tags);
         RecordCodec<Event> codec = data.consumeBoolean() ? LZ4 : PLAIN;
         EncodedRecord r = codec.encode(e);
-        Event back = codec.decode(r.buffer(), 24, r.payloadLength(), r.compressed(), SCRATCH);
+        Event back = codec.decode(r.buffer(), 24, r.payloadLength(), r.codec(), SCRATCH);
         codec.release(r);
         assertEquals(e, back);
     }

@@ -195,18 +195,6 @@ public final class RecordCodec<T> {
     }
 
     /**
-     * Decodes one payload stored as the {@code COMPRESSED} flag alone says: LZ4 or as it is (the
-     * two codecs every frame before codec ids used). {@code scratch} belongs to the consumer.
-     *
-     * @throws CorruptDataException when the bytes do not decompress or deserialize (whatever the
-     *                              serializer threw, errors included), {@link IncompatibleRecordException}
-     *                              when they were written with a layout the class cannot take now
-     */
-    public T decode(byte[] buf, int off, int len, boolean compressed, DecodeScratch scratch) {
-        return decode(buf, off, len, compressed ? PayloadCodec.LZ4.id : PayloadCodec.STORED.id, scratch);
-    }
-
-    /**
      * Decodes one payload stored with the codec of id {@code codec} ({@link PayloadCodec}, as the
      * frame names it). {@code scratch} belongs to the consumer.
      *

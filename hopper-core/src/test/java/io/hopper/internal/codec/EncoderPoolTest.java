@@ -45,7 +45,7 @@ class EncoderPoolTest {
                 try {
                     Event e = new Event(id, "host-" + (id % 7), "a log line that repeats, repeats, repeats " + id);
                     EncodedRecord r = codec.encode(e);
-                    Event back = codec.decode(r.buffer(), 24, r.payloadLength(), r.compressed(),
+                    Event back = codec.decode(r.buffer(), 24, r.payloadLength(), r.codec(),
                             new RecordCodec.DecodeScratch());
                     if (!e.equals(back)) {
                         throw new AssertionError("round trip: " + back);

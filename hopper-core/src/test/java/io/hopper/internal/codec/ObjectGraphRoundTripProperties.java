@@ -130,6 +130,6 @@ class ObjectGraphRoundTripProperties {
         codec.verify(value);
         EncodedRecord e = codec.encode(value);
         byte[] frame = Arrays.copyOfRange(e.buffer(), 24, 24 + e.payloadLength());
-        return codec.decode(frame, 0, frame.length, e.compressed(), new RecordCodec.DecodeScratch());
+        return codec.decode(frame, 0, frame.length, e.codec(), new RecordCodec.DecodeScratch());
     }
 }

@@ -56,7 +56,7 @@ class RecordCodecTest {
         assertEquals(HEADER + v.length, e.frameLength());
         assertArrayEquals(v, payload(e));
         assertEquals(crc(v), e.payloadCrc());
-        assertArrayEquals(v, none.decode(e.buffer(), HEADER, e.payloadLength(), false, scratch));
+        assertArrayEquals(v, none.decode(e.buffer(), HEADER, e.payloadLength(), PayloadCodec.STORED.id, scratch));
     }
 
     @Test
@@ -71,7 +71,7 @@ class RecordCodecTest {
         assertEquals(10_000, RecordCodec.getIntLE(p, 0));
         assertEquals(crc(p), e.payloadCrc());
         assertEquals(HEADER + e.payloadLength(), e.frameLength());
-        assertArrayEquals(v, lz4.decode(p, 0, p.length, true, scratch));
+        assertArrayEquals(v, lz4.decode(p, 0, p.length, PayloadCodec.LZ4.id, scratch));
     }
 
     @Test
@@ -96,14 +96,14 @@ class RecordCodecTest {
         assertTrue(e.compressed());
         byte[] p = payload(e);
         assertEquals(v.length, RecordCodec.getIntLE(p, 0));
-        byte[] back = lz4.decode(p, 0, p.length, true, scratch);
+        byte[] back = lz4.decode(p, 0, p.length, PayloadCodec.LZ4.id, scratch);
         assertEquals(v.length, back.length);
         assertEquals(7, back[back.length - 1]);
         // The next, small record gets small buffers again (the big ones are not kept).
         EncodedRecord small = lz4.encode(new byte[100]);
         assertTrue(small.buffer().length < (4 << 20), "encode buffer kept at " + small.buffer().length);
         byte[] sp = payload(small);
-        assertArrayEquals(new byte[100], lz4.decode(sp, 0, sp.length, small.compressed(), scratch));
+        assertArrayEquals(new byte[100], lz4.decode(sp, 0, sp.length, small.codec(), scratch));
     }
 
     @Test
@@ -131,32 +131,32 @@ class RecordCodecTest {
         byte[] p = payload(e);
 
         CorruptDataException shortPrefix = assertThrows(CorruptDataException.class,
-                () -> lz4.decode(p, 0, 3, true, scratch));
+                () -> lz4.decode(p, 0, 3, PayloadCodec.LZ4.id, scratch));
         assertTrue(shortPrefix.getMessage().contains("no length prefix"), shortPrefix.getMessage());
 
         byte[] huge = p.clone();
         RecordCodec.putIntLE(huge, 0, (p.length - 4) * 255 + 17); // one past what LZ4 can expand to
         CorruptDataException implausible = assertThrows(CorruptDataException.class,
-                () -> lz4.decode(huge, 0, huge.length, true, scratch));
+                () -> lz4.decode(huge, 0, huge.length, PayloadCodec.LZ4.id, scratch));
         assertTrue(implausible.getMessage().contains("claims"), implausible.getMessage());
 
         byte[] negative = p.clone();
         RecordCodec.putIntLE(negative, 0, -5);
-        assertThrows(CorruptDataException.class, () -> lz4.decode(negative, 0, negative.length, true, scratch));
+        assertThrows(CorruptDataException.class, () -> lz4.decode(negative, 0, negative.length, PayloadCodec.LZ4.id, scratch));
 
         byte[] longer = p.clone();
         RecordCodec.putIntLE(longer, 0, 1001);
         CorruptDataException mismatch = assertThrows(CorruptDataException.class,
-                () -> lz4.decode(longer, 0, longer.length, true, scratch));
+                () -> lz4.decode(longer, 0, longer.length, PayloadCodec.LZ4.id, scratch));
         assertTrue(mismatch.getMessage().contains("1001"), mismatch.getMessage());
 
         byte[] shorter = p.clone();
         RecordCodec.putIntLE(shorter, 0, 999);
-        assertThrows(CorruptDataException.class, () -> lz4.decode(shorter, 0, shorter.length, true, scratch));
+        assertThrows(CorruptDataException.class, () -> lz4.decode(shorter, 0, shorter.length, PayloadCodec.LZ4.id, scratch));
 
         byte[] garbage = p.clone();
         Arrays.fill(garbage, 4, garbage.length, (byte) 0xF0);
-        assertThrows(CorruptDataException.class, () -> lz4.decode(garbage, 0, garbage.length, true, scratch));
+        assertThrows(CorruptDataException.class, () -> lz4.decode(garbage, 0, garbage.length, PayloadCodec.LZ4.id, scratch));
     }
 
     @Test
@@ -167,7 +167,7 @@ class RecordCodecTest {
         byte[] p = payload(e);
         long bound = (long) (p.length - 4) * 255 + 16;
         assertTrue(v.length <= bound);
-        assertArrayEquals(v, lz4.decode(p, 0, p.length, true, scratch));
+        assertArrayEquals(v, lz4.decode(p, 0, p.length, PayloadCodec.LZ4.id, scratch));
     }
 
     @Test
@@ -184,7 +184,7 @@ class RecordCodecTest {
             }
         }, Compression.NONE, HEADER);
         CorruptDataException nul = assertThrows(CorruptDataException.class,
-                () -> returnsNull.decode(new byte[3], 0, 3, false, scratch));
+                () -> returnsNull.decode(new byte[3], 0, 3, PayloadCodec.STORED.id, scratch));
         assertTrue(nul.getMessage().contains("null"), nul.getMessage());
 
         RecordCodec<byte[]> throwing = new RecordCodec<>(new Serializer<>() {
@@ -202,7 +202,7 @@ class RecordCodecTest {
                 () -> throwing.encode(new byte[1]));
         assertTrue(enc.getMessage().contains("[B") && enc.getMessage().contains("disk of the mind"), enc.getMessage());
         CorruptDataException dec = assertThrows(CorruptDataException.class,
-                () -> throwing.decode(new byte[3], 0, 3, false, scratch));
+                () -> throwing.decode(new byte[3], 0, 3, PayloadCodec.STORED.id, scratch));
         assertTrue(dec.getMessage().contains("cannot read"), dec.getMessage());
     }
 
