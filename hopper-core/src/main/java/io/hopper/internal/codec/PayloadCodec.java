@@ -22,11 +22,11 @@ public enum PayloadCodec {
             if (len < 4) {
                 throw new CorruptDataException("compressed payload of " + len + " bytes has no length prefix");
             }
-            int rawLen = RecordCodec.getIntLE(buf, off);
-            long plausible = (long) (len - 4) * LZ4_MAX_RATIO + 16;
-            if (rawLen < 0 || rawLen > plausible || rawLen > Integer.MAX_VALUE - 16) {
-                throw new CorruptDataException("compressed payload claims " + Integer.toUnsignedString(rawLen)
-                        + " raw bytes from a " + (len - 4) + "-byte LZ4 block");
+            int rawLen = rawLength(buf, off, len);
+            if (rawLen < 0) {
+                throw new CorruptDataException("compressed payload claims "
+                        + Integer.toUnsignedString(RecordCodec.getIntLE(buf, off)) + " raw bytes from a " + (len - 4)
+                        + "-byte LZ4 block");
             }
             byte[] out = scratch.ensure(rawLen);
             int n;
@@ -41,13 +41,15 @@ public enum PayloadCodec {
             return rawLen;
         }
 
+        /** The claimed raw length, if a block of {@code len - 4} bytes can hold it (one byte at least). */
         @Override
         public int rawLength(byte[] buf, int off, int len) {
             if (len < 5) {
                 return -1;
             }
             int n = RecordCodec.getIntLE(buf, off);
-            return n < 0 || (long) n > (long) (len - 4) * LZ4_MAX_RATIO + 16 ? -1 : n;
+            long plausible = (long) (len - 4) * LZ4_MAX_RATIO + 16;
+            return n < 0 || n > plausible || n > Integer.MAX_VALUE - 16 ? -1 : n;
         }
     };
 
