@@ -47,15 +47,13 @@ final class PositionStore {
      */
     private volatile long lastCommitNanos = System.nanoTime();
 
-    PositionStore(ReadCursorFile file, SegmentCursor cursor, StateSource source, Path directory,
-                  long snapshotConsumed) {
+    PositionStore(ReadCursorFile file, SegmentCursor cursor, StateSource source, Path directory) {
         this.file = file;
         this.cursor = cursor;
         this.source = source;
         this.directory = directory;
         this.committed = cursor.readIndex();
         this.committedForced = committed;
-        this.storedSnapshotConsumed = snapshotConsumed;
     }
 
     /** The last index written to the cursor file. File lock held (or before the channel is published). */

@@ -86,7 +86,7 @@ public final class ReceiverMachine<T> {
         this.codec = codec;
         this.directory = directory;
         this.snapshot = new SnapshotReplay<>(codec, scratch, cursor, directory, snapshot);
-        this.positions = new PositionStore(cursorFile, cursor, this::state, directory, 0);
+        this.positions = new PositionStore(cursorFile, cursor, this::state, directory);
         this.sources = new RecordSources<>(ring, cursor, codec, scratch, this.snapshot, positions, directory, manual,
                 readable, limit);
         if (!manual) {

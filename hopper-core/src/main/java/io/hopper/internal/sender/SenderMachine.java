@@ -179,7 +179,8 @@ public final class SenderMachine<T> {
      */
     boolean offerWeighed(T record, long w, boolean block, long nanos) throws InterruptedException {
         int weight = (writeThrough || w > Integer.MAX_VALUE || w > ring.maxBytes()) ? NOT_IN_MEMORY : (int) w;
-        if (weight != NOT_IN_MEMORY && !state.diskModeHint) {
+        boolean memoryFirst = weight != NOT_IN_MEMORY && !state.diskModeHint;
+        if (memoryFirst) {
             int outcome = placeInMemory(record, weight, block);
             if (outcome == PLACED) {
                 return true;
@@ -189,7 +190,7 @@ public final class SenderMachine<T> {
                 return true;
             }
         }
-        return offerSlow(record, w, weight, block, nanos, weight != NOT_IN_MEMORY && !state.diskModeHint);
+        return offerSlow(record, w, weight, block, nanos, memoryFirst);
     }
 
     /**
