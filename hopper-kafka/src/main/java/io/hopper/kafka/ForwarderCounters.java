@@ -12,34 +12,23 @@ import java.lang.invoke.VarHandle;
  * handles itself rather than through core's internal helper.)
  */
 final class ForwarderCounters {
-    private static final VarHandle FORWARDED;
-    private static final VarHandle IN_FLIGHT_RECORDS;
-    private static final VarHandle IN_FLIGHT_BYTES;
-    private static final VarHandle LAST_POSITION;
-    private static final VarHandle COMMITTED;
-    private static final VarHandle COMMITS;
-    private static final VarHandle RETRIED;
-    private static final VarHandle FAILED;
-    private static final VarHandle DEAD_LETTERED;
-    private static final VarHandle DROPPED;
-    private static final VarHandle PRODUCER_RESTARTS;
-    private static final VarHandle RETURNED_AT_CLOSE;
+    private static final VarHandle FORWARDED = counter("forwarded");
+    private static final VarHandle IN_FLIGHT_RECORDS = counter("inFlightRecords");
+    private static final VarHandle IN_FLIGHT_BYTES = counter("inFlightBytes");
+    private static final VarHandle LAST_POSITION = counter("lastPosition");
+    private static final VarHandle COMMITTED = counter("committed");
+    private static final VarHandle COMMITS = counter("commits");
+    private static final VarHandle RETRIED = counter("retried");
+    private static final VarHandle FAILED = counter("failed");
+    private static final VarHandle DEAD_LETTERED = counter("deadLettered");
+    private static final VarHandle DROPPED = counter("dropped");
+    private static final VarHandle PRODUCER_RESTARTS = counter("producerRestarts");
+    private static final VarHandle RETURNED_AT_CLOSE = counter("returnedAtClose");
 
-    static {
+    /** The handle of one of this class's {@code long} counters (a typo fails at class load). */
+    private static VarHandle counter(String field) {
         try {
-            MethodHandles.Lookup l = MethodHandles.lookup();
-            FORWARDED = l.findVarHandle(ForwarderCounters.class, "forwarded", long.class);
-            IN_FLIGHT_RECORDS = l.findVarHandle(ForwarderCounters.class, "inFlightRecords", long.class);
-            IN_FLIGHT_BYTES = l.findVarHandle(ForwarderCounters.class, "inFlightBytes", long.class);
-            LAST_POSITION = l.findVarHandle(ForwarderCounters.class, "lastPosition", long.class);
-            COMMITTED = l.findVarHandle(ForwarderCounters.class, "committed", long.class);
-            COMMITS = l.findVarHandle(ForwarderCounters.class, "commits", long.class);
-            RETRIED = l.findVarHandle(ForwarderCounters.class, "retried", long.class);
-            FAILED = l.findVarHandle(ForwarderCounters.class, "failed", long.class);
-            DEAD_LETTERED = l.findVarHandle(ForwarderCounters.class, "deadLettered", long.class);
-            DROPPED = l.findVarHandle(ForwarderCounters.class, "dropped", long.class);
-            PRODUCER_RESTARTS = l.findVarHandle(ForwarderCounters.class, "producerRestarts", long.class);
-            RETURNED_AT_CLOSE = l.findVarHandle(ForwarderCounters.class, "returnedAtClose", long.class);
+            return MethodHandles.lookup().findVarHandle(ForwarderCounters.class, field, long.class);
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
         }
