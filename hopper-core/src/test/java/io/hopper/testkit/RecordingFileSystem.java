@@ -4,12 +4,8 @@ import java.io.File;
 import java.io.IOException;
 import java.net.URI;
 import java.nio.ByteBuffer;
-import java.nio.MappedByteBuffer;
 import java.nio.channels.FileChannel;
-import java.nio.channels.FileLock;
-import java.nio.channels.ReadableByteChannel;
 import java.nio.channels.SeekableByteChannel;
-import java.nio.channels.WritableByteChannel;
 import java.nio.file.AccessMode;
 import java.nio.file.CopyOption;
 import java.nio.file.DirectoryStream;
@@ -428,37 +424,21 @@ public final class RecordingFileSystem extends FileSystem {
     }
 
     /** A real channel whose writes, size changes and forces are recorded against its file's inode. */
-    private final class RecordingChannel extends FileChannel {
-        private final FileChannel ch;
+    private final class RecordingChannel extends ForwardingFileChannel {
         private final int inode;
         private final boolean directory;
 
         RecordingChannel(FileChannel ch, int inode, boolean directory) {
-            this.ch = ch;
+            super(ch);
             this.inode = inode;
             this.directory = directory;
         }
 
         @Override
-        public int read(ByteBuffer dst) throws IOException {
-            return ch.read(dst);
-        }
-
-        @Override
-        public long read(ByteBuffer[] dsts, int offset, int length) throws IOException {
-            return ch.read(dsts, offset, length);
-        }
-
-        @Override
-        public int read(ByteBuffer dst, long position) throws IOException {
-            return ch.read(dst, position);
-        }
-
-        @Override
         public int write(ByteBuffer src) throws IOException {
-            long at = ch.position();
+            long at = delegate.position();
             ByteBuffer copy = src.duplicate();
-            int n = ch.write(src);
+            int n = delegate.write(src);
             record(at, copy, n);
             return n;
         }
@@ -475,7 +455,7 @@ public final class RecordingFileSystem extends FileSystem {
         @Override
         public int write(ByteBuffer src, long position) throws IOException {
             ByteBuffer copy = src.duplicate();
-            int n = ch.write(src, position);
+            int n = delegate.write(src, position);
             record(position, copy, n);
             return n;
         }
@@ -489,25 +469,9 @@ public final class RecordingFileSystem extends FileSystem {
         }
 
         @Override
-        public long position() throws IOException {
-            return ch.position();
-        }
-
-        @Override
-        public FileChannel position(long newPosition) throws IOException {
-            ch.position(newPosition);
-            return this;
-        }
-
-        @Override
-        public long size() throws IOException {
-            return ch.size();
-        }
-
-        @Override
         public FileChannel truncate(long size) throws IOException {
-            boolean shrinks = size < ch.size();
-            ch.truncate(size);
+            boolean shrinks = size < delegate.size();
+            delegate.truncate(size);
             if (shrinks && inode >= 0) {
                 trace.sizeSet(inode, size);
             }
@@ -517,42 +481,12 @@ public final class RecordingFileSystem extends FileSystem {
         @Override
         public void force(boolean metaData) throws IOException {
             trace.awaitForceGate();
-            ch.force(metaData);
+            delegate.force(metaData);
             if (directory) {
                 trace.directoryForced();
             } else if (inode >= 0) {
                 trace.forced(inode);
             }
-        }
-
-        @Override
-        public long transferTo(long position, long count, WritableByteChannel target) {
-            throw new UnsupportedOperationException("not recorded");
-        }
-
-        @Override
-        public long transferFrom(ReadableByteChannel src, long position, long count) {
-            throw new UnsupportedOperationException("not recorded");
-        }
-
-        @Override
-        public MappedByteBuffer map(MapMode mode, long position, long size) {
-            throw new UnsupportedOperationException("not recorded");
-        }
-
-        @Override
-        public FileLock lock(long position, long size, boolean shared) throws IOException {
-            return ch.lock(position, size, shared);
-        }
-
-        @Override
-        public FileLock tryLock(long position, long size, boolean shared) throws IOException {
-            return ch.tryLock(position, size, shared);
-        }
-
-        @Override
-        protected void implCloseChannel() throws IOException {
-            ch.close();
         }
     }
 }

@@ -6,13 +6,10 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.MappedByteBuffer;
 import java.nio.channels.ClosedByInterruptException;
 import java.nio.channels.ClosedChannelException;
+import io.hopper.testkit.ForwardingFileChannel;
 import java.nio.channels.FileChannel;
-import java.nio.channels.FileLock;
-import java.nio.channels.ReadableByteChannel;
-import java.nio.channels.WritableByteChannel;
 import java.nio.file.Files;
 import java.nio.file.OpenOption;
 import java.nio.file.Path;
@@ -316,120 +313,24 @@ class InterruptSafeChannelTest {
     }
 
     /** A real channel; {@code trigger} makes the next operation run as if an interrupt arrived in it. */
-    private static final class Triggered extends FileChannel {
-        private final FileChannel ch;
+    private static final class Triggered extends ForwardingFileChannel {
         private final AtomicBoolean trigger;
 
         Triggered(FileChannel ch, AtomicBoolean trigger) {
-            this.ch = ch;
+            super(ch);
             this.trigger = trigger;
         }
 
-        private void maybeInterrupt() {
+        @Override
+        protected void beforeOperation() {
             if (trigger.compareAndSet(true, false)) {
                 Thread.currentThread().interrupt(); // the real channel below closes itself at once
             }
         }
 
         @Override
-        public int read(ByteBuffer dst) throws IOException {
-            maybeInterrupt();
-            return ch.read(dst);
-        }
-
-        @Override
-        public long read(ByteBuffer[] dsts, int offset, int length) throws IOException {
-            maybeInterrupt();
-            return ch.read(dsts, offset, length);
-        }
-
-        @Override
-        public int write(ByteBuffer src) throws IOException {
-            maybeInterrupt();
-            return ch.write(src);
-        }
-
-        @Override
-        public long write(ByteBuffer[] srcs, int offset, int length) throws IOException {
-            maybeInterrupt();
-            return ch.write(srcs, offset, length);
-        }
-
-        @Override
-        public long position() throws IOException {
-            return ch.position();
-        }
-
-        @Override
-        public FileChannel position(long newPosition) throws IOException {
-            ch.position(newPosition);
-            return this;
-        }
-
-        @Override
-        public long size() throws IOException {
-            maybeInterrupt();
-            return ch.size();
-        }
-
-        @Override
-        public FileChannel truncate(long size) throws IOException {
-            maybeInterrupt();
-            ch.truncate(size);
-            return this;
-        }
-
-        @Override
-        public void force(boolean metaData) throws IOException {
-            maybeInterrupt();
-            ch.force(metaData);
-        }
-
-        @Override
-        public long transferTo(long position, long count, WritableByteChannel target) throws IOException {
-            throw new UnsupportedOperationException();
-        }
-
-        @Override
-        public long transferFrom(ReadableByteChannel src, long position, long count) throws IOException {
-            throw new UnsupportedOperationException();
-        }
-
-        @Override
-        public int read(ByteBuffer dst, long position) throws IOException {
-            maybeInterrupt();
-            return ch.read(dst, position);
-        }
-
-        @Override
-        public int write(ByteBuffer src, long position) throws IOException {
-            maybeInterrupt();
-            return ch.write(src, position);
-        }
-
-        @Override
-        public MappedByteBuffer map(MapMode mode, long position, long size) {
-            throw new UnsupportedOperationException();
-        }
-
-        @Override
-        public FileLock lock(long position, long size, boolean shared) {
-            throw new UnsupportedOperationException();
-        }
-
-        @Override
-        public FileLock tryLock(long position, long size, boolean shared) {
-            throw new UnsupportedOperationException();
-        }
-
-        @Override
-        protected void implCloseChannel() throws IOException {
-            ch.close();
-        }
-
-        @Override
         public String toString() {
-            return "Triggered" + Arrays.toString(new Object[] {ch});
+            return "Triggered" + Arrays.toString(new Object[] {delegate});
         }
     }
 }

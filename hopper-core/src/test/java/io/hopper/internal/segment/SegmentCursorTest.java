@@ -43,11 +43,24 @@ class SegmentCursorTest {
         return b;
     }
 
-    /** Appends records 0, 1, ... until the disk budget refuses one; returns how many went in. */
-    private static long fill(SegmentAppender a, RecordCodec<byte[]> codec) throws IOException {
+    private SegmentLog log;
+    private SegmentAppender a;
+
+    /**
+     * Real queue files of 4 KiB, {@code files} of them in the budget, holding records 0, 1, ...:
+     * {@code records} of them, or, with -1, as many as the budget takes.
+     *
+     * @return how many went in
+     */
+    private long write(int files, long records) throws IOException {
+        log = new SegmentLog(dir, new FileChannelStorage(), FILE_BYTES * files, files);
+        a = new SegmentAppender(log, 0, 0, false);
         long n = 0;
-        while (a.tryAppend(codec.encode(record(n)))) {
+        while ((records < 0 || n < records) && a.tryAppend(codec.encode(record(n)))) {
             n++;
+        }
+        if (records >= 0) {
+            assertEquals(records, n, "the budget takes every record");
         }
         return n;
     }
@@ -70,9 +83,7 @@ class SegmentCursorTest {
 
     @Test
     void evictingTheFileOfALocatedFrameCountsItDeliveredAndTheReadIndexNeverMovesBack() throws IOException {
-        SegmentLog log = new SegmentLog(dir, new FileChannelStorage(), FILE_BYTES * 3, 3);
-        SegmentAppender a = new SegmentAppender(log, 0, 0, false);
-        long written = fill(a, codec);
+        long written = write(3, -1);
         SegmentCursor c = new SegmentCursor(log, backLock, 0, false);
         List<Long> storedBeforeEvict = new ArrayList<>();
         c.onBeforeEvict(storedBeforeEvict::add);
@@ -102,9 +113,7 @@ class SegmentCursorTest {
 
     @Test
     void aStaleReadIndexLocatesNothingAfterAnEviction() throws IOException {
-        SegmentLog log = new SegmentLog(dir, new FileChannelStorage(), FILE_BYTES * 3, 3);
-        SegmentAppender a = new SegmentAppender(log, 0, 0, false);
-        fill(a, codec);
+        write(3, -1);
         SegmentCursor c = new SegmentCursor(log, backLock, 0, false);
         long firstEnd = log.live.peekFirst().endIndex;
         c.evictOldest();
@@ -117,11 +126,7 @@ class SegmentCursorTest {
 
     @Test
     void underManualCommitsAReadFileStaysUntilACommitPassesIt() throws IOException {
-        SegmentLog log = new SegmentLog(dir, new FileChannelStorage(), FILE_BYTES * 4, 4);
-        SegmentAppender a = new SegmentAppender(log, 0, 0, false);
-        for (long i = 0; i < 60; i++) {
-            assertTrue(a.tryAppend(codec.encode(record(i))));
-        }
+        write(4, 60);
         SegmentCursor c = new SegmentCursor(log, backLock, 0, true);
         List<Long> storedBeforeDelete = new ArrayList<>();
         c.onBeforeDelete(storedBeforeDelete::add);
@@ -160,11 +165,7 @@ class SegmentCursorTest {
 
     @Test
     void underAutoCommitsAReadFileGoesWhenTheNextReceiverCallBegins() throws IOException {
-        SegmentLog log = new SegmentLog(dir, new FileChannelStorage(), FILE_BYTES * 4, 4);
-        SegmentAppender a = new SegmentAppender(log, 0, 0, false);
-        for (long i = 0; i < 60; i++) {
-            assertTrue(a.tryAppend(codec.encode(record(i))));
-        }
+        write(4, 60);
         SegmentCursor c = new SegmentCursor(log, backLock, 0, false);
         SegmentMeta first = log.live.peekFirst();
         for (long i = 0; i < first.endIndex; i++) {
@@ -181,11 +182,7 @@ class SegmentCursorTest {
 
     @Test
     void theCompactorSwapsOnlyAFileTheConsumerHasNotOpened() throws IOException {
-        SegmentLog log = new SegmentLog(dir, new FileChannelStorage(), FILE_BYTES * 4, 4);
-        SegmentAppender a = new SegmentAppender(log, 0, 0, false);
-        for (long i = 0; i < 100; i++) {
-            assertTrue(a.tryAppend(codec.encode(record(i))));
-        }
+        write(4, 100);
         SegmentCursor c = new SegmentCursor(log, backLock, 0, false);
         assertArrayEquals(record(0), take(c)); // opens the first file
         SegmentMeta first = log.live.peekFirst();

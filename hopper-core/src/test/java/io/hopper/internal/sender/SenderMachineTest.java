@@ -2,6 +2,7 @@ package io.hopper.internal.sender;
 
 import io.hopper.Compression;
 import io.hopper.OverflowPolicy;
+import io.hopper.Serializer;
 import io.hopper.internal.codec.RecordCodec;
 import io.hopper.internal.placement.DiskRun;
 import io.hopper.internal.ring.RingDeque;
@@ -15,7 +16,6 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.List;
 
@@ -64,7 +64,7 @@ class SenderMachineTest {
                 return cursor.recordsEvicted();
             }
         };
-        RecordCodec<String> codec = new RecordCodec<>(new Utf8(), Compression.LZ4, SegmentFormat.FRAME_HEADER_BYTES);
+        RecordCodec<String> codec = new RecordCodec<>(Serializer.kryo(String.class), Compression.LZ4, SegmentFormat.FRAME_HEADER_BYTES);
         sender = new SenderMachine<>(ring, codec, s -> 16, new SenderMachine.Settings(log.maxFrameBytes(), dir,
                 false, null, false, 0, policy), files);
     }
@@ -85,18 +85,6 @@ class SenderMachineTest {
             sb.append((char) ('a' + rnd.nextInt(26)));
         }
         return sb.toString();
-    }
-
-    private static final class Utf8 implements io.hopper.Serializer<String> {
-        @Override
-        public void serialize(String value, java.io.OutputStream out) throws IOException {
-            out.write(value.getBytes(StandardCharsets.UTF_8));
-        }
-
-        @Override
-        public String deserialize(byte[] bytes, int offset, int length) {
-            return new String(bytes, offset, length, StandardCharsets.UTF_8);
-        }
     }
 
     @Test
