@@ -111,6 +111,7 @@ final class ChannelAssembly {
         }
         ReceiverMachine<T> receiverMachine = new ReceiverMachine<>(ring, cursor, codec, r.limit(), directory,
                 r.snapshot(), manual, r.cursorFile(), readForcedOnly ? sync::durable : () -> Long.MAX_VALUE);
+        receiverMachine.spinBeforeParking(b.consumerSpinNanos);
         if (b.readAhead) {
             receiverMachine.readAhead(b.diskBytes / b.maxDiskFiles);
         }

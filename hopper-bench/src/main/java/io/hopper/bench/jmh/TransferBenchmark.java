@@ -51,6 +51,10 @@ public class TransferBenchmark extends ChronicleForks {
     @Param({"268435456"})
     public long memoryBytes;
 
+    /** hopper's {@code consumerSpin} in microseconds; -1 keeps the library's default. */
+    @Param({"-1"})
+    public int spinMicros;
+
     private byte[][] records;
     private Path dir;
     private Channel<byte[]> channel;
@@ -63,9 +67,13 @@ public class TransferBenchmark extends ChronicleForks {
         switch (queue) {
             case "hopper" -> {
                 dir = Files.createTempDirectory("hopper-jmh-");
-                channel = Hopper.builder(byte[].class, dir.resolve("ch"))
+                Hopper.Builder<byte[]> b = Hopper.builder(byte[].class, dir.resolve("ch"))
                         .inMemoryBytes(memoryBytes).diskBytes(8L << 30).maxDiskFiles(64)
-                        .weigher(b -> 16L + b.length).open();
+                        .weigher(r -> 16L + r.length);
+                if (spinMicros >= 0) {
+                    b.consumerSpin(java.time.Duration.ofNanos(spinMicros * 1000L));
+                }
+                channel = b.open();
             }
             case "ArrayBlockingQueue" -> blockingQueue = new ArrayBlockingQueue<>(slots);
             case "LinkedBlockingQueue" -> blockingQueue = new LinkedBlockingQueue<>(slots);

@@ -114,6 +114,20 @@ public final class ReceiverMachine<T> {
         sources.readAhead(fileBytes);
     }
 
+    /**
+     * How long a blocking receive spins on an empty ring before it parks ({@link RingDeque#spinUntilNotEmpty}).
+     * Set before the channel is published; then read only by the consumer under the front lock.
+     */
+    private long spinNanos;
+
+    /** Sets the spin of a blocking receive on an empty ring; 0 parks at once. Called before the channel is published. */
+    public void spinBeforeParking(long nanos) {
+        if (nanos < 0) {
+            throw new IllegalArgumentException("spin must be >= 0 ns: " + nanos);
+        }
+        this.spinNanos = nanos;
+    }
+
     /** Disk records whose value was decoded ahead (0 when read-ahead is off). Front lock held. */
     public long readAheadHits() {
         return sources.readAheadHits();
@@ -162,6 +176,21 @@ public final class ReceiverMachine<T> {
                 T t = take();
                 if (t != null || !block || remaining <= 0) {
                     return delivered(t);
+                }
+                if (spinNanos > 0 && ring.size() == 0) {
+                    // An empty ring: a producer's next record is likely microseconds away, and a
+                    // spin takes it without a park, a signal or the producer taking our lock. Only
+                    // when the ring is empty: a record waiting on something else (a disk record
+                    // not forced yet) would end every spin at once.
+                    long spin = Math.min(spinNanos, remaining);
+                    long before = System.nanoTime();
+                    boolean arrived = ring.spinUntilNotEmpty(spin);
+                    if (remaining != Long.MAX_VALUE) {
+                        remaining -= System.nanoTime() - before;
+                    }
+                    if (arrived) {
+                        continue;
+                    }
                 }
                 ring.announceParking();
                 try {
