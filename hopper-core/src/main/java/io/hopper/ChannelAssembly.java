@@ -99,7 +99,9 @@ final class ChannelAssembly {
             // Classes are named by ids this directory's registry resolves, in any later process too.
             ser = kryo.withRegistry(TypeRegistry.open(directory));
         }
-        RecordCodec<T> codec = new RecordCodec<>(ser, b.compression, SegmentFormat.FRAME_HEADER_BYTES);
+        // byte[] and String records with the default serializer are stored as their own bytes.
+        RecordCodec<T> codec = new RecordCodec<>(ser, b.type, b.serializer == null, b.compression,
+                SegmentFormat.FRAME_HEADER_BYTES);
         ToLongFunction<? super T> weigher = b.weigher != null ? b.weigher : Hopper.Builder::defaultWeight;
         // Recovered records precede anything sent from now on: they are all announced.
         SegmentCursor cursor = new SegmentCursor(log, ring.backLock(), r.start(), manual);

@@ -57,7 +57,10 @@ class ChannelContractTest {
         OBJECT(Object.class, Shape::jdk, Shape::jdkKey),
         PLAIN(Shapes.Reading.class, Shapes::reading, v -> Long.parseLong(((Shapes.Reading) v).sensor.substring(1))),
         BYTES(byte[].class, k -> Records.make((int) (k >>> 32), (int) k, 40 + (int) (k % 50)),
-                v -> ((long) Records.producer((byte[]) v) << 32) | Records.seq((byte[]) v));
+                v -> ((long) Records.producer((byte[]) v) << 32) | Records.seq((byte[]) v)),
+        /** Log lines: stored as their UTF-8 (plain records), so every width of UTF-8 is in them. */
+        STRING(String.class, k -> "rec|" + k + "|grüße 世界 \uD834\uDD1E " + "x".repeat((int) Math.floorMod(k, 60)),
+                v -> Long.parseLong(((String) v).substring(4, ((String) v).indexOf('|', 4))));
 
         final Class<?> type;
         final LongFunction<Object> make;

@@ -11,6 +11,7 @@ import net.openhft.chronicle.queue.ExcerptAppender;
 import net.openhft.chronicle.queue.ExcerptTailer;
 
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Comparator;
@@ -36,7 +37,8 @@ public final class Backlog {
     public static final List<String> STORES = List.of("hopper", "Chronicle Queue", "Tape");
 
     /** The stores compared on small records: also hopper with its sealed files rewritten in shared blocks. */
-    public static final List<String> SMALL_RECORD_STORES = List.of("hopper", "hopper blocks", "Chronicle Queue", "Tape");
+    public static final List<String> SMALL_RECORD_STORES = List.of("hopper", "hopper blocks", "Chronicle Queue",
+            "Chronicle Queue UTF-8", "Tape");
 
     /**
      * One store's backlog numbers. Rates are per second of the phase; disk bytes are what the
@@ -46,7 +48,7 @@ public final class Backlog {
      * long outage or a restart), {@code reopened} (closed and reopened, cache kept), or why cold
      * was not possible here.
      */
-    record Result(String store, long records, long drained, int recordBytes, long writeNanos, long drainNanos,
+    record Result(String store, long records, long drained, int recordBytes, boolean text, long writeNanos, long drainNanos,
                   long diskBytes, String diskMethod, long heapBytes, long rssBytes, String notes, String cache) {
         double writeRecordsPerSec() {
             return records / (writeNanos / 1e9);
@@ -76,6 +78,17 @@ public final class Backlog {
         /** The next record, or null when none is left. */
         byte[] take() throws Exception;
 
+        /** Appends a text record, the way the store's documentation shows for text (by default as its UTF-8). */
+        default void appendText(String record) throws Exception {
+            append(record.getBytes(StandardCharsets.UTF_8));
+        }
+
+        /** The next text record, or null when none is left. */
+        default String takeText() throws Exception {
+            byte[] b = take();
+            return b == null ? null : new String(b, StandardCharsets.UTF_8);
+        }
+
         /** Extra facts for the report (e.g. compression), read after the writes. */
         default String notes() {
             return "";
@@ -94,12 +107,19 @@ public final class Backlog {
     }
 
     public static Store open(String store, Path dir, long backlogBytes) throws Exception {
+        return open(store, dir, backlogBytes, false);
+    }
+
+    /** As {@link #open(String, Path, long)}; with {@code text}, a hopper store is a {@code Channel<String>}. */
+    public static Store open(String store, Path dir, long backlogBytes, boolean text) throws Exception {
         Files.createDirectories(dir);
+        Class<?> type = text ? String.class : byte[].class;
         return switch (store) {
-            case "hopper" -> new HopperStore(dir, backlogBytes, false, Compression.LZ4);
-            case "hopper read-ahead" -> new HopperStore(dir, backlogBytes, true, Compression.LZ4);
-            case "hopper blocks" -> new HopperStore(dir, backlogBytes, false, Compression.LZ4_BLOCKS);
-            case "Chronicle Queue" -> new ChronicleStore(dir);
+            case "hopper" -> new HopperStore<>(type, dir, backlogBytes, false, Compression.LZ4);
+            case "hopper read-ahead" -> new HopperStore<>(type, dir, backlogBytes, true, Compression.LZ4);
+            case "hopper blocks" -> new HopperStore<>(type, dir, backlogBytes, false, Compression.LZ4_BLOCKS);
+            case "Chronicle Queue" -> new ChronicleStore(dir, true);
+            case "Chronicle Queue UTF-8" -> new ChronicleStore(dir, false);
             case "Tape" -> new TapeStore(dir);
             default -> throw new IllegalArgumentException("unknown store " + store + "; one of " + SMALL_RECORD_STORES
                     + " or \"hopper read-ahead\"");
@@ -122,6 +142,24 @@ public final class Backlog {
      */
     static Result run(String store, Path dir, byte[][] records, long count, double maxPhaseSeconds, boolean reopen,
                       boolean dropCache) throws Exception {
+        return run(store, dir, records, null, count, maxPhaseSeconds, reopen, dropCache);
+    }
+
+    /**
+     * As {@link #run(String, Path, byte[][], long, double)} with text records: {@code lines} go in
+     * as {@code String}s and come back as {@code String}s, through each store's text API where it
+     * has one (hopper: a {@code Channel<String>}; Chronicle Queue: {@code writeText}/{@code readText};
+     * Tape: the UTF-8 bytes).
+     */
+    static Result runText(String store, Path dir, String[] lines, long count, double maxPhaseSeconds) throws Exception {
+        return run(store, dir, null, lines, count, maxPhaseSeconds, false, false);
+    }
+
+    private static Result run(String store, Path dir, byte[][] records, String[] lines, long count,
+                              double maxPhaseSeconds, boolean reopen, boolean dropCache) throws Exception {
+        boolean text = lines != null;
+        int recordBytes = text ? lines[0].getBytes(StandardCharsets.UTF_8).length : records[0].length;
+        int distinct = text ? lines.length : records.length;
         long deadline;
         long written = 0;
         long drained = 0;
@@ -133,13 +171,17 @@ public final class Backlog {
         long rss;
         String notes;
         String cache = "warm";
-        long backlogBytes = count * records[0].length;
-        Store s = open(store, dir, backlogBytes);
+        long backlogBytes = count * recordBytes;
+        Store s = open(store, dir, backlogBytes, text);
         try {
             long t0 = System.nanoTime();
             deadline = t0 + (long) (maxPhaseSeconds * 1e9);
             while (written < count) {
-                s.append(records[(int) (written % records.length)]);
+                if (text) {
+                    s.appendText(lines[(int) (written % distinct)]);
+                } else {
+                    s.append(records[(int) (written % distinct)]);
+                }
                 written++;
                 if ((written & 255) == 0 && System.nanoTime() > deadline) {
                     break;
@@ -159,14 +201,29 @@ public final class Backlog {
                 s = null;
                 cache = !dropCache ? "reopened" : dropPageCache() ? "cold"
                         : "warm (the page cache could not be dropped: needs root)";
-                s = open(store, dir, backlogBytes);
+                s = open(store, dir, backlogBytes, text);
             }
             t0 = System.nanoTime();
             deadline = t0 + (long) (maxPhaseSeconds * 1e9);
-            byte[] r;
-            while (drained < written && (r = s.take()) != null) {
-                byte[] expected = records[(int) (drained % records.length)];
-                if (r.length != expected.length || r[r.length - 1] != expected[expected.length - 1]) {
+            while (drained < written) {
+                int k = (int) (drained % distinct);
+                boolean right;
+                if (text) {
+                    String r = s.takeText();
+                    if (r == null) {
+                        break;
+                    }
+                    String expected = lines[k];
+                    right = r.length() == expected.length() && r.charAt(r.length() - 1) == expected.charAt(expected.length() - 1);
+                } else {
+                    byte[] r = s.take();
+                    if (r == null) {
+                        break;
+                    }
+                    byte[] expected = records[k];
+                    right = r.length == expected.length && r[r.length - 1] == expected[expected.length - 1];
+                }
+                if (!right) {
                     throw new IllegalStateException(store + " returned a wrong record at " + drained);
                 }
                 drained++;
@@ -184,7 +241,7 @@ public final class Backlog {
                 deleteTree(dir);
             }
         }
-        return new Result(store, written, drained, records[0].length, writeNanos, drainNanos, disk, method, heap, rss,
+        return new Result(store, written, drained, recordBytes, text, writeNanos, drainNanos, disk, method, heap, rss,
                 notes, cache);
     }
 
@@ -218,17 +275,20 @@ public final class Backlog {
      * hopper with a 4 MiB memory tier: a backlog of this size lands on disk. Also as "hopper
      * read-ahead" and "hopper blocks" ({@link Compression#LZ4_BLOCKS}).
      */
-    private static final class HopperStore implements Store {
-        private final Channel<byte[]> channel;
+    private static final class HopperStore<T> implements Store {
+        private final Channel<T> channel;
         private final Compression compression;
         private long appended;
 
-        HopperStore(Path dir, long backlogBytes, boolean readAhead, Compression compression) throws IOException {
+        HopperStore(Class<T> type, Path dir, long backlogBytes, boolean readAhead, Compression compression)
+                throws IOException {
             long disk = Math.max(256L << 20, 2 * backlogBytes);
             this.compression = compression;
-            channel = Hopper.builder(byte[].class, dir.resolve("ch"))
+            // The weight of a record: its bytes (a String's length, 1 byte per char for these lines) and a header.
+            channel = Hopper.builder(type, dir.resolve("ch"))
                     .inMemoryBytes(4L << 20).diskBytes(disk).maxDiskFiles(256)
-                    .weigher(b -> 16L + b.length).readAhead(readAhead).compression(compression)
+                    .weigher(r -> 16L + (r instanceof byte[] b ? b.length : ((String) r).length()))
+                    .readAhead(readAhead).compression(compression)
                     .open();
         }
 
@@ -260,7 +320,17 @@ public final class Backlog {
 
         @Override
         public void append(byte[] record) {
-            if (!channel.sender().offer(record)) {
+            offer(record);
+        }
+
+        @Override
+        public void appendText(String record) {
+            offer(record);
+        }
+
+        @SuppressWarnings("unchecked")
+        private void offer(Object record) {
+            if (!channel.sender().offer((T) record)) {
                 throw new IllegalStateException("hopper refused a backlog record: disk budget too small");
             }
             appended++;
@@ -268,7 +338,12 @@ public final class Backlog {
 
         @Override
         public byte[] take() {
-            return channel.receiver().poll();
+            return (byte[]) channel.receiver().poll();
+        }
+
+        @Override
+        public String takeText() {
+            return (String) channel.receiver().poll();
         }
 
         @Override
@@ -286,15 +361,21 @@ public final class Backlog {
         }
     }
 
-    /** Chronicle Queue (binary wire, default roll cycle), one appender and one tailer. */
+    /**
+     * Chronicle Queue (binary wire, default roll cycle), one appender and one tailer. Text goes
+     * through its text API ({@code writeText}, {@code readText}), or, as "Chronicle Queue UTF-8",
+     * as UTF-8 bytes through the same byte path as {@code byte[]} records.
+     */
     private static final class ChronicleStore implements Store {
+        private final boolean textApi;
         private final ChronicleQueue queue;
         private final ExcerptAppender appender;
         private final ExcerptTailer tailer;
         private final Bytes<?> in = Bytes.allocateElasticDirect(4096);
         private final Bytes<?> out = Bytes.allocateElasticDirect(4096);
 
-        ChronicleStore(Path dir) {
+        ChronicleStore(Path dir, boolean textApi) {
+            this.textApi = textApi;
             queue = ChronicleQueue.singleBuilder(dir.resolve("cq")).build();
             appender = queue.createAppender();
             tailer = queue.createTailer();
@@ -314,6 +395,21 @@ public final class Backlog {
                 return null;
             }
             return out.toByteArray();
+        }
+
+        /** Chronicle Queue's text API: the documented way to queue a {@code String}. */
+        @Override
+        public void appendText(String record) throws Exception {
+            if (textApi) {
+                appender.writeText(record);
+            } else {
+                Store.super.appendText(record);
+            }
+        }
+
+        @Override
+        public String takeText() throws Exception {
+            return textApi ? tailer.readText() : Store.super.takeText();
         }
 
         @Override

@@ -38,6 +38,7 @@ final class Report {
                     .append(", \"records\": ").append(b.records())
                     .append(", \"drained\": ").append(b.drained())
                     .append(", \"recordBytes\": ").append(b.recordBytes())
+                    .append(", \"recordType\": ").append(str(b.text() ? "String" : "byte[]"))
                     .append(", \"writeRecordsPerSec\": ").append(num(b.writeRecordsPerSec()))
                     .append(", \"writeMBPerSec\": ").append(num(b.writeMBPerSec()))
                     .append(", \"drainRecordsPerSec\": ").append(num(b.drainRecordsPerSec()))
@@ -119,12 +120,12 @@ final class Report {
                     .append("</h2>\n").append(chart(rs, spill));
         }
         sb.append("<h2>Backlog, written with the consumer stopped, then drained</h2>\n<table><tr><th>store</th>")
-                .append("<th>record bytes</th><th>page cache at the drain</th><th>records</th><th>write records/s</th><th>drain records/s</th><th>disk bytes/record</th>")
+                .append("<th>record bytes</th><th>type</th><th>page cache at the drain</th><th>records</th><th>write records/s</th><th>drain records/s</th><th>disk bytes/record</th>")
                 .append("<th>heap MiB</th><th>notes</th></tr>\n");
         for (Backlog.Result b : backlog) {
-            sb.append(String.format(Locale.ROOT, "<tr><td>%s</td><td>%d</td><td>%s</td><td>%,d</td><td>%,.0f</td>"
-                            + "<td>%,.0f</td><td>%,.0f</td><td>%.1f</td><td>%s</td></tr>%n", esc(b.store()),
-                    b.recordBytes(), esc(b.cache()), b.records(),
+            sb.append(String.format(Locale.ROOT, "<tr><td>%s</td><td>%d</td><td>%s</td><td>%s</td><td>%,d</td>"
+                            + "<td>%,.0f</td><td>%,.0f</td><td>%,.0f</td><td>%.1f</td><td>%s</td></tr>%n",
+                    esc(b.store()), b.recordBytes(), b.text() ? "String" : "byte[]", esc(b.cache()), b.records(),
                     b.writeRecordsPerSec(), b.drainRecordsPerSec(), b.diskBytesPerRecord(), b.heapBytes() / 1048576.0,
                     esc(b.notes())));
         }

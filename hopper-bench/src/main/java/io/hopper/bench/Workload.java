@@ -32,4 +32,13 @@ public final class Workload {
         }
         return out;
     }
+
+    /** {@link #lines} as {@code String}s (ASCII, so {@code size} chars are {@code size} UTF-8 bytes). */
+    public static String[] textLines(int count, int size) {
+        String[] out = new String[count];
+        for (int i = 0; i < count; i++) {
+            out[i] = new String(line(i, size), StandardCharsets.US_ASCII);
+        }
+        return out;
+    }
 }

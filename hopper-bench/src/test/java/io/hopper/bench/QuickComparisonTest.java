@@ -86,6 +86,18 @@ class QuickComparisonTest {
         assertTrue(r.diskBytesPerRecord() < 1024, "LZ4 should shrink JSON-like lines: " + r.diskBytesPerRecord());
     }
 
+    /** Text records go in and come back as Strings through every store, each checked in order. */
+    @Test
+    void everyStoreMovesStringLines(@TempDir Path tmp) throws Exception {
+        String[] lines = Workload.textLines(512, Main.SMALL_RECORD_BYTES);
+        for (String store : Backlog.SMALL_RECORD_STORES) {
+            Backlog.Result r = Backlog.runText(store, tmp.resolve(store.replace(' ', '-')), lines, 3_000, 60);
+            assertEquals(3_000, r.drained(), store);
+            assertTrue(r.text(), store);
+            assertEquals(Main.SMALL_RECORD_BYTES, r.recordBytes(), store);
+        }
+    }
+
     /** Small log lines: rewritten in shared blocks, the backlog takes under a third of its raw bytes, and less than per-record LZ4. */
     @Test
     void hopperBlocksStoreSmallLinesInAFractionOfTheDisk(@TempDir Path tmp) throws Exception {
@@ -212,7 +224,7 @@ class QuickComparisonTest {
                 new Main.Row(Main.IN_MEMORY, "ArrayBlockingQueue", 1, 64, 9e6, 9e6, "a \"quoted\" note"),
                 new Main.Row(Main.IN_MEMORY, "hopper", 4, 64, 2e7, 2e7, ""),
                 new Main.Row(Main.SPILL, "hopper", 1, 1024, 4e5, 9e5, "50% spilled"));
-        List<Backlog.Result> backlog = List.of(new Backlog.Result("Tape", 10, 10, 1024, 1_000_000, 2_000_000, 10240,
+        List<Backlog.Result> backlog = List.of(new Backlog.Result("Tape", 10, 10, 1024, true, 1_000_000, 2_000_000, 10240,
                 "allocated", 1 << 20, 1 << 24, "", "cold"));
         List<Latency.Result> latency = List.of(new Latency.Result("hopper", 1e6, 1000, 100, 200, 300, 400));
         String json = Report.json(rows, backlog, latency, 2);
@@ -220,6 +232,7 @@ class QuickComparisonTest {
         assertTrue(json.contains("a \\\"quoted\\\" note"), json);
         assertTrue(json.contains("\"writeRecordsPerSec\": 10000.000"), json);
         assertTrue(json.contains("\"cache\": \"cold\""), json);
+        assertTrue(json.contains("\"recordType\": \"String\""), json);
         assertTrue(json.contains("\"p999Nanos\": 300"), json);
         assertEquals(json.chars().filter(c -> c == '{').count(), json.chars().filter(c -> c == '}').count());
         String html = Report.html(rows, backlog, latency);

@@ -346,7 +346,10 @@ public final class HopperCli {
                 problem = "does not decompress: " + e.getMessage();
             }
             String value = null;
-            if (problem == null && serializer != null) {
+            // A plain String record is its UTF-8; a plain byte[] record is shown as its bytes.
+            if (problem == null && r.form() == ChannelDirectory.RecordForm.UTF8) {
+                value = new String(raw, java.nio.charset.StandardCharsets.UTF_8);
+            } else if (problem == null && r.form() == ChannelDirectory.RecordForm.SERIALIZED && serializer != null) {
                 try {
                     value = String.valueOf(serializer.deserialize(raw, 0, raw.length));
                 } catch (IOException | RuntimeException e) {
@@ -355,7 +358,8 @@ public final class HopperCli {
             }
             switch (format) {
                 case "json" -> out.println("{\"source\":" + Json.str(source) + ",\"file\":" + Json.str(file)
-                        + ",\"index\":" + index + ",\"compressed\":" + compressed + ",\"storedBytes\":" + payload.length
+                        + ",\"index\":" + index + ",\"form\":" + Json.str(r.form().name())
+                        + ",\"compressed\":" + compressed + ",\"storedBytes\":" + payload.length
                         + ",\"bytes\":" + raw.length
                         + (value != null ? ",\"value\":" + Json.str(value) : ",\"hex\":" + Json.str(hex(raw)))
                         + (problem != null ? ",\"problem\":" + Json.str(problem) : "") + "}");

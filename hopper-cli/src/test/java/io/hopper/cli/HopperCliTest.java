@@ -74,14 +74,15 @@ class HopperCliTest {
         assertTrue(inspect.out().contains("committed read index 1000"), inspect.out());
         assertTrue(inspect.out().contains("free (no channel has it open)"), inspect.out());
         assertTrue(inspect.out().contains("damage      none"), inspect.out());
-        assertTrue(inspect.out().contains("queue files 22, ") && inspect.out().contains("2,048 intact records"),
-                "files are deleted whole once read, so the first holds 48 read records: " + inspect.out());
-        assertTrue(inspect.out().contains(" 952..1046 ") && inspect.out().contains(" 2927..2999 "), inspect.out());
+        // Plain String records: 96 to a file of 8 KiB.
+        assertTrue(inspect.out().contains("queue files 22, ") && inspect.out().contains("2,019 intact records"),
+                "files are deleted whole once read, so the first holds 19 read records: " + inspect.out());
+        assertTrue(inspect.out().contains(" 981..1077 ") && inspect.out().contains(" 2998..2999 "), inspect.out());
 
         Run json = cli("inspect", dir.toString(), "--json");
         assertEquals(0, json.status());
         assertTrue(json.out().startsWith("{\"directory\":") && json.out().contains("\"damaged\":false")
-                && json.out().contains("\"readIndex\":1000") && json.out().contains("\"records\":2048"), json.out());
+                && json.out().contains("\"readIndex\":1000") && json.out().contains("\"records\":2019"), json.out());
 
         Run verify = cli("verify", dir.toString());
         assertEquals(0, verify.status(), verify.out());
@@ -99,6 +100,11 @@ class HopperCliTest {
         assertEquals(1, jsonDump.out().lines().count(), jsonDump.out());
         assertTrue(jsonDump.out().contains("\"index\":2999") && jsonDump.out().contains("\\\"line\\\":2999,"),
                 jsonDump.out());
+
+        // A String channel's records are plain UTF-8: they print as text without --type.
+        Run untyped = cli("dump", dir.toString(), "--from", "1000", "--limit", "1", "--format", "json");
+        assertTrue(untyped.out().contains("\"form\":\"UTF8\"") && untyped.out().contains("\\\"line\\\":1000,"),
+                untyped.out());
 
         Run hex = cli("dump", dir.toString(), "--limit", "1", "--format", "hex");
         assertTrue(hex.out().lines().count() >= 2 && hex.out().lines().skip(1).allMatch(l -> l.startsWith("  0000")),
@@ -229,6 +235,8 @@ class HopperCliTest {
         assertTrue(lines.get(39).endsWith("golden record 79"), lines.get(39));
         assertTrue(lines.get(40).startsWith("snapshot# 0") && lines.get(40).endsWith("golden memory record 0"),
                 lines.get(40));
+        assertTrue(cli("dump", dir.toString(), "--limit", "1", "--format", "json").out().contains("\"form\":\"SERIALIZED\""),
+                "written before plain records: Kryo's bytes");
         // And the library itself still opens it and delivers the rest in order.
         try (Channel<String> ch = Hopper.builder(String.class, dir).storage(StorageBackend.FILE_CHANNEL).open()) {
             for (int i = 40; i < 80; i++) {

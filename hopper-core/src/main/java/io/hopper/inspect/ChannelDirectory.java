@@ -142,10 +142,22 @@ public final class ChannelDirectory {
      *
      * @param index   the record's index in the disk stream, or its position in the snapshot
      * @param codec   the payload codec id its frame names (docs/FORMAT.md); records of a block are
-     *                given as their serialized bytes, codec 0
+     *                given as their raw bytes, codec 0
+     * @param form    what the raw bytes are: the serializer's, or a plain {@code byte[]} or
+     *                {@code String} record's own
      * @param payload the payload as stored
      */
-    public record StoredRecord(long index, int codec, byte[] payload) {
+    public record StoredRecord(long index, int codec, RecordForm form, byte[] payload) {
+        /**
+         * Checks the components.
+         *
+         * @throws NullPointerException if {@code form} or {@code payload} is null
+         */
+        public StoredRecord {
+            java.util.Objects.requireNonNull(form, "form");
+            java.util.Objects.requireNonNull(payload, "payload");
+        }
+
         /** {@return whether the payload is stored with a codec, not as the serializer's bytes} */
         public boolean compressed() {
             return codec != PayloadCodec.STORED.id;
@@ -157,12 +169,58 @@ public final class ChannelDirectory {
         }
 
         /**
-         * {@return the serializer's bytes}
+         * {@return the raw bytes: the serializer's, or a plain record's own (see {@link #form()})}
          *
          * @throws io.hopper.CorruptDataException if the payload does not decode, or its codec is unknown
          */
         public byte[] raw() {
             return PayloadCodec.byId(codec).rawCopy(payload, 0, payload.length);
+        }
+
+        /**
+         * The record as the channel gets it: a plain record's value ({@code byte[]} or
+         * {@code String}), or the serializer's decoding of the raw bytes.
+         *
+         * @param serializer decodes a {@link RecordForm#SERIALIZED} record (for hopper's default,
+         *                   {@link ChannelDirectory#serializer}); a plain record never meets it
+         * @return the record
+         * @throws IOException if the serializer refuses the bytes
+         * @throws io.hopper.CorruptDataException if the payload does not decode, or its codec is unknown
+         */
+        public Object value(Serializer<?> serializer) throws IOException {
+            byte[] raw = raw();
+            return switch (form) {
+                case BYTES -> raw;
+                case UTF8 -> new String(raw, java.nio.charset.StandardCharsets.UTF_8);
+                case SERIALIZED -> serializer.deserialize(raw, 0, raw.length);
+            };
+        }
+    }
+
+    /** What a stored record's raw bytes are (docs/FORMAT.md, "Frame flags"). */
+    public enum RecordForm {
+        /** The serializer's bytes: decode them with the channel's serializer ({@link #serializer}). */
+        SERIALIZED,
+        /** A {@code byte[]} record as it is: the raw bytes are the record. */
+        BYTES,
+        /** A {@code String} record as its UTF-8. */
+        UTF8;
+
+        /**
+         * The form that frame flags {@code flags} name.
+         *
+         * @param formBits the frame's form bits
+         * @return the form; {@link #SERIALIZED} when none is set
+         * @throws io.hopper.CorruptDataException when both are set (no version writes that)
+         */
+        static RecordForm of(int formBits) {
+            return switch (formBits & PayloadCodec.FORM_BITS) {
+                case 0 -> SERIALIZED;
+                case PayloadCodec.FORM_BYTES -> BYTES;
+                case PayloadCodec.FORM_UTF8 -> UTF8;
+                default -> throw new io.hopper.CorruptDataException("record form bits " + Integer.toHexString(formBits)
+                        + " are unknown to this version of hopper");
+            };
         }
     }
 

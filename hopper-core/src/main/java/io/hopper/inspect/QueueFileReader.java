@@ -124,12 +124,13 @@ final class QueueFileReader {
     private static boolean visit(ChannelDirectory.RecordVisitor visitor, long index, int flags, byte[] payload, RecordBlock block, int count)
             throws IOException {
         if ((flags & SegmentFormat.FLAG_BLOCK) == 0) {
-            return visitor.record(new ChannelDirectory.StoredRecord(index, SegmentFormat.codecOf(flags), payload));
+            return visitor.record(new ChannelDirectory.StoredRecord(index, SegmentFormat.codecOf(flags),
+                    ChannelDirectory.RecordForm.of(flags), payload));
         }
         for (int i = 0; i < count; i++) {
             int at = block.offset(i);
             if (!visitor.record(new ChannelDirectory.StoredRecord(index + i, PayloadCodec.STORED.id,
-                    Arrays.copyOfRange(block.array(), at, at + block.length(i))))) {
+                    ChannelDirectory.RecordForm.of(flags), Arrays.copyOfRange(block.array(), at, at + block.length(i))))) {
                 return false;
             }
         }
@@ -165,7 +166,7 @@ final class QueueFileReader {
                 } else {
                     records++;
                     if (visitor != null && !visitor.record(new ChannelDirectory.StoredRecord(records - 1, SegmentFormat.codecOf(flags),
-                            payload))) {
+                            ChannelDirectory.RecordForm.of(flags), payload))) {
                         return new ChannelDirectory.SnapshotScan(records, markers, bad, false);
                     }
                 }

@@ -73,14 +73,12 @@ class ChannelDirectoryTest {
         List<String> seen = new ArrayList<>();
         for (ChannelDirectory.Segment seg : ChannelDirectory.segments(dir)) {
             ChannelDirectory.walk(seg.path(), seg.sequence(), r -> {
-                byte[] raw = r.raw();
-                seen.add(ser.deserialize(raw, 0, raw.length));
+                seen.add((String) r.value(ser)); // plain String records: their UTF-8
                 return true;
             });
         }
         ChannelDirectory.walkSnapshot(dir, scan.snapshot(), r -> {
-            byte[] raw = r.raw();
-            seen.add(ser.deserialize(raw, 0, raw.length));
+            seen.add((String) r.value(ser));
             return true;
         });
         assertEquals(290, seen.size());
@@ -88,6 +86,29 @@ class ChannelDirectoryTest {
             assertTrue(seen.contains("record " + i + " " + "x".repeat(i % 50)), "record " + i);
         }
         assertEquals(before, listing(), "reading a directory writes nothing in it");
+    }
+
+    /** An Object channel's records are the serializer's bytes; a String channel's beside them are plain. */
+    @Test
+    void eachRecordSaysItsFormAndValueDecodesBoth() throws Exception {
+        try (Channel<Object> ch = Hopper.builder(Object.class, dir).inMemoryBytes(0).shutdownHook(false).open()) {
+            ch.sender().send(java.util.List.of(1L, "two"));
+        }
+        try (Channel<String> ch = Hopper.builder(String.class, dir).inMemoryBytes(0).shutdownHook(false).open()) {
+            ch.sender().send("plain");
+        }
+        Serializer<Object> ser = ChannelDirectory.serializer(Object.class, dir);
+        List<ChannelDirectory.RecordForm> forms = new ArrayList<>();
+        List<Object> values = new ArrayList<>();
+        for (ChannelDirectory.Segment seg : ChannelDirectory.segments(dir)) {
+            ChannelDirectory.walk(seg.path(), seg.sequence(), r -> {
+                forms.add(r.form());
+                values.add(r.value(ser));
+                return true;
+            });
+        }
+        assertEquals(List.of(ChannelDirectory.RecordForm.SERIALIZED, ChannelDirectory.RecordForm.UTF8), forms);
+        assertEquals(List.of(List.of(1L, "two"), "plain"), values);
     }
 
     @Test

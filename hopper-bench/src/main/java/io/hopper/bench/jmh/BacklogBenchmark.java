@@ -54,6 +54,15 @@ public class BacklogBenchmark extends ChronicleForks {
     public int recordBytes;
 
     /**
+     * {@code bytes}: {@code byte[]} records; {@code String}: text records of as many ASCII chars,
+     * through each store's text API (hopper a {@code Channel<String>}, Chronicle Queue
+     * {@code writeText}/{@code readText}; {@code ChronicleQueueUTF8} is Chronicle Queue with the
+     * UTF-8 bytes through its byte path).
+     */
+    @Param({"bytes"})
+    public String recordType;
+
+    /**
      * How {@code drain} finds the backlog: {@code warm} (just written, store open, files in the page
      * cache) or {@code cold} (the set-up closes the store, forces the files, drops the page cache
      * and reopens the store: a backlog after a long outage or a restart; needs root on Linux, and
@@ -67,19 +76,27 @@ public class BacklogBenchmark extends ChronicleForks {
     public int backlogRecords;
 
     private byte[][] records;
+    private String[] lines;
+    private boolean text;
     private Path dir;
     private Backlog.Store target;
     private int next;
 
     @Setup(Level.Trial)
     public void records() {
+        text = switch (recordType) {
+            case "bytes" -> false;
+            case "String" -> true;
+            default -> throw new IllegalArgumentException("recordType is bytes or String: " + recordType);
+        };
         records = Workload.lines(4096, recordBytes);
+        lines = Workload.textLines(4096, recordBytes);
     }
 
     private void openStore(long records) throws Exception {
         dir = Files.createTempDirectory("hopper-jmh-backlog-");
         capacity = records * recordBytes;
-        target = Backlog.open(storeName(), dir.resolve("s"), capacity);
+        target = Backlog.open(storeName(), dir.resolve("s"), capacity, text);
         next = 0;
     }
 
@@ -88,6 +105,7 @@ public class BacklogBenchmark extends ChronicleForks {
     private String storeName() {
         return switch (store) {
             case "ChronicleQueue" -> "Chronicle Queue";
+            case "ChronicleQueueUTF8" -> "Chronicle Queue UTF-8";
             case "hopperReadAhead" -> "hopper read-ahead";
             case "hopperBlocks" -> "hopper blocks";
             default -> store;
@@ -101,7 +119,11 @@ public class BacklogBenchmark extends ChronicleForks {
         openStore(Math.max(backlogRecords, 65_536L) * 2);
         if (drain) {
             for (int i = 0; i < backlogRecords; i++) {
-                target.append(records[i & 4095]);
+                if (text) {
+                    target.appendText(lines[i & 4095]);
+                } else {
+                    target.append(records[i & 4095]);
+                }
             }
             target.settle();
             if (cache.equals("cold")) {
@@ -109,7 +131,7 @@ public class BacklogBenchmark extends ChronicleForks {
                 if (!Backlog.dropPageCache()) {
                     throw new IllegalStateException("-p cache=cold needs to drop the page cache (root on Linux)");
                 }
-                target = Backlog.open(storeName(), dir.resolve("s"), capacity);
+                target = Backlog.open(storeName(), dir.resolve("s"), capacity, text);
             }
         }
     }
@@ -122,12 +144,16 @@ public class BacklogBenchmark extends ChronicleForks {
 
     @Benchmark
     public void write() throws Exception {
-        target.append(records[next++ & 4095]);
+        if (text) {
+            target.appendText(lines[next++ & 4095]);
+        } else {
+            target.append(records[next++ & 4095]);
+        }
     }
 
     @Benchmark
-    public byte[] drain() throws Exception {
-        byte[] r = target.take();
+    public Object drain() throws Exception {
+        Object r = text ? target.takeText() : target.take();
         if (r == null) {
             throw new IllegalStateException("the backlog ran out: -p backlogRecords must be at least -bs");
         }

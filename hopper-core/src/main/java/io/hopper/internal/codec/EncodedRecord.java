@@ -13,7 +13,7 @@ public final class EncodedRecord {
     int payloadLength;
     int serializedLength;
     int payloadCrc;
-    /** The {@link PayloadCodec} id of the payload. */
+    /** The payload's form: its {@link PayloadCodec} id and form bits ({@link PayloadCodec#FORM_BITS}). */
     int codec;
 
     EncodedRecord(int initialCapacity) {
@@ -57,10 +57,10 @@ public final class EncodedRecord {
 
     /** Whether the payload is stored with a codec (not {@link PayloadCodec#STORED}). */
     public boolean compressed() {
-        return codec != PayloadCodec.STORED.id;
+        return (codec & PayloadCodec.ID_BITS) != PayloadCodec.STORED.id;
     }
 
-    /** The {@link PayloadCodec} id the payload is stored with, for the frame's flags. */
+    /** The payload's form: the {@link PayloadCodec} id it is stored with and its form bits, for the frame's flags. */
     public int codec() {
         return codec;
     }

@@ -53,6 +53,18 @@ public enum PayloadCodec {
         }
     };
 
+    /**
+     * Bits of a payload's <em>form</em> (as frames carry it, beside the codec id in the low bits):
+     * the raw bytes are a {@code byte[]} record as it is, with no serializer ({@code docs/FORMAT.md}).
+     */
+    public static final int FORM_BYTES = 0x100;
+    /** Form bit: the raw bytes are a {@code String} record's UTF-8, with no serializer. */
+    public static final int FORM_UTF8 = 0x200;
+    /** The form bits; a form with neither set is the serializer's bytes. */
+    public static final int FORM_BITS = FORM_BYTES | FORM_UTF8;
+    /** The codec id in a form. */
+    public static final int ID_BITS = 0xff;
+
     /** LZ4 cannot expand a byte into more than 255: a larger claimed raw length is damage. */
     private static final int LZ4_MAX_RATIO = 255;
     private static final PayloadCodec[] BY_ID = values();

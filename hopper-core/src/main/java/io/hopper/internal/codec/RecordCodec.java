@@ -9,12 +9,20 @@ import io.hopper.UnsupportedRecordException;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.zip.CRC32C;
 
 /**
  * Serializes and compresses records for the disk tier, and reverses it.
+ *
+ * <p><b>Plain records.</b> A channel of {@code byte[]} or {@code String} records with the default
+ * serializer stores each record as its own bytes (a {@code byte[]} as it is, a {@code String} as
+ * UTF-8): no class id, no Kryo, one copy fewer each way. The frame says so
+ * ({@link PayloadCodec#FORM_BYTES}, {@link PayloadCodec#FORM_UTF8}), so a directory may hold both
+ * forms (files written before this form existed decode through the serializer as before) and any
+ * channel whose type can hold the value reads them.
  *
  * <p>Encoding runs on producer threads, outside every channel lock, into a per-thread buffer
  * ({@link EncodedRecord}) with that thread's {@link Lz4BlockCompressor} and checksum; nothing is
@@ -32,6 +40,10 @@ public final class RecordCodec<T> {
     private static final int STORED = PayloadCodec.STORED.id;
 
     private final Serializer<T> serializer;
+    /** The form bit this channel writes its records in, or 0 when the serializer writes them. */
+    private final int plainForm;
+    /** The channel's record type, for plain frames; null when unknown (tools, tests): any plain value is taken. */
+    private final Class<T> type;
     private final Compression compression;
     private final int headerRoom;
     /** Frames handed to callers, reused once released. */
@@ -49,9 +61,31 @@ public final class RecordCodec<T> {
     private Class<?> lastVerified;
 
     public RecordCodec(Serializer<T> serializer, Compression compression, int headerRoom) {
+        this(serializer, null, false, compression, headerRoom);
+    }
+
+    /**
+     * A codec for a channel of {@code type}. With {@code plain}, {@code byte[]} and {@code String}
+     * channels store their records as their own bytes ({@link #plainFormOf}); the serializer still
+     * decodes frames of the serializer's form.
+     */
+    public RecordCodec(Serializer<T> serializer, Class<T> type, boolean plain, Compression compression,
+                       int headerRoom) {
         this.serializer = serializer;
+        this.type = type;
+        this.plainForm = plain ? plainFormOf(type) : 0;
         this.compression = compression;
         this.headerRoom = headerRoom;
+    }
+
+    /** The plain form records of {@code type} are written in: {@code byte[]} and {@code String} have one, other types 0. */
+    public static int plainFormOf(Class<?> type) {
+        return type == byte[].class ? PayloadCodec.FORM_BYTES : type == String.class ? PayloadCodec.FORM_UTF8 : 0;
+    }
+
+    /** The form bit this codec writes records in (0: the serializer's bytes). */
+    public int plainForm() {
+        return plainForm;
     }
 
     /**
@@ -94,13 +128,24 @@ public final class RecordCodec<T> {
     }
 
     private void encode(T value, EncodedRecord.Scratch x, EncodedRecord r) {
-        x.raw.reset();
-        try {
-            serializer.serialize(value, x.raw);
-        } catch (Throwable e) {
-            throw encodingFailure(value, e);
+        byte[] src;
+        int rawLen;
+        if (plainForm == PayloadCodec.FORM_BYTES) {
+            src = (byte[]) value; // read, never kept: the frame gets a copy or its compression
+            rawLen = src.length;
+        } else if (plainForm == PayloadCodec.FORM_UTF8) {
+            src = ((String) value).getBytes(StandardCharsets.UTF_8);
+            rawLen = src.length;
+        } else {
+            x.raw.reset();
+            try {
+                serializer.serialize(value, x.raw);
+            } catch (Throwable e) {
+                throw encodingFailure(value, e);
+            }
+            src = x.raw.array();
+            rawLen = x.raw.length();
         }
-        int rawLen = x.raw.length();
         ByteSink frame = r.frame;
         frame.reset();
         frame.reserve(headerRoom);
@@ -110,7 +155,7 @@ public final class RecordCodec<T> {
         if (compression != Compression.NONE && rawLen > 16) {
             frame.reserve(headerRoom + 4 + Lz4BlockCompressor.maxCompressedLength(rawLen));
             byte[] out = frame.array();
-            int clen = x.compressor.compress(x.raw.array(), 0, rawLen, out, payloadStart + 4);
+            int clen = x.compressor.compress(src, 0, rawLen, out, payloadStart + 4);
             if (4 + clen < rawLen) {
                 putIntLE(out, payloadStart, rawLen);
                 compressed = true;
@@ -119,7 +164,7 @@ public final class RecordCodec<T> {
         }
         if (!compressed) {
             frame.reserve(headerRoom + rawLen);
-            System.arraycopy(x.raw.array(), 0, frame.array(), payloadStart, rawLen);
+            System.arraycopy(src, 0, frame.array(), payloadStart, rawLen);
         }
         setLength(frame, headerRoom + payloadLen);
         CRC32C crc = x.crc;
@@ -128,7 +173,7 @@ public final class RecordCodec<T> {
         r.payloadLength = payloadLen;
         r.serializedLength = rawLen;
         r.payloadCrc = (int) crc.getValue();
-        r.codec = compressed ? PayloadCodec.LZ4.id : PayloadCodec.STORED.id;
+        r.codec = (compressed ? PayloadCodec.LZ4.id : PayloadCodec.STORED.id) | plainForm;
     }
 
     /**
@@ -140,8 +185,14 @@ public final class RecordCodec<T> {
      */
     @SuppressWarnings("unchecked")
     public void verify(T value) {
+        if (plainForm != 0) {
+            return; // a byte[] or a String: its own bytes, nothing to check
+        }
         Class<?> c = value.getClass();
-        if (c == lastVerified || verified.containsKey(c)) {
+        if (c == lastVerified) {
+            return; // the hot path only reads the cache: a store here on every send would bounce its line between producers
+        }
+        if (verified.containsKey(c)) {
             lastVerified = c;
             return;
         }
@@ -195,22 +246,28 @@ public final class RecordCodec<T> {
     }
 
     /**
-     * Decodes one payload stored with the codec of id {@code codec} ({@link PayloadCodec}, as the
-     * frame names it). {@code scratch} belongs to the consumer.
+     * Decodes one payload stored in form {@code form}: the codec id ({@link PayloadCodec}) and the
+     * form bits, as the frame names them. {@code scratch} belongs to the consumer.
      *
      * @throws CorruptDataException when the bytes do not decompress or deserialize (whatever the
-     *                              serializer threw, errors included), or the codec is unknown;
-     *                              {@link IncompatibleRecordException} when they were written with
-     *                              a layout the class cannot take now
+     *                              serializer threw, errors included), or the codec or form is
+     *                              unknown; {@link IncompatibleRecordException} when they were
+     *                              written with a layout the class cannot take now, or as a plain
+     *                              value the channel's type cannot hold
      */
-    public T decode(byte[] buf, int off, int len, int codec, DecodeScratch scratch) {
+    public T decode(byte[] buf, int off, int len, int form, DecodeScratch scratch) {
         byte[] src = buf;
         int srcOff = off;
         int srcLen = len;
+        int codec = form & PayloadCodec.ID_BITS;
         if (codec != STORED) {
             srcLen = PayloadCodec.byId(codec).decode(buf, off, len, scratch);
             src = scratch.bytes();
             srcOff = 0;
+        }
+        int plain = form & PayloadCodec.FORM_BITS;
+        if (plain != 0) {
+            return decodePlain(plain, src, srcOff, srcLen);
         }
         try {
             T value = serializer.deserialize(src, srcOff, srcLen);
@@ -229,6 +286,23 @@ public final class RecordCodec<T> {
             }
             throw new CorruptDataException("record does not deserialize: " + e, e);
         }
+    }
+
+    @SuppressWarnings("unchecked")
+    private T decodePlain(int plain, byte[] src, int off, int len) {
+        Object value;
+        if (plain == PayloadCodec.FORM_BYTES) {
+            value = java.util.Arrays.copyOfRange(src, off, off + len);
+        } else if (plain == PayloadCodec.FORM_UTF8) {
+            value = new String(src, off, len, StandardCharsets.UTF_8);
+        } else {
+            throw new CorruptDataException("record form " + Integer.toHexString(plain) + " is unknown to this version of hopper");
+        }
+        if (type != null && !type.isInstance(value)) {
+            throw new IncompatibleRecordException("record was stored as a plain " + value.getClass().getSimpleName()
+                    + ", which is not a " + type.getName(), null);
+        }
+        return (T) value;
     }
 
     static void putIntLE(byte[] b, int off, int v) {

@@ -384,7 +384,7 @@ final class ReadAhead<T> implements Prefetcher {
                 int payloadAt = p + SegmentFormat.FRAME_HEADER_BYTES;
                 try {
                     if (SegmentFormat.crc(b, payloadAt, len) == SegmentFormat.framePayloadCrc(b, p)) {
-                        value = codec.decode(b, payloadAt, len, SegmentFormat.frameCodec(b, p), scratch);
+                        value = codec.decode(b, payloadAt, len, SegmentFormat.frameForm(b, p), scratch);
                     }
                 } catch (RuntimeException e) {
                     value = null; // the consumer meets the same failure itself and counts it

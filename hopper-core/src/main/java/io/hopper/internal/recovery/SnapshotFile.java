@@ -353,12 +353,12 @@ public final class SnapshotFile {
 
         /** Whether the entry's payload is stored with a codec (not as the serializer's bytes). */
         public boolean compressed() {
-            return codec() != 0;
+            return SegmentFormat.codecOf(flags) != 0;
         }
 
-        /** The codec id the entry's payload is stored with ({@code PayloadCodec}), to pass to the decoder. */
+        /** The entry payload's form: the codec id it is stored with ({@code PayloadCodec}) and its form bits, to pass to the decoder. */
         public int codec() {
-            return SegmentFormat.codecOf(flags);
+            return SegmentFormat.formOf(flags);
         }
 
         public long markerEnd() {

@@ -56,7 +56,7 @@ final class HeadReader {
     byte[] payloadArray;
     int payloadOffset;
     int payloadLength;
-    /** The located payload's codec id (0 inside a held block: its records are raw). */
+    /** The located payload's form: codec id and form bits (codec 0 inside a held block: its records are decompressed). */
     int codec;
     long frameIndex;
     /** Offset of the frame holding the located record. */
@@ -75,6 +75,8 @@ final class HeadReader {
     private long blockAt = -1;
     /** The held block's first record index, the offset after its frame, and its frame's bytes. */
     private long blockFirst;
+    /** The held block's form bits (its records' form: decompressed, so codec 0). */
+    private int blockForm;
     private long blockNext;
     private int blockFrameBytes;
     /** Set once by the receiver before the channel is published; null when reading ahead is off. */
@@ -127,7 +129,8 @@ final class HeadReader {
         int payloadAt = h + SegmentFormat.FRAME_HEADER_BYTES;
         locatedPrefetched = false;
         if ((flags & SegmentFormat.FLAG_BLOCK) != 0) {
-            return locateInBlock(index, SegmentFormat.frameRecordCount(window, h), payloadAt, len, crc, end);
+            return locateInBlock(index, SegmentFormat.frameRecordCount(window, h), payloadAt, len, crc, end,
+                    flags & SegmentFormat.FLAG_FORM_BITS);
         }
         if (prefetcher != null) {
             if (windowsOffered != win.reads) {
@@ -161,7 +164,7 @@ final class HeadReader {
         payloadArray = window;
         payloadOffset = payloadAt;
         payloadLength = len;
-        codec = SegmentFormat.codecOf(flags);
+        codec = SegmentFormat.formOf(flags);
         frameIndex = index;
         frameAt = pos;
         frameEnd = end;
@@ -177,7 +180,7 @@ final class HeadReader {
      * record at the read index in it. Damage costs the block's undelivered records, exactly, as a
      * single frame's costs its one.
      */
-    private boolean locateInBlock(long index, int count, int payloadAt, int len, int crc, long end) {
+    private boolean locateInBlock(long index, int count, int payloadAt, int len, int crc, long end, int form) {
         long blockEnd = index + count;
         if (blockEnd <= cursor.readIndex) { // delivered or written off before: step over it
             pos = end;
@@ -209,6 +212,7 @@ final class HeadReader {
         blockFile = meta;
         blockAt = pos;
         blockFirst = index;
+        blockForm = form;
         blockNext = end;
         blockFrameBytes = SegmentFormat.FRAME_HEADER_BYTES + len;
         return locateInHeldBlock();
@@ -226,7 +230,7 @@ final class HeadReader {
         payloadArray = block.array();
         payloadOffset = block.offset(k);
         payloadLength = block.length(k);
-        codec = 0;
+        codec = blockForm;
         frameIndex = cursor.readIndex;
         frameAt = blockAt;
         frameEnd = last ? blockNext : blockAt;

@@ -75,6 +75,8 @@ public final class SegmentCompactor implements AutoCloseable {
     private final RecordCodec.DecodeScratch scratch = new RecordCodec.DecodeScratch();
     /** Index of the open block's first record. */
     private long blockFirst;
+    /** The open block's records' form bits ({@link SegmentFormat#FLAG_FORM_BITS}); the block frame carries them. */
+    private int blockForm;
 
     /**
      * @param force     force the rewritten file and the directory (any sync policy but {@code NONE})
@@ -246,12 +248,14 @@ public final class SegmentCompactor implements AutoCloseable {
                     System.arraycopy(b, at, out, outLength, h + len); // the frame as it is
                     outLength += h + len;
                 } else {
+                    int form = flags & SegmentFormat.FLAG_FORM_BITS;
                     if (block.count() > 0 && (block.rawLength() + 5 + rawLen > RecordBlock.TARGET_RAW_BYTES
-                            || block.count() == SegmentFormat.MAX_BLOCK_RECORDS)) {
-                        flushBlock();
+                            || block.count() == SegmentFormat.MAX_BLOCK_RECORDS || form != blockForm)) {
+                        flushBlock(); // a block's records share one form: a change of form starts a new one
                     }
                     if (block.count() == 0) {
                         blockFirst = index;
+                        blockForm = form;
                     }
                     if (codec == PayloadCodec.STORED) {
                         block.add(b, at + h, len);
@@ -285,7 +289,7 @@ public final class SegmentCompactor implements AutoCloseable {
         int payloadLength = block.writePayload(compressor, out, outLength + h);
         int crc = SegmentFormat.crc(out, outLength + h, payloadLength);
         SegmentFormat.writeFrameHeader(out, outLength, payloadLength, crc,
-                SegmentFormat.FLAG_COMPRESSED | SegmentFormat.FLAG_BLOCK, block.count(), blockFirst);
+                SegmentFormat.FLAG_COMPRESSED | SegmentFormat.FLAG_BLOCK | blockForm, block.count(), blockFirst);
         outLength += h + payloadLength;
         block.clear();
     }

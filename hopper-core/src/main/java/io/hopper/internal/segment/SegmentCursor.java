@@ -153,7 +153,7 @@ public final class SegmentCursor {
         return reader.payloadLength;
     }
 
-    /** The located payload's codec id ({@code PayloadCodec}), to pass to the decoder. */
+    /** The located payload's form (codec id and form bits, {@code PayloadCodec}), to pass to the decoder. */
     public int codec() {
         return reader.codec;
     }

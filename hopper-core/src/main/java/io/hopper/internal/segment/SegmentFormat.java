@@ -1,5 +1,7 @@
 package io.hopper.internal.segment;
 
+import io.hopper.internal.codec.PayloadCodec;
+
 import java.nio.charset.StandardCharsets;
 import java.util.zip.CRC32C;
 
@@ -24,7 +26,8 @@ import java.util.zip.CRC32C;
  * | 4  payload CRC32C   4  of the payload bytes                             |
  * | 8  flags            2  bit 0 COMPRESSED, bit 1 END (segment sealed),     |
  * |                        bit 3 BLOCK (several records, version 2 files),  |
- * |                        bits 4-7 CODEC (with COMPRESSED: 0 means LZ4)    |
+ * |                        bits 4-7 CODEC (with COMPRESSED: 0 means LZ4),   |
+ * |                        bit 8 BYTES, bit 9 UTF8 (plain records)          |
  * | 10 record count     2  records in the payload: 1, 1..65535 for BLOCK, 0 |
  * |                        for END                                         |
  * | 12 record index     8  disk-stream index of the (first) record; for END |
@@ -73,11 +76,35 @@ public final class SegmentFormat {
      */
     public static final int FLAG_CODEC_BITS = 0xf0;
     private static final int CODEC_SHIFT = 4;
-    static final int KNOWN_FLAGS = FLAG_COMPRESSED | FLAG_END | FLAG_MARKER | FLAG_BLOCK | FLAG_CODEC_BITS;
+    /**
+     * Bit 8: the record (every record of a block) is a {@code byte[]} stored as itself, and bit 9:
+     * a {@code String} stored as its UTF-8, with no serializer ({@code PayloadCodec.FORM_BYTES},
+     * {@code FORM_UTF8}; the same values). Neither set: the serializer's bytes, as every frame
+     * before these bits existed. A reader of an earlier version rejects a frame with them as
+     * malformed, so it never misreads one.
+     */
+    public static final int FLAG_FORM_BITS = PayloadCodec.FORM_BITS;
+    static final int KNOWN_FLAGS = FLAG_COMPRESSED | FLAG_END | FLAG_MARKER | FLAG_BLOCK | FLAG_CODEC_BITS
+            | FLAG_FORM_BITS;
 
-    /** The flag bits that name payload codec {@code id} (0: none; 1: {@link #FLAG_COMPRESSED}; above: with the codec bits). */
-    public static int codecFlags(int id) {
-        return id == 0 ? 0 : id == 1 ? FLAG_COMPRESSED : FLAG_COMPRESSED | (id << CODEC_SHIFT);
+    /**
+     * The flag bits that name payload form {@code form}: its codec id (0: none; 1:
+     * {@link #FLAG_COMPRESSED}; above: with the codec bits) and its form bits.
+     */
+    public static int codecFlags(int form) {
+        int id = form & PayloadCodec.ID_BITS;
+        int codec = id == 0 ? 0 : id == 1 ? FLAG_COMPRESSED : FLAG_COMPRESSED | (id << CODEC_SHIFT);
+        return codec | (form & FLAG_FORM_BITS);
+    }
+
+    /** The payload form frame flags {@code flags} name: the codec id and the form bits, to pass to the decoder. */
+    public static int formOf(int flags) {
+        return codecOf(flags) | (flags & FLAG_FORM_BITS);
+    }
+
+    /** The payload form of the frame at {@code off}. */
+    public static int frameForm(byte[] b, int off) {
+        return formOf(frameFlags(b, off));
     }
 
     /** The payload codec id that frame flags {@code flags} name. */
@@ -190,8 +217,8 @@ public final class SegmentFormat {
         int flags = frameFlags(b, off);
         boolean end = (flags & FLAG_END) != 0;
         boolean block = (flags & FLAG_BLOCK) != 0;
-        // Blocks are LZ4 (codec bits 0); an END frame names no codec.
-        if (end ? count != 0 || len != 0 || block || (flags & FLAG_CODEC_BITS) != 0
+        // Blocks are LZ4 (codec bits 0); an END frame names no codec and no form.
+        if (end ? count != 0 || len != 0 || block || (flags & (FLAG_CODEC_BITS | FLAG_FORM_BITS)) != 0
                 : block ? count < 1 || (flags & (FLAG_COMPRESSED | FLAG_MARKER | FLAG_CODEC_BITS)) != FLAG_COMPRESSED
                 : count != 1) {
             return false;
@@ -202,9 +229,10 @@ public final class SegmentFormat {
 
     public static boolean frameHeaderValid(byte[] b, int off) {
         int flags = frameFlags(b, off);
-        // Codec bits mean something only beside COMPRESSED.
+        // Codec bits mean something only beside COMPRESSED; a record is a byte[] or a String, not both.
         return getInt(b, off + 20) == crc(b, off, 20) && (flags & ~KNOWN_FLAGS) == 0
-                && ((flags & FLAG_CODEC_BITS) == 0 || (flags & FLAG_COMPRESSED) != 0);
+                && ((flags & FLAG_CODEC_BITS) == 0 || (flags & FLAG_COMPRESSED) != 0)
+                && (flags & FLAG_FORM_BITS) != FLAG_FORM_BITS;
     }
 
     public static int framePayloadLength(byte[] b, int off) {

@@ -200,4 +200,29 @@ class SegmentFormatTest {
         SegmentFormat.writeFrameHeader(b, 0, 0, 0, SegmentFormat.codecFlags(2) | SegmentFormat.FLAG_END, 0, 7);
         assertFalse(SegmentFormat.frameWellFormed(b, 0, b.length), "an END frame names no codec");
     }
+
+    @Test
+    void formBitsTravelWithTheCodecAndAreBelievedOnlyOneAtATimeAndNeverOnEnds() {
+        int bytes = io.hopper.internal.codec.PayloadCodec.FORM_BYTES;
+        int utf8 = io.hopper.internal.codec.PayloadCodec.FORM_UTF8;
+        assertEquals(0x100, SegmentFormat.codecFlags(bytes), "BYTES is flag bit 8");
+        assertEquals(0x200 | SegmentFormat.FLAG_COMPRESSED, SegmentFormat.codecFlags(utf8 | 1), "UTF8 is bit 9");
+        for (int id = 0; id < 16; id++) {
+            for (int form : new int[] {0, bytes, utf8}) {
+                int flags = SegmentFormat.codecFlags(id | form);
+                assertEquals(id | form, SegmentFormat.formOf(flags), "codec " + id + " form " + form);
+                assertEquals(id, SegmentFormat.codecOf(flags), "the codec id alone, whatever the form");
+            }
+        }
+        byte[] b = new byte[SegmentFormat.FRAME_HEADER_BYTES + 10];
+        SegmentFormat.writeFrameHeader(b, 0, 10, 0, SegmentFormat.codecFlags(1 | utf8), 1, 7);
+        assertTrue(SegmentFormat.frameWellFormed(b, 0, b.length));
+        assertEquals(1 | utf8, SegmentFormat.frameForm(b, 0));
+        SegmentFormat.writeFrameHeader(b, 0, 10, 0, SegmentFormat.FLAG_COMPRESSED | SegmentFormat.FLAG_BLOCK | bytes, 3, 7);
+        assertTrue(SegmentFormat.frameWellFormed(b, 0, b.length), "a block of plain byte[] records");
+        SegmentFormat.writeFrameHeader(b, 0, 10, 0, bytes | utf8, 1, 7);
+        assertFalse(SegmentFormat.frameHeaderValid(b, 0), "a byte[] and a String at once");
+        SegmentFormat.writeFrameHeader(b, 0, 0, 0, SegmentFormat.FLAG_END | bytes, 0, 7);
+        assertFalse(SegmentFormat.frameWellFormed(b, 0, b.length), "an END frame has no form");
+    }
 }
