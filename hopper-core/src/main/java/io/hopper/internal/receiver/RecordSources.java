@@ -133,16 +133,12 @@ final class RecordSources<T> {
     @SuppressWarnings("unchecked")
     T next(boolean consume) {
         for (;;) {
-            long at = cursor.readIndex(); // an eviction may move it at any time; nextFrame re-checks
+            long at = cursor.readIndex(); // an eviction may move it at any time; locate re-checks
             if (at < limit) {
                 if (at >= readable.getAsLong()) {
                     // Announced, but not forced yet: it and everything after it wait. The force's
                     // thread wakes us; announceParking/re-check in poll covers the race.
                     return null;
-                }
-                if (!cursor.hasFileToRead()) {
-                    cursor.writeOffMissing(limit); // announced, but their files are gone
-                    continue;
                 }
                 T t = readDisk(consume, at);
                 if (t != null) {
@@ -200,8 +196,14 @@ final class RecordSources<T> {
     }
 
 
+    /** The disk record at {@code at}, or null when none was located (the caller looks again). */
     private T readDisk(boolean consume, long at) {
-        if (!cursor.nextFrame(at)) {
+        int located = cursor.locate(at);
+        if (located == SegmentCursor.NO_FILE) {
+            cursor.writeOffMissing(limit); // announced, but their files are gone
+            return null;
+        }
+        if (located != SegmentCursor.LOCATED) {
             // A finished file was deleted or damage was skipped: disk room may have appeared.
             ring.signalAllProducers();
             return null;
@@ -228,8 +230,7 @@ final class RecordSources<T> {
 
     /** The located disk record was received. Front lock held. */
     void consumedDisk() {
-        cursor.consumed();
-        if (cursor.releaseDrainedFiles()) {
+        if (cursor.consumedAndReleased()) { // one hold of the file lock per record for both
             ring.signalAllProducers();
         }
         if (!manual) {

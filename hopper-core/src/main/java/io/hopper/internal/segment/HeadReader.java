@@ -46,7 +46,7 @@ final class HeadReader {
     private boolean unreadable;
     /** Offset of the next frame in the head file. */
     long pos;
-    // The frame located by the last successful nextFrame(): its bytes stay in the window (nobody
+    // The frame located by the last successful locate(): its bytes stay in the window (nobody
     // else fills it) even if a producer evicts its file before the consumer takes it.
     /** The file of the located frame until it is consumed or written off; null when none is located. */
     SegmentMeta locatedIn;
@@ -86,7 +86,7 @@ final class HeadReader {
     /** The located frame's value was decoded ahead (its payload checksum was verified there). */
     boolean locatedPrefetched;
 
-    /** {@link SegmentCursor#nextFrame}'s work, with the file lock held and the read index as the caller expected. */
+    /** {@link SegmentCursor#locate}'s work, with the file lock held and the read index as the caller expected. */
     boolean nextFrameLocked() {
         if (meta == null && log.live.isEmpty()) {
             return false; // evicted meanwhile: the caller re-checks the read index against its limit

@@ -37,7 +37,7 @@ public final class SegmentCursor {
     /**
      * Guarded: fileLock for writes (by the consumer, and by a producer evicting the file being
      * read). Volatile, so the consumer compares it with its limit without the lock, which
-     * {@link #nextFrame(long)} then re-checks. Index of the next record to deliver.
+     * {@link #locate(long)} then re-checks. Index of the next record to deliver.
      */
     volatile long readIndex;
     /** Guarded: fileLock. Writer: consumer (release; counter idiom). Records delivered from disk. */
@@ -158,22 +158,35 @@ public final class SegmentCursor {
         return reader.codec;
     }
 
+
+    /** {@link #locate} result: the payload is located. */
+    public static final int LOCATED = 1;
+    /** {@link #locate} result: nothing located (damage skipped, a file finished, the read index moved). */
+    public static final int NOT_LOCATED = 0;
+    /** {@link #locate} result: no queue file is open or live to read from. */
+    public static final int NO_FILE = -1;
+
     /**
      * Locates the frame of the record at {@link #readIndex()}. The caller has been told that this
-     * record exists (a marker, or a claim under the back lock).
+     * record exists (a marker, or a claim under the back lock). One hold of the file lock: the
+     * consumer's per-record step.
      *
      * @param expected the read index the caller saw when it decided that this record is announced:
      *                 if an eviction moved the read index since, nothing is located, since the new
      *                 position may lie past what the caller may read
-     * @return {@code true} with the payload located; {@code false} when damage was skipped instead
-     *         ({@link #readIndex()} moved past the lost records, or a finished file was deleted),
-     *         or the read index is no longer {@code expected}, so the caller must re-check how far
-     *         it may read
+     * @return {@link #LOCATED} with the payload located; {@link #NO_FILE} when no queue file is open
+     *         or live (the records were announced but their files are gone); {@link #NOT_LOCATED}
+     *         when damage was skipped instead ({@link #readIndex()} moved past the lost records, or a
+     *         finished file was deleted), or the read index is no longer {@code expected}, so the
+     *         caller must re-check how far it may read
      */
-    public boolean nextFrame(long expected) {
+    public int locate(long expected) {
         fileLock.lock();
         try {
-            return readIndex == expected && reader.nextFrameLocked();
+            if (reader.meta == null && log.live.isEmpty()) {
+                return NO_FILE;
+            }
+            return readIndex == expected && reader.nextFrameLocked() ? LOCATED : NOT_LOCATED;
         } finally {
             fileLock.unlock();
         }
@@ -186,17 +199,37 @@ public final class SegmentCursor {
     public void consumed() {
         fileLock.lock();
         try {
-            readIndex = Math.max(readIndex, reader.frameIndex + 1);
-            RECORDS_READ.setRelease(this, recordsRead + 1);
-            BYTES_READ.setRelease(this, bytesRead + reader.frameBytes);
-            if (reader.locatedIn == reader.meta) {
-                reader.pos = reader.frameEnd;
-            }
-            reader.locatedIn = null;
-            reader.locatedIndex = -1;
+            consumedLocked();
         } finally {
             fileLock.unlock();
         }
+    }
+
+    /**
+     * {@link #consumed()} and then {@link #releaseDrainedFiles()}, in one hold of the file lock:
+     * what the consumer does after delivering each disk record.
+     *
+     * @return whether a file was deleted (disk room appeared)
+     */
+    public boolean consumedAndReleased() {
+        fileLock.lock();
+        try {
+            consumedLocked();
+            return releaseDrainedFilesLocked();
+        } finally {
+            fileLock.unlock();
+        }
+    }
+
+    private void consumedLocked() {
+        readIndex = Math.max(readIndex, reader.frameIndex + 1);
+        RECORDS_READ.setRelease(this, recordsRead + 1);
+        BYTES_READ.setRelease(this, bytesRead + reader.frameBytes);
+        if (reader.locatedIn == reader.meta) {
+            reader.pos = reader.frameEnd;
+        }
+        reader.locatedIn = null;
+        reader.locatedIndex = -1;
     }
 
     /**
@@ -209,18 +242,22 @@ public final class SegmentCursor {
     public boolean releaseDrainedFiles() {
         fileLock.lock();
         try {
-            boolean released = false;
-            for (;;) {
-                SegmentMeta head = reader.meta != null ? reader.meta : log.live.peekFirst();
-                // sealed is read before endIndex: once sealed, endIndex is final.
-                if (head == null || !head.sealed || readIndex < head.endIndex) {
-                    return headFiles.releaseRetained() || released;
-                }
-                reader.meta = head;
-                released |= reader.finishFile();
-            }
+            return releaseDrainedFilesLocked();
         } finally {
             fileLock.unlock();
+        }
+    }
+
+    private boolean releaseDrainedFilesLocked() {
+        boolean released = false;
+        for (;;) {
+            SegmentMeta head = reader.meta != null ? reader.meta : log.live.peekFirst();
+            // sealed is read before endIndex: once sealed, endIndex is final.
+            if (head == null || !head.sealed || readIndex < head.endIndex) {
+                return headFiles.releaseRetained() || released;
+            }
+            reader.meta = head;
+            released |= reader.finishFile();
         }
     }
 
@@ -255,17 +292,6 @@ public final class SegmentCursor {
         fileLock.lock();
         try {
             reader.undecodableLocked(cause);
-        } finally {
-            fileLock.unlock();
-        }
-    }
-
-
-    /** Whether a queue file is open or live to read from. */
-    public boolean hasFileToRead() {
-        fileLock.lock();
-        try {
-            return reader.meta != null || !log.live.isEmpty();
         } finally {
             fileLock.unlock();
         }

@@ -72,7 +72,7 @@ class SegmentCursorTest {
     /** Reads the next record: locates it (skipping file ends) and consumes it. */
     private byte[] take(SegmentCursor c) {
         for (int tries = 0; tries < 10; tries++) {
-            if (c.nextFrame(c.readIndex())) {
+            if (c.locate(c.readIndex()) == SegmentCursor.LOCATED) {
                 byte[] v = located(c);
                 c.consumed();
                 return v;
@@ -90,7 +90,7 @@ class SegmentCursorTest {
         SegmentMeta first = log.live.peekFirst();
         long firstEnd = first.endIndex;
 
-        assertTrue(c.nextFrame(0), "record 0 is located (a peek leaves it so)");
+        assertTrue(c.locate(0) == SegmentCursor.LOCATED, "record 0 is located (a peek leaves it so)");
         assertArrayEquals(record(0), located(c));
         long discarded = c.evictOldest();
 
@@ -117,8 +117,8 @@ class SegmentCursorTest {
         SegmentCursor c = new SegmentCursor(log, backLock, 0, false);
         long firstEnd = log.live.peekFirst().endIndex;
         c.evictOldest();
-        assertFalse(c.nextFrame(0), "the caller's limit check was made for index 0: it must look again");
-        assertTrue(c.nextFrame(firstEnd));
+        assertFalse(c.locate(0) == SegmentCursor.LOCATED, "the caller's limit check was made for index 0: it must look again");
+        assertTrue(c.locate(firstEnd) == SegmentCursor.LOCATED);
         assertArrayEquals(record(firstEnd), located(c));
         a.close();
         c.close();
