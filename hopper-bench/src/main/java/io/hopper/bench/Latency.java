@@ -1,5 +1,7 @@
 package io.hopper.bench;
 
+import org.HdrHistogram.Histogram;
+
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.nio.ByteOrder;
@@ -10,16 +12,19 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 
 /**
- * Send-to-receive latency at a fixed offered load below saturation.
+ * Send-to-receive latency at fixed offered rates.
  *
  * <p>One producer sends a 64-byte record every {@code 1/rate} seconds on a fixed schedule; the
  * record carries its <em>scheduled</em> send time, and the consumer measures from that time to
  * the moment it has the record. Measuring from the schedule rather than from the actual send
- * counts a stalled producer's backlog against the queue (no coordinated omission). Every record
- * is counted in a {@link LatencyHistogram} (resolution 1/128).
+ * counts a stalled producer's backlog against the queue: a record that could not even be sent on
+ * time is charged for the wait, as the users whose requests it stands for would be. That is the
+ * coordinated-omission correction (Gil Tene's), applied at the source rather than afterwards by
+ * {@code recordValueWithExpectedInterval}. Every record is counted in an HdrHistogram
+ * ({@link Histogram}, 3 significant digits, up to a minute).
  *
  * <p><b>No garbage.</b> The records come from a pool of {@value #POOL} arrays reused in turn, and
- * the histogram allocates nothing, so the harness itself causes no collections: a young pause
+ * the histogram allocates nothing once made, so the harness itself causes no collections: a young pause
  * would charge its length, and the backlog it leaves, to thousands of records, and which queue's
  * row caught the pauses would decide the comparison. A record carries its sequence number, and
  * the consumer checks it, so a reused array can never be timed twice; the producer reuses an array
@@ -47,11 +52,28 @@ final class Latency {
     static final int ROUNDS = 6;
     private static final VarHandle LONG_AT = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
 
-    /** Percentiles in nanoseconds. */
-    record Result(String queue, double offeredPerSec, long records, long p50, long p99, long p999, long max) {
-        static Result of(String queue, double rate, LatencyHistogram h) {
-            return new Result(queue, rate, h.count(), h.valueAt(0.50), h.valueAt(0.99), h.valueAt(0.999), h.max());
+    /**
+     * Percentiles in nanoseconds, over all rounds, and each round's p99 on its own (in the order
+     * the rounds ran), so a comparison can be made round by round.
+     */
+    record Result(String queue, double offeredPerSec, long records, long p50, long p99, long p999, long max,
+                  List<Long> roundP99) {
+        Result {
+            roundP99 = List.copyOf(roundP99);
         }
+
+        static Result of(String queue, double rate, Histogram h, List<Long> roundP99) {
+            return new Result(queue, rate, h.getTotalCount(), h.getValueAtPercentile(50), h.getValueAtPercentile(99),
+                    h.getValueAtPercentile(99.9), h.getMaxValue(), roundP99);
+        }
+    }
+
+    /** The largest latency a histogram tracks: a minute, in nanoseconds. */
+    private static final long HIGHEST_NANOS = 60_000_000_000L;
+
+    /** A histogram for one queue's records: 3 significant digits, nanoseconds up to a minute. */
+    static Histogram histogram() {
+        return new Histogram(HIGHEST_NANOS, 3);
     }
 
     /** A queue under test, by name. */
@@ -95,13 +117,15 @@ final class Latency {
         if (rounds < 1) {
             throw new IllegalArgumentException("rounds must be >= 1: " + rounds);
         }
-        LatencyHistogram scratch = new LatencyHistogram();
+        Histogram scratch = histogram();
         for (Queue q : queues) {
             measure(q.target(), rate, count(rate, warmupSeconds), scratch);
         }
-        List<LatencyHistogram> merged = new ArrayList<>();
+        List<Histogram> merged = new ArrayList<>();
+        List<List<Long>> roundP99 = new ArrayList<>();
         for (int i = 0; i < queues.size(); i++) {
-            merged.add(new LatencyHistogram());
+            merged.add(histogram());
+            roundP99.add(new ArrayList<>());
         }
         long perRound = count(rate, seconds / rounds);
         long leadIn = count(rate, LEAD_IN_SECONDS);
@@ -112,11 +136,12 @@ final class Latency {
                 scratch.reset();
                 measure(queues.get(i).target(), rate, leadIn, perRound, scratch);
                 merged.get(i).add(scratch);
+                roundP99.get(i).add(scratch.getValueAtPercentile(99));
             }
         }
         List<Result> results = new ArrayList<>();
         for (int i = 0; i < queues.size(); i++) {
-            results.add(Result.of(queues.get(i).name(), rate, merged.get(i)));
+            results.add(Result.of(queues.get(i).name(), rate, merged.get(i), roundP99.get(i)));
         }
         return results;
     }
@@ -134,7 +159,7 @@ final class Latency {
      * queues sustain when paced, where every row becomes one growing backlog.
      */
     static double saturatedRate(Transfer.Target target, long records, int runs) throws Exception {
-        LatencyHistogram h = new LatencyHistogram();
+        Histogram h = histogram();
         measure(target, Double.POSITIVE_INFINITY, records, h); // warm-up
         double[] rates = new double[runs];
         for (int i = 0; i < runs; i++) {
@@ -151,17 +176,17 @@ final class Latency {
     }
 
     /** Sends {@code total} records at {@code rate} (unpaced when infinite) and counts each one's latency in {@code into}. */
-    private static void measure(Transfer.Target target, double rate, long total, LatencyHistogram into)
+    private static void measure(Transfer.Target target, double rate, long total, Histogram into)
             throws Exception {
         measure(target, rate, 0, total, into);
     }
 
     /**
-     * As {@link #measure(Transfer.Target, double, long, LatencyHistogram)}, after a lead-in of
+     * As {@link #measure(Transfer.Target, double, long, Histogram)}, after a lead-in of
      * {@code leadIn} records sent on the same schedule by the same threads but not counted.
      */
     private static void measure(Transfer.Target target, double rate, long leadIn, long counted,
-                                LatencyHistogram into) throws Exception {
+                                Histogram into) throws Exception {
         long total = leadIn + counted;
         // Records the consumer has finished with: written (release) only by the consumer, read
         // (acquire) by the producer before it reuses an array.
@@ -183,7 +208,7 @@ final class Latency {
                         throw new IllegalStateException("record " + i + " arrived as " + seq);
                     }
                     if (i >= leadIn) {
-                        into.record(Math.max(0, now - (long) LONG_AT.get(r, 0)));
+                        into.recordValue(Math.min(HIGHEST_NANOS, Math.max(0, now - (long) LONG_AT.get(r, 0))));
                     }
                     taken.setRelease(i + 1);
                 }

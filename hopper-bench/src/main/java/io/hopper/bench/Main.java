@@ -32,7 +32,7 @@ public final class Main {
 
     private static final String USAGE = """
             usage: java -jar hopper-bench.jar [--seconds N] [--producers 1,2,4] [--backlog-mib N]
-                                              [--only PARTS] [--json FILE] [--html FILE]
+                                              [--only PARTS] [--rates L] [--json FILE] [--html FILE]
                    java -jar hopper-bench.jar --jmh [JMH arguments, e.g. -h, -f 3 -rf json]
 
               (no arguments)   the quick comparison on embedded defaults, about a minute:
@@ -43,6 +43,9 @@ public final class Main {
               --backlog-mib N  size of the backlog written with the consumer stopped (default 64)
               --only PARTS     run only these parts, comma-separated: in-memory, spill, backlog,
                                latency (default all of them)
+              --rates L        offered rates for the latency part, records/s, comma-separated;
+                               "saturation" is what ArrayBlockingQueue reaches unpaced
+                               (default 10000,100000,1000000,saturation)
               --drop-caches    drain one backlog row from a cold page cache: sync and drop the
                                whole machine's page cache between write and drain (Linux, root)
               --json FILE      write every number as JSON
@@ -87,7 +90,10 @@ public final class Main {
 
     /** The command line. */
     record Options(double seconds, int[] producers, long backlogMiB, Set<String> parts, Path json, Path html,
-                   boolean dropCaches) {
+                   boolean dropCaches, double[] rates) {
+        /** The latency part's offered rates; NaN stands for {@code saturation}. */
+        static final double[] DEFAULT_RATES = {10_000, 100_000, 1_000_000, Double.NaN};
+
         static final List<String> PARTS = List.of("in-memory", "spill", "backlog", "latency");
 
         /** Returns null for --help. */
@@ -99,6 +105,7 @@ public final class Main {
             Path html = null;
             Set<String> parts = new LinkedHashSet<>(PARTS);
             boolean dropCaches = false;
+            double[] rates = DEFAULT_RATES;
             for (int i = 0; i < args.length; i++) {
                 String a = args[i];
                 if (a.equals("-h") || a.equals("--help")) {
@@ -118,6 +125,8 @@ public final class Main {
                         case "--producers" -> producers = java.util.Arrays.stream(v.split(","))
                                 .mapToInt(s -> Integer.parseInt(s.trim())).toArray();
                         case "--backlog-mib" -> backlog = Long.parseLong(v);
+                        case "--rates" -> rates = java.util.Arrays.stream(v.split(",")).map(String::trim)
+                                .mapToDouble(r -> r.equals("saturation") ? Double.NaN : Double.parseDouble(r)).toArray();
                         case "--json" -> json = Path.of(v);
                         case "--html" -> html = Path.of(v);
                         case "--only" -> {
@@ -145,7 +154,10 @@ public final class Main {
             if (backlog < 1 || backlog > 1 << 20) {
                 throw new IllegalArgumentException("--backlog-mib must be in [1, 1048576]: " + backlog);
             }
-            return new Options(seconds, producers, backlog, Set.copyOf(parts), json, html, dropCaches);
+            if (rates.length == 0 || java.util.Arrays.stream(rates).anyMatch(r -> !Double.isNaN(r) && !(r >= 1 && r <= 1e9))) {
+                throw new IllegalArgumentException("--rates must list records/s in [1, 1e9] or \"saturation\"");
+            }
+            return new Options(seconds, producers, backlog, Set.copyOf(parts), json, html, dropCaches, rates);
         }
     }
 
@@ -171,7 +183,7 @@ public final class Main {
         steps = (parts.contains("in-memory") ? ps.length * 2 : 0) + (parts.contains("spill") ? ps.length * 2 : 0)
                 + (parts.contains("backlog") ? Backlog.STORES.size() * 3 + Backlog.SMALL_RECORD_STORES.size()
                         + (int) Backlog.SMALL_RECORD_STORES.stream().filter(st -> !Backlog.STORES.contains(st)).count() : 0)
-                + (parts.contains("latency") ? 1 + 2 * Latency.ROUNDS : 0);
+                + (parts.contains("latency") ? 2 + options.rates.length * 2 * Latency.ROUNDS : 0);
         out.printf(Locale.ROOT, "hopper quick comparison: %d cores, %s %s, %.1f s per row; --help for options%n",
                 cores, System.getProperty("java.vm.name"), System.getProperty("java.version"), options.seconds);
         List<Row> rows = new ArrayList<>();
@@ -237,21 +249,38 @@ public final class Main {
         }
     }
 
+    /**
+     * Latency at each offered rate of {@code --rates}, lowest first: the rates given, and
+     * {@code saturation}, the rate this producer reaches through ArrayBlockingQueue unpaced (the
+     * median of five runs), where both queues build a backlog and the latency is mostly queueing.
+     */
     private List<Latency.Result> latencyRows() throws Exception {
         progress("latency · ArrayBlockingQueue saturated throughput (1 producer)");
-        double saturated = Latency.saturatedRate(Transfer.arrayBlockingQueue(8192), 500_000, 5);
-        double rate = saturated / 2;
+        Transfer.Target abq = Transfer.arrayBlockingQueue(8192);
+        double saturated = Latency.saturatedRate(abq, 500_000, 5);
+        List<Double> rates = new ArrayList<>();
+        for (double r : options.rates) {
+            rates.add(Double.isNaN(r) ? saturated : r);
+        }
+        rates.sort(null);
         Path dir = Files.createTempDirectory("hopper-bench-latency-");
         // One channel for all rounds, as a service keeps one open: its start-up objects are not
         // charged to the first round's collections.
         try (Channel<byte[]> ch = Hopper.builder(byte[].class, dir.resolve("ch")).inMemoryBytes(64L << 20)
                 .weigher(b -> 16L + b.length).open()) {
-            List<Latency.Queue> queues = List.of(new Latency.Queue("ArrayBlockingQueue", Transfer.arrayBlockingQueue(8192)),
-                    new Latency.Queue("hopper", Transfer.of(ch)));
-            // Twice the throughput rows' time per queue, in interleaved rounds.
-            return Latency.interleaved(queues, rate, 2 * options.seconds, 0.5, Latency.ROUNDS,
-                    (q, round) -> progress(String.format(Locale.ROOT, "latency at %,.0f records/s, round %d of %d · %s",
-                            rate, round + 1, Latency.ROUNDS, q.name())));
+            Transfer.Target hopper = Transfer.of(ch);
+            progress("latency · hopper warm-up (unpaced)");
+            Latency.saturatedRate(hopper, 500_000, 1); // compiled before its first timed row, as ABQ's was
+            List<Latency.Queue> queues = List.of(new Latency.Queue("ArrayBlockingQueue", abq),
+                    new Latency.Queue("hopper", hopper));
+            List<Latency.Result> out = new ArrayList<>();
+            for (double rate : rates) {
+                // The throughput rows' time per queue and rate, in interleaved rounds.
+                out.addAll(Latency.interleaved(queues, rate, options.seconds, 0.2, Latency.ROUNDS,
+                        (q, round) -> progress(String.format(Locale.ROOT, "latency at %,.0f records/s%s, round %d of %d · %s",
+                                rate, rate == saturated ? " (saturation)" : "", round + 1, Latency.ROUNDS, q.name()))));
+            }
+            return out;
         } finally {
             Backlog.deleteTree(dir);
         }
@@ -420,15 +449,37 @@ public final class Main {
     }
 
     private void printLatency(List<Latency.Result> latency) {
-        out.printf(Locale.ROOT, "Latency: send to receive, one producer at %,.0f records/s"
-                + " (half of what this producer reaches through ArrayBlockingQueue unpaced),"
-                + " %d interleaved rounds per queue, every record counted%n",
-                latency.get(0).offeredPerSec(), Latency.ROUNDS);
-        out.printf(Locale.ROOT, "%-20s %12s %10s %10s %10s %12s%n", "queue", "records", "p50 us", "p99 us",
-                "p99.9 us", "max us");
+        out.printf(Locale.ROOT, "Latency: send to receive, one producer on a fixed schedule, measured from each"
+                + " record's scheduled send (coordinated omission corrected), %d interleaved rounds per queue"
+                + " and rate, every record counted%n", Latency.ROUNDS);
+        out.printf(Locale.ROOT, "%14s %-20s %12s %10s %10s %10s %12s  %s%n", "offered rec/s", "queue", "records",
+                "p50 us", "p99 us", "p99.9 us", "max us", "p99 of each round, us");
         for (Latency.Result l : latency) {
-            out.printf(Locale.ROOT, "%-20s %,12d %10.2f %10.2f %10.2f %12.1f%n", l.queue(), l.records(),
-                    l.p50() / 1e3, l.p99() / 1e3, l.p999() / 1e3, l.max() / 1e3);
+            StringBuilder rounds = new StringBuilder();
+            for (long p : l.roundP99()) {
+                rounds.append(String.format(Locale.ROOT, "%.1f ", p / 1e3));
+            }
+            out.printf(Locale.ROOT, "%,14.0f %-20s %,12d %10.2f %10.2f %10.2f %12.1f  %s%n", l.offeredPerSec(),
+                    l.queue(), l.records(), l.p50() / 1e3, l.p99() / 1e3, l.p999() / 1e3, l.max() / 1e3,
+                    rounds.toString().trim());
+        }
+        for (double rate : latency.stream().mapToDouble(Latency.Result::offeredPerSec).distinct().toArray()) {
+            Latency.Result h = null;
+            Latency.Result a = null;
+            for (Latency.Result l : latency) {
+                if (l.offeredPerSec() == rate) {
+                    h = l.queue().equals("hopper") ? l : h;
+                    a = l.queue().equals("ArrayBlockingQueue") ? l : a;
+                }
+            }
+            if (h != null && a != null) {
+                int below = 0;
+                for (int r = 0; r < h.roundP99().size(); r++) {
+                    below += h.roundP99().get(r) <= a.roundP99().get(r) ? 1 : 0;
+                }
+                out.printf(Locale.ROOT, "  at %,.0f records/s: hopper's p99 %.2fx ArrayBlockingQueue's; at or below it"
+                        + " in %d of %d rounds%n", rate, (double) h.p99() / a.p99(), below, h.roundP99().size());
+            }
         }
         out.println();
     }

@@ -59,7 +59,8 @@ final class Report {
                     .append(", \"p50Nanos\": ").append(l.p50())
                     .append(", \"p99Nanos\": ").append(l.p99())
                     .append(", \"p999Nanos\": ").append(l.p999())
-                    .append(", \"maxNanos\": ").append(l.max()).append('}');
+                    .append(", \"maxNanos\": ").append(l.max())
+                    .append(", \"roundP99Nanos\": ").append(l.roundP99()).append('}');
         }
         sb.append("\n  ]\n}\n");
         return sb.toString();
@@ -129,7 +130,12 @@ final class Report {
                     b.writeRecordsPerSec(), b.drainRecordsPerSec(), b.diskBytesPerRecord(), b.heapBytes() / 1048576.0,
                     esc(b.notes())));
         }
-        sb.append("</table>\n<h2>Latency, send to receive</h2>\n<table><tr><th>queue</th><th>offered records/s</th>")
+        sb.append("</table>\n<h2>Latency, send to receive</h2>\n");
+        if (!latency.isEmpty()) {
+            sb.append("<p>One producer on a fixed schedule; each record's latency runs from its scheduled send"
+                    + " (coordinated omission corrected). Both axes logarithmic.</p>\n").append(latencyChart(latency));
+        }
+        sb.append("<table><tr><th>queue</th><th>offered records/s</th>")
                 .append("<th>p50 &micro;s</th><th>p99 &micro;s</th><th>p99.9 &micro;s</th><th>max &micro;s</th></tr>\n");
         for (Latency.Result l : latency) {
             sb.append(String.format(Locale.ROOT, "<tr><td>%s</td><td>%,.0f</td><td>%.2f</td><td>%.2f</td>"
@@ -200,6 +206,85 @@ final class Report {
             sb.append(String.format(Locale.ROOT, "<rect x=\"%d\" y=\"%d\" width=\"12\" height=\"12\" fill=\"%s\"/>"
                     + "<text x=\"%d\" y=\"%d\">%s</text>%n", left + plotW + 14, top + 6 + 20 * q, colour,
                     left + plotW + 32, top + 16 + 20 * q, esc(queue)));
+            q++;
+        }
+        sb.append("</svg>\n");
+        return sb.toString();
+    }
+
+    /**
+     * Latency against offered rate, as inline SVG with both axes logarithmic: for each queue its
+     * p50 (dashed) and its p99 (solid).
+     */
+    static String latencyChart(List<Latency.Result> latency) {
+        int w = 640;
+        int h = 360;
+        int left = 80;
+        int right = 190;
+        int top = 20;
+        int bottom = 50;
+        int plotW = w - left - right;
+        int plotH = h - top - bottom;
+        double xMin = Double.MAX_VALUE;
+        double xMax = 0;
+        double yMin = Double.MAX_VALUE;
+        double yMax = 0;
+        Set<String> queues = new LinkedHashSet<>();
+        for (Latency.Result l : latency) {
+            queues.add(l.queue());
+            xMin = Math.min(xMin, l.offeredPerSec());
+            xMax = Math.max(xMax, l.offeredPerSec());
+            yMin = Math.min(yMin, Math.max(1, l.p50()) / 1e3);
+            yMax = Math.max(yMax, Math.max(1, l.p99()) / 1e3);
+        }
+        double lx0 = Math.floor(Math.log10(xMin));
+        double lx1 = Math.max(lx0 + 1, Math.ceil(Math.log10(xMax)));
+        double ly0 = Math.floor(Math.log10(yMin));
+        double ly1 = Math.max(ly0 + 1, Math.ceil(Math.log10(yMax)));
+        StringBuilder sb = new StringBuilder();
+        sb.append(String.format(Locale.ROOT, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\""
+                + " font-size=\"12\" role=\"img\">%n", w, h));
+        for (double e = ly0; e <= ly1; e++) {
+            double y = top + plotH - plotH * (e - ly0) / (ly1 - ly0);
+            sb.append(String.format(Locale.ROOT, "<line x1=\"%d\" x2=\"%d\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"#ddd\"/>"
+                    + "<text x=\"%d\" y=\"%.1f\" text-anchor=\"end\">%s µs</text>%n", left, left + plotW, y, y,
+                    left - 6, y + 4, human(Math.pow(10, e))));
+        }
+        for (double e = lx0; e <= lx1; e++) {
+            double x = left + plotW * (e - lx0) / (lx1 - lx0);
+            sb.append(String.format(Locale.ROOT, "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%d\" y2=\"%d\" stroke=\"#eee\"/>"
+                    + "<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\">%s</text>%n", x, x, top, top + plotH, x,
+                    top + plotH + 18, human(Math.pow(10, e))));
+        }
+        sb.append(String.format(Locale.ROOT, "<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\">offered records/s</text>%n",
+                left + plotW / 2.0, h - 8));
+        int q = 0;
+        int legend = 0;
+        for (String queue : queues) {
+            String colour = COLOURS[q % COLOURS.length];
+            for (boolean p99 : new boolean[] {false, true}) {
+                StringBuilder pts = new StringBuilder();
+                for (Latency.Result l : latency) {
+                    if (!l.queue().equals(queue)) {
+                        continue;
+                    }
+                    double v = Math.max(1, p99 ? l.p99() : l.p50()) / 1e3;
+                    double x = left + plotW * (Math.log10(l.offeredPerSec()) - lx0) / (lx1 - lx0);
+                    double y = top + plotH - plotH * (Math.log10(v) - ly0) / (ly1 - ly0);
+                    pts.append(String.format(Locale.ROOT, "%.1f,%.1f ", x, y));
+                    sb.append(String.format(Locale.ROOT, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"3\" fill=\"%s\">"
+                            + "<title>%s %s at %,.0f records/s: %.2f µs</title></circle>%n", x, y, colour, esc(queue),
+                            p99 ? "p99" : "p50", l.offeredPerSec(), v));
+                }
+                sb.append(String.format(Locale.ROOT, "<polyline fill=\"none\" stroke=\"%s\" stroke-width=\"2\"%s"
+                        + " points=\"%s\"/>%n", colour, p99 ? "" : " stroke-dasharray=\"5,4\"", pts.toString().trim()));
+                sb.append(String.format(Locale.ROOT, "<line x1=\"%d\" x2=\"%d\" y1=\"%d\" y2=\"%d\" stroke=\"%s\""
+                        + " stroke-width=\"2\"%s/><text x=\"%d\" y=\"%d\">%s %s</text>%n", left + plotW + 14,
+                        left + plotW + 32, top + 12 + 20 * legend, top + 12 + 20 * legend, colour,
+                        p99 ? "" : " stroke-dasharray=\"5,4\"", left + plotW + 38, top + 16 + 20 * legend, esc(queue),
+                        p99 ? "p99" : "p50"));
+                legend++;
+            }
             q++;
         }
         sb.append("</svg>\n");

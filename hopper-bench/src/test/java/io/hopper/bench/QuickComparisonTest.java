@@ -45,6 +45,19 @@ class QuickComparisonTest {
     }
 
     @Test
+    void ratesAreParsedWithSaturationAsNaN() {
+        double[] d = Main.Options.parse(new String[0]).rates();
+        assertEquals(4, d.length);
+        assertEquals(10_000, d[0]);
+        assertTrue(Double.isNaN(d[3]), "saturation by default");
+        double[] r = Main.Options.parse(new String[] {"--rates", "5000, saturation"}).rates();
+        assertEquals(5000, r[0]);
+        assertTrue(Double.isNaN(r[1]));
+        assertThrows(IllegalArgumentException.class, () -> Main.Options.parse(new String[] {"--rates", "0"}));
+        assertThrows(IllegalArgumentException.class, () -> Main.Options.parse(new String[] {"--rates", "fast"}));
+    }
+
+    @Test
     void onlySelectsPartsAndNamesTheValidOnes() {
         assertEquals(Set.of("in-memory", "spill", "backlog", "latency"), Main.Options.parse(new String[0]).parts());
         assertEquals(Set.of("latency", "spill"),
@@ -145,6 +158,8 @@ class QuickComparisonTest {
         assertEquals(List.of("a", "b"), r.stream().map(Latency.Result::queue).toList());
         for (Latency.Result x : r) {
             assertEquals(3 * 2_000, x.records(), x.toString());
+            assertEquals(3, x.roundP99().size(), "one p99 per round");
+            assertTrue(x.roundP99().stream().allMatch(p -> p > 0 && p <= x.max()), x.toString());
             assertTrue(x.p50() > 0 && x.p50() <= x.p99() && x.p99() <= x.p999() && x.p999() <= x.max(), x.toString());
         }
     }
@@ -226,7 +241,11 @@ class QuickComparisonTest {
                 new Main.Row(Main.SPILL, "hopper", 1, 1024, 4e5, 9e5, "50% spilled"));
         List<Backlog.Result> backlog = List.of(new Backlog.Result("Tape", 10, 10, 1024, true, 1_000_000, 2_000_000, 10240,
                 "allocated", 1 << 20, 1 << 24, "", "cold"));
-        List<Latency.Result> latency = List.of(new Latency.Result("hopper", 1e6, 1000, 100, 200, 300, 400));
+        List<Latency.Result> latency = List.of(
+                new Latency.Result("hopper", 1e4, 1000, 100, 200, 300, 400, List.of(190L, 210L)),
+                new Latency.Result("hopper", 1e6, 1000, 120, 2500, 3000, 4000, List.of(2400L, 2600L)),
+                new Latency.Result("ArrayBlockingQueue", 1e4, 1000, 150, 900, 1000, 1100, List.of(800L, 1000L)),
+                new Latency.Result("ArrayBlockingQueue", 1e6, 1000, 200, 3000, 3100, 3200, List.of(2900L, 3100L)));
         String json = Report.json(rows, backlog, latency, 2);
         assertTrue(json.contains("\"recordsPerSec\": 20000000.000"), json);
         assertTrue(json.contains("a \\\"quoted\\\" note"), json);
@@ -234,9 +253,12 @@ class QuickComparisonTest {
         assertTrue(json.contains("\"cache\": \"cold\""), json);
         assertTrue(json.contains("\"recordType\": \"String\""), json);
         assertTrue(json.contains("\"p999Nanos\": 300"), json);
+        assertTrue(json.contains("\"roundP99Nanos\": [190, 210]"), json);
         assertEquals(json.chars().filter(c -> c == '{').count(), json.chars().filter(c -> c == '}').count());
         String html = Report.html(rows, backlog, latency);
-        assertEquals(2, html.split("<svg", -1).length - 1, "one chart per throughput scenario");
+        assertEquals(3, html.split("<svg", -1).length - 1, "one chart per throughput scenario, and the latency curve");
+        assertTrue(html.contains("hopper p99 at 1,000,000 records/s: 2.50 µs"), "every point of the curve: " + html);
+        assertEquals(4, html.split("stroke-dasharray", -1).length - 1, "a dashed p50 line and legend per queue");
         assertTrue(html.contains("<polyline"), html);
         assertTrue(html.contains("&quot;") || !html.contains("\"quoted\""), "text is escaped");
         assertEquals(50.0, Report.niceCeiling(41));
