@@ -266,9 +266,14 @@ public final class RecordCodec<T> {
             srcOff = 0;
         }
         int plain = form & PayloadCodec.FORM_BITS;
-        if (plain != 0) {
-            return decodePlain(plain, src, srcOff, srcLen);
-        }
+        return plain != 0 ? decodePlain(plain, src, srcOff, srcLen) : deserialize(src, srcOff, srcLen);
+    }
+
+    /**
+     * The serializer's decoding of raw bytes, its failures typed. Apart from {@link #decode} so that
+     * the per-record path stays small enough for the JIT to inline into its callers.
+     */
+    private T deserialize(byte[] src, int srcOff, int srcLen) {
         try {
             T value = serializer.deserialize(src, srcOff, srcLen);
             if (value == null) {
