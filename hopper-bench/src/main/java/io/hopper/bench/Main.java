@@ -19,7 +19,7 @@ import java.util.concurrent.ArrayBlockingQueue;
  * The benchmark jar's entry point.
  *
  * <pre>
- * java -jar hopper-bench.jar                 quick comparison (about a minute), printed as tables
+ * java -jar hopper-bench.jar                 quick comparison (about a minute and a half), printed as tables
  * java -jar hopper-bench.jar --seconds N     the same, about N measured seconds per row
  * java -jar hopper-bench.jar --json FILE     also write every number as JSON
  * java -jar hopper-bench.jar --html FILE     also write a plot of throughput against producers
@@ -35,7 +35,7 @@ public final class Main {
                                               [--only PARTS] [--rates L] [--json FILE] [--html FILE]
                    java -jar hopper-bench.jar --jmh [JMH arguments, e.g. -h, -f 3 -rf json]
 
-              (no arguments)   the quick comparison on embedded defaults, about a minute:
+              (no arguments)   the quick comparison on embedded defaults, about 90 seconds:
                                in-memory and spill throughput (hopper vs ArrayBlockingQueue),
                                a disk backlog (hopper vs Chronicle Queue vs Tape) and latency
               --seconds N      measured seconds per throughput row (default 2)

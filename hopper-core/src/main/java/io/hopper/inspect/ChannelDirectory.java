@@ -151,6 +151,10 @@ public final class ChannelDirectory {
         /**
          * Checks the components.
          *
+         * @param index   the record's index in the disk stream, or its position in the snapshot
+         * @param codec   the payload codec id its frame names
+         * @param form    what the raw bytes are
+         * @param payload the payload as stored
          * @throws NullPointerException if {@code form} or {@code payload} is null
          */
         public StoredRecord {
