@@ -193,21 +193,10 @@ public final class SegmentCursor {
     }
 
     /**
-     * The located record was delivered. Its file may have been evicted since it was located (the
-     * eviction counted it as delivered): the read index never moves back.
-     */
-    public void consumed() {
-        fileLock.lock();
-        try {
-            consumedLocked();
-        } finally {
-            fileLock.unlock();
-        }
-    }
-
-    /**
-     * {@link #consumed()} and then {@link #releaseDrainedFiles()}, in one hold of the file lock:
-     * what the consumer does after delivering each disk record.
+     * The located record was delivered: moves the read index past it, then deletes head files
+     * drained by it as {@link #releaseDrainedFiles()} does, in one hold of the file lock (what the
+     * consumer does after delivering each disk record). The record's file may have been evicted
+     * since it was located (the eviction counted it as delivered): the read index never moves back.
      *
      * @return whether a file was deleted (disk room appeared)
      */

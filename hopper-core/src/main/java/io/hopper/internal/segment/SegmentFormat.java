@@ -116,11 +116,6 @@ public final class SegmentFormat {
         return bits == 0 ? 1 : bits;
     }
 
-    /** The payload codec id of the frame at {@code off}. */
-    public static int frameCodec(byte[] b, int off) {
-        return codecOf(frameFlags(b, off));
-    }
-
     /** Smallest per-file capacity: a header, one minimal frame and the end frame. */
     public static final long MIN_SEGMENT_BYTES = FILE_HEADER_BYTES + FRAME_HEADER_BYTES + 1 + END_FRAME_BYTES;
 

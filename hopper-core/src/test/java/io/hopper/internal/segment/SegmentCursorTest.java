@@ -74,7 +74,7 @@ class SegmentCursorTest {
         for (int tries = 0; tries < 10; tries++) {
             if (c.locate(c.readIndex()) == SegmentCursor.LOCATED) {
                 byte[] v = located(c);
-                c.consumed();
+                c.consumedAndReleased(); // as the receiver does after each record
                 return v;
             }
         }
@@ -100,7 +100,7 @@ class SegmentCursorTest {
         assertTrue(c.locatedFrameEvicted());
         assertEquals(firstEnd, c.readIndex());
         assertArrayEquals(record(0), located(c), "the located record's bytes stay readable after its file went");
-        c.consumed();
+        c.consumedAndReleased(); // as the receiver does after each record
         assertEquals(firstEnd, c.readIndex(), "consuming it does not move the read index back");
         assertFalse(c.locatedFrameEvicted());
         assertArrayEquals(record(firstEnd), take(c), "reading goes on at the next file's first record");

@@ -192,7 +192,7 @@ class SegmentFormatTest {
         byte[] b = new byte[SegmentFormat.FRAME_HEADER_BYTES + 10];
         SegmentFormat.writeFrameHeader(b, 0, 10, 0, SegmentFormat.codecFlags(5), 1, 7);
         assertTrue(SegmentFormat.frameWellFormed(b, 0, b.length), "a single record of a codec this build may not know");
-        assertEquals(5, SegmentFormat.frameCodec(b, 0));
+        assertEquals(5, SegmentFormat.frameForm(b, 0), "codec 5, no form bits");
         SegmentFormat.writeFrameHeader(b, 0, 10, 0, 5 << 4, 1, 7);
         assertFalse(SegmentFormat.frameHeaderValid(b, 0), "codec bits without COMPRESSED");
         SegmentFormat.writeFrameHeader(b, 0, 10, 0, SegmentFormat.codecFlags(2) | SegmentFormat.FLAG_BLOCK, 3, 7);
