@@ -100,6 +100,8 @@ public final class ChronicleStorage implements SegmentStorage {
      * a producer or a group commit that is interrupted while forcing cannot close it.
      */
     private static final class MappedFileSegment implements SegmentWriter {
+        /** The page size: {@link #pretouch} touches one int per page. */
+        private static final long PAGE = net.openhft.chronicle.core.OS.pageSize();
         private final Path path;
         private final long capacity;
         /** Null once sealed or closed. Guarded by this writer's monitor, except for {@link #write}, which only the back lock's holder calls, before any seal. */
@@ -129,6 +131,38 @@ public final class ChronicleStorage implements SegmentStorage {
                 // InternalError: the JVM's report of a fault in a mapped access (e.g. the file
                 // system filled up after the space check).
                 throw new IOException("mapped write failed for " + path, e);
+            }
+        }
+
+        @Override
+        public boolean pretouchable() {
+            return true;
+        }
+
+        /**
+         * A compare-and-set of 0 to 0 on the first int of each page: a write access, so the kernel
+         * maps the page writable (allocating its block, the cost a producer would otherwise pay in
+         * the middle of a send), yet it never changes a byte. It is atomic against the producer's
+         * plain stores to the same bytes, whichever comes first: on a page the producer already
+         * wrote, the comparison fails and the bytes stay as written; on an untouched page it stores
+         * the zero that was there. Under this writer's monitor, so seal and close (which unmap)
+         * wait for the pages in hand, and a sealed file is never touched.
+         */
+        @Override
+        public synchronized boolean pretouch(long from, long to) {
+            if (bytes == null) {
+                return false;
+            }
+            long last = Math.min(to - 1, capacity - Integer.BYTES); // the int touched must lie in the file
+            try {
+                for (long p = (Math.max(0, from) + PAGE - 1) / PAGE * PAGE; p <= last; p += PAGE) {
+                    bytes.compareAndSwapInt(p, 0, 0);
+                }
+                return true;
+            } catch (RuntimeException | InternalError e) {
+                // InternalError: a fault in the mapped access (the file system filled up after the
+                // space check). The producer's own write meets the same condition and reports it.
+                return false;
             }
         }
 

@@ -25,6 +25,8 @@ public final class SegmentAppender {
     private boolean closed;
     /** Force a file before sealing it (any sync policy but NONE). Immutable. */
     private final boolean forceOnSeal;
+    /** Faults in the pages of the file being written ahead of the appends (mapped files that are not forced). */
+    private final Pretoucher pretoucher;
     /** Told about each file sealed (the compactor, with {@code Compression.LZ4_BLOCKS}). Set before the channel is published. */
     private SegmentCompactor compactor;
 
@@ -38,6 +40,13 @@ public final class SegmentAppender {
         this.nextSequence = nextSequence;
         this.nextIndex = nextIndex;
         this.forceOnSeal = forceOnSeal;
+        // Files that are forced are not touched ahead: a force would write the touched zeros too.
+        this.pretoucher = new Pretoucher("hopper-pretouch " + log.directory, !forceOnSeal);
+    }
+
+    /** The page toucher of this stream. For tests. */
+    Pretoucher pretoucher() {
+        return pretoucher;
     }
 
     /** The file being written, or null between files. Caller holds the back lock. */
@@ -96,6 +105,7 @@ public final class SegmentAppender {
         }
         seg.dataEnd = at + len;
         seg.endIndex = index + 1;
+        pretoucher.advance(at + len);
         log.bytes.addAndGet(len);
         log.bytesWritten.addAndGet(len);
         log.recordBytesWritten.addAndGet(record.serializedLength());
@@ -126,6 +136,7 @@ public final class SegmentAppender {
         log.live.addLast(meta);
         current = meta;
         file = f;
+        pretoucher.start(f, SegmentFormat.FILE_HEADER_BYTES, log.segmentBytes);
         return meta;
     }
 
@@ -139,6 +150,7 @@ public final class SegmentAppender {
             throw new IOException("cannot seal queue file " + seg.path, e);
         }
         current = null;
+        pretoucher.stop();
         SegmentWriter f = file;
         file = null;
         try {
@@ -175,17 +187,21 @@ public final class SegmentAppender {
             return;
         }
         closed = true;
-        if (current != null) {
-            try {
-                seal();
-            } finally {
-                SegmentWriter f = file;
-                file = null;
-                current = null;
-                if (f != null) {
-                    f.close();
+        try {
+            if (current != null) {
+                try {
+                    seal();
+                } finally {
+                    SegmentWriter f = file;
+                    file = null;
+                    current = null;
+                    if (f != null) {
+                        f.close();
+                    }
                 }
             }
+        } finally {
+            pretoucher.close();
         }
     }
 

@@ -29,6 +29,16 @@ public class ForwardingSegmentWriter implements SegmentWriter {
     }
 
     @Override
+    public boolean pretouchable() {
+        return delegate.pretouchable();
+    }
+
+    @Override
+    public boolean pretouch(long from, long to) {
+        return delegate.pretouch(from, to);
+    }
+
+    @Override
     public void close() throws IOException {
         delegate.close();
     }
