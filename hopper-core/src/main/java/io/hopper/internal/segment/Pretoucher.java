@@ -27,8 +27,8 @@ import java.util.concurrent.locks.LockSupport;
  * Producers call {@link #start} and {@link #advance} under the back lock; the toucher thread is
  * the only other. A {@link Target} is one file: {@code wanted} (how far the producers want it
  * touched) is written by producers (back lock, volatile store) and read by the toucher;
- * {@code touched} (how far it is) is written by the toucher (volatile store) and read by
- * producers. A producer raises {@code wanted}, then unparks the toucher; the toucher compares
+ * {@code touched} (how far it is) is the toucher's own, volatile only for {@link #touched()}
+ * (tests); producers decide from {@code wanted} alone. A producer raises {@code wanted}, then unparks the toucher; the toucher compares
  * {@code touched} with {@code wanted} before it parks; {@code LockSupport}'s permit makes an unpark
  * that comes first end the next park at once, so no request is slept through.
  */
@@ -46,7 +46,7 @@ public final class Pretoucher implements AutoCloseable {
         final long limit;
         /** Writer: producers (back lock), volatile. Read by the toucher. */
         volatile long wanted;
-        /** Writer: the toucher, volatile. Read by producers (and tests). */
+        /** Writer: the toucher, volatile. Read by the toucher and {@link Pretoucher#touched()} (tests). */
         volatile long touched;
 
         Target(SegmentWriter file, long from, long limit) {
