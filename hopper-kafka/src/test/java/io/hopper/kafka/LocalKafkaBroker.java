@@ -212,12 +212,45 @@ public final class LocalKafkaBroker implements AutoCloseable {
     public void createTopic(String name, int partitions) throws InterruptedException {
         try (Admin admin = admin()) {
             admin.createTopics(List.of(new NewTopic(name, partitions, (short) 1))).all().get(60, TimeUnit.SECONDS);
+            awaitLeaders(admin, name, partitions);
         } catch (ExecutionException e) {
             if (!(e.getCause() instanceof TopicExistsException)) {
                 throw new IllegalStateException("cannot create topic " + name + ": " + e.getCause(), e.getCause());
             }
         } catch (java.util.concurrent.TimeoutException e) {
             throw new IllegalStateException("creating topic " + name + " timed out; broker output: " + outputTail(), e);
+        }
+    }
+
+    /**
+     * Waits until the broker leads every partition of {@code topic} and holds its log. The
+     * controller accepts a topic before the broker has made itself leader of its partitions; a
+     * producer that starts at once meets NOT_LEADER_OR_FOLLOWER, and once (JDK 25, a loaded
+     * 2-core machine) Kafka's idempotent producer then looped on OUT_OF_ORDER_SEQUENCE_NUMBER for
+     * that partition until the delivery timeout, so a test that assumes a healthy broker saw a
+     * record Kafka gave up on. Tests start from a topic that is ready, as a deployed one is.
+     */
+    private void awaitLeaders(Admin admin, String topic, int partitions)
+            throws InterruptedException, ExecutionException, java.util.concurrent.TimeoutException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        for (;;) {
+            var description = admin.describeTopics(List.of(topic)).allTopicNames().get(60, TimeUnit.SECONDS).get(topic);
+            boolean led = description.partitions().size() == partitions
+                    && description.partitions().stream().allMatch(p -> p.leader() != null && !p.leader().isEmpty());
+            long logs = 0;
+            if (led) {
+                var dirs = admin.describeLogDirs(List.of(1)).allDescriptions().get(60, TimeUnit.SECONDS).get(1);
+                logs = dirs.values().stream().flatMap(d -> d.replicaInfos().keySet().stream())
+                        .filter(tp -> tp.topic().equals(topic)).count();
+            }
+            if (logs == partitions) {
+                return;
+            }
+            if (System.nanoTime() - deadline > 0) {
+                throw new IllegalStateException("topic " + topic + " has no leader for every partition after 60 s;"
+                        + " broker output: " + outputTail());
+            }
+            Thread.sleep(20);
         }
     }
 
