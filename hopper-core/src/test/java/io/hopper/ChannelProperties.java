@@ -189,6 +189,20 @@ class ChannelProperties {
         void sample(Channel<byte[]> ch);
     }
 
+    /** The stacks of the pool's threads and hopper's own, for a failure message. */
+    private static String channelThreads() {
+        StringBuilder b = new StringBuilder();
+        Thread.getAllStackTraces().forEach((t, stack) -> {
+            if (t.getName().startsWith("pool-") || t.getName().startsWith("hopper")) {
+                b.append("\n  ").append(t.getName()).append(' ').append(t.getState());
+                for (int i = 0; i < Math.min(stack.length, 16); i++) {
+                    b.append("\n    at ").append(stack[i]);
+                }
+            }
+        });
+        return b.toString();
+    }
+
     /** Runs the setup's producers against one consumer and returns what the consumer received. */
     static List<byte[]> run(Setup s, Sampler sampler) throws Exception {
         Path dir = TestDirs.create();
@@ -201,8 +215,11 @@ class ChannelProperties {
                 while (got.size() < total) {
                     byte[] r = ch.receiver().poll(30, TimeUnit.SECONDS);
                     if (r == null) {
+                        // Once (JDK 25, CI) this fired with every send returned and nothing counted
+                        // in either tier: the stacks of every thread that touches the channel say
+                        // where the consumer, producers and helpers were when it happened.
                         throw new AssertionError("no record for 30 s after " + got.size() + " of " + total
-                                + "; " + ch.stats());
+                                + "; " + ch.stats() + "; threads:" + channelThreads());
                     }
                     got.add(r);
                     if (sampler != null && rnd.nextInt(16) == 0) {
