@@ -23,6 +23,13 @@ public final class SegmentAppender {
     /** Index the next appended record gets. Written under the back lock; volatile so the consumer and stats can read it without the lock. */
     private volatile long nextIndex;
     private boolean closed;
+    /**
+     * Files sealed since open. Guarded: back lock (written in {@link #seal()}, read by producers
+     * holding it). A producer refused room compares it with its value when it last looked: a file
+     * sealed since then (perhaps by its own append) may be read to its end already, and then only
+     * a release deletes it.
+     */
+    private long filesSealed;
     /** Force a file before sealing it (any sync policy but NONE). Immutable. */
     private final boolean forceOnSeal;
     /** Faults in the pages of the file being written ahead of the appends (mapped files that are not forced). */
@@ -57,6 +64,11 @@ public final class SegmentAppender {
     /** Sequence number of the file being written (meaningful only while {@link #currentFile()} is not null). Back lock. */
     long currentSequence() {
         return current.sequence;
+    }
+
+    /** Files sealed since open. Caller holds the back lock. */
+    public long filesSealed() {
+        return filesSealed;
     }
 
     /** Sequence number the next queue file gets (volatile load). */
@@ -165,6 +177,7 @@ public final class SegmentAppender {
             log.bytes.addAndGet(SegmentFormat.END_FRAME_BYTES);
             log.bytesWritten.addAndGet(SegmentFormat.END_FRAME_BYTES);
             seg.sealed = true;
+            filesSealed++;
         }
         if (compactor != null) {
             compactor.submit(seg);

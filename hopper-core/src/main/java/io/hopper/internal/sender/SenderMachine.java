@@ -240,6 +240,8 @@ public final class SenderMachine<T> {
             long remaining = nanos;
             boolean mayNudge = true;
             boolean mayRelease = true;
+            // Files sealed when this sender last looked (back lock), -1 before its first look.
+            long sealsSeen = -1;
             int evictions = 0;
             for (;;) {
                 if (block) {
@@ -257,6 +259,15 @@ public final class SenderMachine<T> {
                             throw closedError();
                         }
                         outcome = place(record, weight, encoded);
+                        if (outcome == FULL && state.appender.filesSealed() != sealsSeen) {
+                            // A file was sealed since we last looked, perhaps by this very append.
+                            // The consumer may have read it to its end already and be parked (or
+                            // spinning): then nobody else deletes it, so earn another release even
+                            // if this call spent its own and its nudge. One per seal seen, and
+                            // every seal follows a file filled, so this cannot loop without progress.
+                            sealsSeen = state.appender.filesSealed();
+                            mayRelease = true;
+                        }
                         if (outcome != FULL || !wait || remaining <= 0) {
                             break;
                         }
@@ -275,6 +286,12 @@ public final class SenderMachine<T> {
                             outcome = place(record, weight, encoded);
                             if (outcome != FULL || state.closed) {
                                 break;
+                            }
+                            if (state.appender.filesSealed() != sealsSeen) {
+                                // This append sealed a file: release it before waiting (above).
+                                sealsSeen = state.appender.filesSealed();
+                                mayRelease = true;
+                                continue;
                             }
                             // A waiting sender holds no encoder state: with thousands of virtual
                             // threads blocked here, their frames would be the channel's heap. The

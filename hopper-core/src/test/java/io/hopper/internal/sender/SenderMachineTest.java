@@ -18,6 +18,13 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.UnaryOperator;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -37,14 +44,25 @@ class SenderMachineTest {
     private SegmentAppender appender;
     private RingDeque<SenderState> ring;
     private SenderMachine<String> sender;
+    private SegmentCursor cursor;
 
-    /** A ring of {@code slots} slots, a real queue file behind it, and the sender over both. */
+    /** A ring of {@code slots} slots, real queue files behind it, and the sender over both. */
     private void open(int slots, OverflowPolicy policy) {
-        log = new SegmentLog(dir, new FileChannelStorage(), 64 * 1024, 4);
+        open(slots, 1 << 20, 64 * 1024, 4, policy, room -> room);
+    }
+
+    /**
+     * A ring of {@code slots} slots and {@code memBytes} bytes, up to {@code files} real queue files
+     * sharing {@code diskBytes}, and the sender over both, releasing and evicting through
+     * {@code wrap} of the cursor's file operations.
+     */
+    private void open(int slots, long memBytes, long diskBytes, int files, OverflowPolicy policy,
+                      UnaryOperator<SenderMachine.FileRoom> wrap) {
+        log = new SegmentLog(dir, new FileChannelStorage(), diskBytes, files);
         appender = new SegmentAppender(log, 0, 0, false);
-        ring = new RingDeque<>(slots, 1 << 20, new SenderState(appender, 0));
-        SegmentCursor cursor = new SegmentCursor(log, ring.backLock(), 0, false);
-        SenderMachine.FileRoom files = new SenderMachine.FileRoom() {
+        ring = new RingDeque<>(slots, memBytes, new SenderState(appender, 0));
+        cursor = new SegmentCursor(log, ring.backLock(), 0, false);
+        SenderMachine.FileRoom room = new SenderMachine.FileRoom() {
             @Override
             public boolean releaseDrainedFiles() {
                 return cursor.releaseDrainedFiles();
@@ -66,7 +84,19 @@ class SenderMachineTest {
         };
         RecordCodec<String> codec = new RecordCodec<>(Serializer.kryo(String.class), Compression.LZ4, SegmentFormat.FRAME_HEADER_BYTES);
         sender = new SenderMachine<>(ring, codec, s -> 16, new SenderMachine.Settings(log.maxFrameBytes(), dir,
-                false, null, false, 0, policy), files);
+                false, null, false, 0, policy), wrap.apply(room));
+    }
+
+    /**
+     * Reads every record on disk as the consumer does (locate, deliver), then begins its next
+     * call (AUTO: what was delivered is handed over), so the files it read may be deleted.
+     */
+    private void readAllAndSettle() {
+        while (cursor.readIndex() < appender.nextIndex()) {
+            assertEquals(SegmentCursor.LOCATED, cursor.locate(cursor.readIndex()));
+            cursor.consumedAndReleased();
+        }
+        cursor.settle();
     }
 
     /** Takes the ring's front element as the consumer does, under the front lock. */
@@ -147,6 +177,70 @@ class SenderMachineTest {
         assertEquals(1, state.dropped(), "refused, and counted as dropped");
         assertEquals(sent - 1, state.accepted());
         assertEquals(sent - 2, state.spilled(), "all but the one in memory went to disk");
+        appender.close();
+    }
+
+    /**
+     * A sender refused disk room spends its release of drained files, and another producer takes
+     * the room that release made and fills the new file, which the consumer reads to its end and
+     * then waits. The sender's next append seals that file and is refused again: the file is
+     * deletable, and nobody but this sender is there to delete it. It must release it rather than
+     * wait for a wake-up that no one owes it. (Found as a 30-second stall in
+     * {@code ChannelProperties} with one small queue file; this is that interleaving, made
+     * deterministic by running the other producer and the consumer inside the first release.)
+     */
+    @Test
+    void aSenderWhoseAppendSealsAReadFileReleasesItInsteadOfWaitingForAWakeUp() throws Exception {
+        AtomicBoolean first = new AtomicBoolean(true);
+        ExecutorService other = Executors.newSingleThreadExecutor();
+        open(1, 0, 1024, 1, OverflowPolicy.BLOCK, room -> new SenderMachine.FileRoom() {
+            @Override
+            public boolean releaseDrainedFiles() {
+                boolean released = room.releaseDrainedFiles();
+                if (first.getAndSet(false)) {
+                    assertTrue(released, "the first file was read to its end");
+                    try {
+                        // Another producer takes the room and fills the new file; the consumer reads it.
+                        other.submit(() -> sender.offer(text(new java.util.Random(2), 600), true, Long.MAX_VALUE))
+                                .get(30, TimeUnit.SECONDS);
+                    } catch (Exception e) {
+                        throw new AssertionError(e);
+                    }
+                    readAllAndSettle();
+                }
+                return released;
+            }
+
+            @Override
+            public long evictOldest() {
+                return room.evictOldest();
+            }
+
+            @Override
+            public long recordsEvicted() {
+                return room.recordsEvicted();
+            }
+        });
+        java.util.Random rnd = new java.util.Random(1);
+        // No memory: every record goes to the one queue file, which holds one of these at a time.
+        assertTrue(sender.offer(text(rnd, 600), false, 0));
+        readAllAndSettle();
+        String last = text(rnd, 600);
+        ExecutorService producer = Executors.newSingleThreadExecutor();
+        Future<Boolean> sending = producer.submit(() -> sender.offer(last, true, Long.MAX_VALUE));
+        try {
+            assertTrue(sending.get(30, TimeUnit.SECONDS),
+                    "the sender deleted the file its append sealed and placed its record");
+        } catch (TimeoutException e) {
+            throw new AssertionError("after 30 s the sender still waits for room, though the file its append"
+                    + " sealed is read to its end and deletable (files " + log.files() + ", read index "
+                    + cursor.readIndex() + ")", e);
+        } finally {
+            producer.shutdownNow(); // interrupts a sender that waits in vain, so the test ends
+            other.shutdownNow();
+        }
+        assertEquals(3, appender.nextIndex());
+        assertEquals(3, log.filesDeleted() + log.files(), "two files deleted, the third holds the last record");
         appender.close();
     }
 }
