@@ -118,11 +118,12 @@ public final class Backlog {
             case "hopper" -> new HopperStore<>(type, dir, backlogBytes, false, Compression.LZ4);
             case "hopper read-ahead" -> new HopperStore<>(type, dir, backlogBytes, true, Compression.LZ4);
             case "hopper blocks" -> new HopperStore<>(type, dir, backlogBytes, false, Compression.LZ4_BLOCKS);
+            case "hopper uncompressed" -> new HopperStore<>(type, dir, backlogBytes, false, Compression.NONE);
             case "Chronicle Queue" -> new ChronicleStore(dir, true);
             case "Chronicle Queue UTF-8" -> new ChronicleStore(dir, false);
             case "Tape" -> new TapeStore(dir);
             default -> throw new IllegalArgumentException("unknown store " + store + "; one of " + SMALL_RECORD_STORES
-                    + " or \"hopper read-ahead\"");
+                    + ", \"hopper read-ahead\" or \"hopper uncompressed\"");
         };
     }
 
@@ -273,7 +274,8 @@ public final class Backlog {
 
     /**
      * hopper with a 4 MiB memory tier: a backlog of this size lands on disk. Also as "hopper
-     * read-ahead" and "hopper blocks" ({@link Compression#LZ4_BLOCKS}).
+     * read-ahead", "hopper blocks" ({@link Compression#LZ4_BLOCKS}) and "hopper uncompressed"
+     * ({@link Compression#NONE}, which stores records as Chronicle Queue and Tape do).
      */
     private static final class HopperStore<T> implements Store {
         private final Channel<T> channel;
@@ -351,8 +353,10 @@ public final class Backlog {
             ChannelStats st = channel.stats();
             String blocks = compression != Compression.LZ4_BLOCKS ? ""
                     : String.format(Locale.ROOT, ", %d files rewritten in blocks", st.filesCompacted());
-            return String.format(Locale.ROOT, "%.0f%% on disk, LZ4 %.2f:1 per record%s, %s",
-                    100.0 * st.recordsSpilled() / Math.max(1, appended), st.compressionRatio(), blocks, st.storage());
+            String ratio = compression == Compression.NONE ? "uncompressed"
+                    : String.format(Locale.ROOT, "LZ4 %.2f:1 per record", st.compressionRatio());
+            return String.format(Locale.ROOT, "%.0f%% on disk, %s%s, %s",
+                    100.0 * st.recordsSpilled() / Math.max(1, appended), ratio, blocks, st.storage());
         }
 
         @Override

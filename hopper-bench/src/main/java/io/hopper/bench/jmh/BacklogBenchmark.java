@@ -38,7 +38,8 @@ public class BacklogBenchmark extends ChronicleForks {
 
     /**
      * {@code hopperReadAhead} is hopper with {@code readAhead(true)}; {@code hopperBlocks} with
-     * {@code Compression.LZ4_BLOCKS} (drain: the set-up waits for the rewrites, outside the timing).
+     * {@code Compression.LZ4_BLOCKS} (drain: the set-up waits for the rewrites, outside the timing);
+     * {@code hopperUncompressed} with {@code Compression.NONE}, storing records as the others do.
      */
     @Param({"hopper", "ChronicleQueue", "Tape"})
     public String store;
@@ -108,6 +109,7 @@ public class BacklogBenchmark extends ChronicleForks {
             case "ChronicleQueueUTF8" -> "Chronicle Queue UTF-8";
             case "hopperReadAhead" -> "hopper read-ahead";
             case "hopperBlocks" -> "hopper blocks";
+            case "hopperUncompressed" -> "hopper uncompressed";
             default -> store;
         };
     }
