@@ -119,9 +119,7 @@ public final class SegmentAppender {
         seg.endIndex = index + 1;
         pretoucher.advance(at + len);
         log.bytes.addAndGet(len);
-        log.bytesWritten.addAndGet(len);
-        log.recordBytesWritten.addAndGet(record.serializedLength());
-        log.payloadBytesWritten.addAndGet(record.payloadLength());
+        log.countRecordWritten(len, record.serializedLength(), record.payloadLength());
         nextIndex = index + 1;
         return true;
     }
@@ -144,7 +142,7 @@ public final class SegmentAppender {
         nextSequence = seq + 1;
         SegmentMeta meta = new SegmentMeta(seq, path, nextIndex, SegmentFormat.FILE_HEADER_BYTES);
         log.bytes.addAndGet(SegmentFormat.FILE_HEADER_BYTES);
-        log.bytesWritten.addAndGet(SegmentFormat.FILE_HEADER_BYTES);
+        log.countWritten(SegmentFormat.FILE_HEADER_BYTES);
         log.live.addLast(meta);
         current = meta;
         file = f;
@@ -175,7 +173,7 @@ public final class SegmentAppender {
             // Publish only now: once sealed, a reader that has read every record may delete the
             // file at any moment, so the writer must be done with it (trimmed and closed) first.
             log.bytes.addAndGet(SegmentFormat.END_FRAME_BYTES);
-            log.bytesWritten.addAndGet(SegmentFormat.END_FRAME_BYTES);
+            log.countWritten(SegmentFormat.END_FRAME_BYTES);
             seg.sealed = true;
             filesSealed++;
         }

@@ -1,8 +1,11 @@
 package io.hopper.internal.segment;
 
+import io.hopper.internal.concurrent.VarHandles;
 import io.hopper.internal.file.DirectorySync;
 
 import java.io.IOException;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 
 import java.nio.file.Path;
 import java.util.concurrent.ConcurrentLinkedDeque;
@@ -44,12 +47,18 @@ public final class SegmentLog {
     final AtomicLong bytes = new AtomicLong();
     /** Files the consumer has deleted. */
     final AtomicLong filesDeleted = new AtomicLong();
-    /** Bytes appended since open. */
-    final AtomicLong bytesWritten = new AtomicLong();
-    /** Serialized size (before compression) of the records appended since open. */
-    final AtomicLong recordBytesWritten = new AtomicLong();
-    /** Payload bytes (after compression) of the records appended since open. */
-    final AtomicLong payloadBytesWritten = new AtomicLong();
+    /**
+     * Guarded: back lock. Writer: the appender (release; the counter idiom, {@link VarHandles}).
+     * Bytes appended since open: frames, file headers and END frames.
+     */
+    private long bytesWritten;
+    /** Guarded: back lock. Writer: the appender (release). Serialized size (before compression) of the records appended since open. */
+    private long recordBytesWritten;
+    /** Guarded: back lock. Writer: the appender (release). Payload bytes (after compression) of the records appended since open. */
+    private long payloadBytesWritten;
+    private static final VarHandle BYTES_WRITTEN = VarHandles.field(MethodHandles.lookup(), "bytesWritten", long.class);
+    private static final VarHandle RECORD_BYTES_WRITTEN = VarHandles.field(MethodHandles.lookup(), "recordBytesWritten", long.class);
+    private static final VarHandle PAYLOAD_BYTES_WRITTEN = VarHandles.field(MethodHandles.lookup(), "payloadBytesWritten", long.class);
     /** Files the compactor rewrote in blocks since open, and the bytes that gave back to the budget. */
     final AtomicLong filesCompacted = new AtomicLong();
     final AtomicLong bytesSavedByCompaction = new AtomicLong();
@@ -139,16 +148,28 @@ public final class SegmentLog {
         return filesDeleted.get();
     }
 
+    /** {@code n} more bytes appended that belong to no record (a file header, an END frame). Back lock held. */
+    void countWritten(long n) {
+        BYTES_WRITTEN.setRelease(this, bytesWritten + n);
+    }
+
+    /** One record's frame of {@code frame} bytes appended, {@code serialized} bytes before compression, {@code payload} after. Back lock held. */
+    void countRecordWritten(long frame, long serialized, long payload) {
+        BYTES_WRITTEN.setRelease(this, bytesWritten + frame);
+        RECORD_BYTES_WRITTEN.setRelease(this, recordBytesWritten + serialized);
+        PAYLOAD_BYTES_WRITTEN.setRelease(this, payloadBytesWritten + payload);
+    }
+
     public long bytesWritten() {
-        return bytesWritten.get();
+        return (long) BYTES_WRITTEN.getAcquire(this);
     }
 
     public long recordBytesWritten() {
-        return recordBytesWritten.get();
+        return (long) RECORD_BYTES_WRITTEN.getAcquire(this);
     }
 
     public long payloadBytesWritten() {
-        return payloadBytesWritten.get();
+        return (long) PAYLOAD_BYTES_WRITTEN.getAcquire(this);
     }
 
     /**
