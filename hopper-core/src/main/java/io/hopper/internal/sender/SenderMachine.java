@@ -288,10 +288,7 @@ public final class SenderMachine<T> {
                                 break;
                             }
                             if (state.appender.filesSealed() != sealsSeen) {
-                                // This append sealed a file: release it before waiting (above).
-                                sealsSeen = state.appender.filesSealed();
-                                mayRelease = true;
-                                continue;
+                                continue; // this append sealed a file: place again, which earns a release (above)
                             }
                             // A waiting sender holds no encoder state: with thousands of virtual
                             // threads blocked here, their frames would be the channel's heap. The
