@@ -24,7 +24,7 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.function.UnaryOperator;
+import java.util.function.Consumer;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -45,19 +45,19 @@ class SenderMachineTest {
     private RingDeque<SenderState> ring;
     private SenderMachine<String> sender;
     private SegmentCursor cursor;
+    /** Runs on the sender's thread after each release of drained files, told whether one was deleted. */
+    private Consumer<Boolean> afterRelease = deleted -> { };
 
     /** A ring of {@code slots} slots, real queue files behind it, and the sender over both. */
     private void open(int slots, OverflowPolicy policy) {
-        open(slots, 1 << 20, 64 * 1024, 4, policy, room -> room);
+        open(slots, 1 << 20, 64 * 1024, 4, policy);
     }
 
     /**
      * A ring of {@code slots} slots and {@code memBytes} bytes, up to {@code files} real queue files
-     * sharing {@code diskBytes}, and the sender over both, releasing and evicting through
-     * {@code wrap} of the cursor's file operations.
+     * sharing {@code diskBytes}, and the sender over both.
      */
-    private void open(int slots, long memBytes, long diskBytes, int files, OverflowPolicy policy,
-                      UnaryOperator<SenderMachine.FileRoom> wrap) {
+    private void open(int slots, long memBytes, long diskBytes, int files, OverflowPolicy policy) {
         log = new SegmentLog(dir, new FileChannelStorage(), diskBytes, files);
         appender = new SegmentAppender(log, 0, 0, false);
         ring = new RingDeque<>(slots, memBytes, new SenderState(appender, 0));
@@ -65,7 +65,9 @@ class SenderMachineTest {
         SenderMachine.FileRoom room = new SenderMachine.FileRoom() {
             @Override
             public boolean releaseDrainedFiles() {
-                return cursor.releaseDrainedFiles();
+                boolean deleted = cursor.releaseDrainedFiles();
+                afterRelease.accept(deleted);
+                return deleted;
             }
 
             @Override
@@ -84,7 +86,7 @@ class SenderMachineTest {
         };
         RecordCodec<String> codec = new RecordCodec<>(Serializer.kryo(String.class), Compression.LZ4, SegmentFormat.FRAME_HEADER_BYTES);
         sender = new SenderMachine<>(ring, codec, s -> 16, new SenderMachine.Settings(log.maxFrameBytes(), dir,
-                false, null, false, 0, policy), wrap.apply(room));
+                false, null, false, 0, policy), room);
     }
 
     /**
@@ -193,34 +195,20 @@ class SenderMachineTest {
     void aSenderWhoseAppendSealsAReadFileReleasesItInsteadOfWaitingForAWakeUp() throws Exception {
         AtomicBoolean first = new AtomicBoolean(true);
         ExecutorService other = Executors.newSingleThreadExecutor();
-        open(1, 0, 1024, 1, OverflowPolicy.BLOCK, room -> new SenderMachine.FileRoom() {
-            @Override
-            public boolean releaseDrainedFiles() {
-                boolean released = room.releaseDrainedFiles();
-                if (first.getAndSet(false)) {
-                    assertTrue(released, "the first file was read to its end");
-                    try {
-                        // Another producer takes the room and fills the new file; the consumer reads it.
-                        other.submit(() -> sender.offer(text(new java.util.Random(2), 600), true, Long.MAX_VALUE))
-                                .get(30, TimeUnit.SECONDS);
-                    } catch (Exception e) {
-                        throw new AssertionError(e);
-                    }
-                    readAllAndSettle();
+        open(1, 0, 1024, 1, OverflowPolicy.BLOCK);
+        afterRelease = deleted -> {
+            if (first.getAndSet(false)) {
+                assertTrue(deleted, "the first file was read to its end");
+                try {
+                    // Another producer takes the room and fills the new file; the consumer reads it.
+                    other.submit(() -> sender.offer(text(new java.util.Random(2), 600), true, Long.MAX_VALUE))
+                            .get(30, TimeUnit.SECONDS);
+                } catch (Exception e) {
+                    throw new AssertionError(e);
                 }
-                return released;
+                readAllAndSettle();
             }
-
-            @Override
-            public long evictOldest() {
-                return room.evictOldest();
-            }
-
-            @Override
-            public long recordsEvicted() {
-                return room.recordsEvicted();
-            }
-        });
+        };
         java.util.Random rnd = new java.util.Random(1);
         // No memory: every record goes to the one queue file, which holds one of these at a time.
         assertTrue(sender.offer(text(rnd, 600), false, 0));
