@@ -36,6 +36,9 @@ import java.util.logging.Logger;
  * JVM dies.
  */
 public final class LocalKafkaBroker implements AutoCloseable {
+    /** The broker's node id: it is the whole cluster (controller and broker in one process). */
+    private static final int NODE_ID = 1;
+
     /** Held here: java.util.logging keeps loggers weakly, and a collected one forgets its level. */
     private static final Logger KAFKA_LOGGER = Logger.getLogger("org.apache.kafka");
 
@@ -64,8 +67,8 @@ public final class LocalKafkaBroker implements AutoCloseable {
         this.output = this.dir.resolve("broker.log");
         Map<String, String> p = new TreeMap<>();
         p.put("process.roles", "broker,controller");
-        p.put("node.id", "1");
-        p.put("controller.quorum.voters", "1@127.0.0.1:" + controllerPort);
+        p.put("node.id", Integer.toString(NODE_ID));
+        p.put("controller.quorum.voters", NODE_ID + "@127.0.0.1:" + controllerPort);
         p.put("listeners", "PLAINTEXT://127.0.0.1:" + port + ",CONTROLLER://127.0.0.1:" + controllerPort);
         p.put("advertised.listeners", "PLAINTEXT://127.0.0.1:" + port);
         p.put("controller.listener.names", "CONTROLLER");
@@ -239,7 +242,7 @@ public final class LocalKafkaBroker implements AutoCloseable {
                     && description.partitions().stream().allMatch(p -> p.leader() != null && !p.leader().isEmpty());
             long logs = 0;
             if (led) {
-                var dirs = admin.describeLogDirs(List.of(1)).allDescriptions().get(60, TimeUnit.SECONDS).get(1);
+                var dirs = admin.describeLogDirs(List.of(NODE_ID)).allDescriptions().get(60, TimeUnit.SECONDS).get(NODE_ID);
                 logs = dirs.values().stream().flatMap(d -> d.replicaInfos().keySet().stream())
                         .filter(tp -> tp.topic().equals(topic)).count();
             }
